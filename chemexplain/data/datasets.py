@@ -1,0 +1,187 @@
+"""Find, verify and load the benchmark datasets (ESOL, FreeSolv) and user CSV files.
+
+Files are looked up through an explicit path, then ``$CHEMEXPLAIN_DATA``, then
+the user cache, then downloaded from the public URL of the manifest with a
+sha256 check. See ``datasets/README.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import urllib.request
+import warnings
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from chemexplain.errors import DataFormatError, DatasetNotFoundError
+
+__all__ = [
+    "MANIFEST",
+    "cache_dir",
+    "find_dataset",
+    "load_dataset",
+    "load_esol",
+    "load_freesolv",
+    "load_csv",
+    "sha256_of",
+]
+
+MANIFEST: dict[str, dict] = json.loads(
+    resources.files("chemexplain.data").joinpath("manifest.json").read_text()
+)
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/chemexplain`` or ``~/.cache/chemexplain`` (not created)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "chemexplain"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check(path: Path, entry: dict) -> Path:
+    found = sha256_of(path)
+    if found != entry["sha256"]:
+        raise DatasetNotFoundError(
+            f"{path} has sha256 {found}, expected {entry['sha256']}: the file is not the "
+            f"MoleculeNet original (delete it, or pass it explicitly with path=... to use it anyway)"
+        )
+    return path
+
+
+def _download(url: str, destination: Path, entry: dict) -> Path:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=destination.parent, suffix=".part")
+    os.close(handle)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as out:
+            while block := response.read(1 << 20):
+                out.write(block)
+        _check(Path(partial), entry)
+        os.replace(partial, destination)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+    return destination
+
+
+def find_dataset(name: str, path: str | os.PathLike | None = None) -> Path:
+    """Path of dataset ``name`` ("esol" or "freesolv"), downloading it if needed.
+
+    Raises ``DatasetNotFoundError`` with instructions when every place fails.
+    """
+    if name not in MANIFEST:
+        raise DatasetNotFoundError(f"unknown dataset {name!r}; known: {', '.join(MANIFEST)}")
+    entry = MANIFEST[name]
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise DatasetNotFoundError(f"{path} does not exist")
+        return path
+    tried = []
+    env = os.environ.get("CHEMEXPLAIN_DATA")
+    if env:
+        for candidate in (Path(env) / entry["subdir"] / entry["filename"], Path(env) / entry["filename"]):
+            if candidate.is_file():
+                return _check(candidate, entry)
+            tried.append(str(candidate))
+    else:
+        tried.append("$CHEMEXPLAIN_DATA (not set)")
+    cached = cache_dir() / entry["filename"]
+    if cached.is_file():
+        return _check(cached, entry)
+    tried.append(str(cached))
+    if os.environ.get("CHEMEXPLAIN_OFFLINE"):
+        tried.append(f"download from {entry['url']} (skipped: CHEMEXPLAIN_OFFLINE is set)")
+    else:
+        try:
+            return _download(entry["url"], cached, entry)
+        except DatasetNotFoundError:
+            raise
+        except Exception as error:  # network errors come in many types
+            tried.append(f"download from {entry['url']} ({type(error).__name__}: {error})")
+    raise DatasetNotFoundError(
+        f"dataset {name!r} ({entry['filename']}) not found. Tried: {'; '.join(tried)}. "
+        f"Fix: download {entry['url']} and set CHEMEXPLAIN_DATA to its folder, "
+        f"or pass the file's path explicitly."
+    )
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
+        raise DataFormatError(f"cannot read {path} as CSV: {error}") from None
+
+
+def load_dataset(name: str, path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Load a manifest dataset as a DataFrame with ``smiles``, the target and ``name``.
+
+    The target column is renamed to the manifest's ``target_name`` (``logS`` in
+    log10 mol/L for ESOL, ``dG_hydration`` in kcal/mol for FreeSolv). SMILES
+    are whitespace-stripped; row order is the file's.
+    """
+    file = find_dataset(name, path)
+    entry = MANIFEST[name]
+    raw = _read_csv(file)
+    frame = _select(raw, entry["smiles_column"], entry["target_column"], file)
+    frame = frame.rename(columns={entry["target_column"]: entry["target_name"]})
+    if entry.get("name_column") in raw.columns:
+        frame["name"] = raw[entry["name_column"]].astype(str).str.strip().to_numpy()
+    return frame
+
+
+def _select(raw: pd.DataFrame, smiles_col: str, target_col: str | None, file) -> pd.DataFrame:
+    for column in (smiles_col, target_col):
+        if column is not None and column not in raw.columns:
+            raise DataFormatError(
+                f"{file} has no column {column!r}; its columns are: {', '.join(map(str, raw.columns))}"
+            )
+    frame = pd.DataFrame({"smiles": raw[smiles_col].astype("string").str.strip()})
+    if target_col is not None:
+        values = pd.to_numeric(raw[target_col].astype(str).str.strip(), errors="coerce")
+        frame[target_col] = values.astype(float)
+    return frame
+
+
+def load_esol(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """ESOL (Delaney 2004): 1128 molecules, ``smiles`` and ``logS`` (log10 mol/L)."""
+    return load_dataset("esol", path)
+
+
+def load_freesolv(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """FreeSolv (Mobley & Guthrie 2014): 642 molecules, ``smiles`` and ``dG_hydration`` (kcal/mol)."""
+    return load_dataset("freesolv", path)
+
+
+def load_csv(path: str | os.PathLike, smiles_col: str = "smiles", target_col: str | None = None) -> pd.DataFrame:
+    """Load a user CSV as ``smiles`` plus the (numeric) ``target_col``.
+
+    Rows whose SMILES or target is missing are dropped with a warning that
+    counts them; a missing column raises ``DataFormatError`` listing the columns.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetNotFoundError(f"{path} does not exist")
+    frame = _select(_read_csv(path), smiles_col, target_col, path)
+    if target_col is not None:
+        missing = frame["smiles"].isna() | (frame["smiles"] == "") | frame[target_col].isna()
+        if missing.any():
+            warnings.warn(
+                f"{path}: dropped {int(missing.sum())} of {len(frame)} rows with no SMILES or "
+                f"no numeric {target_col!r}",
+                stacklevel=2,
+            )
+            frame = frame[~missing].reset_index(drop=True)
+    return frame

@@ -1,0 +1,51 @@
+"""Exceptions that mean "the user gave something wrong", as opposed to a bug.
+
+The CLI turns every :class:`ChemexplainError` into a one-line message and a
+non-zero exit status; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ChemexplainError",
+    "InvalidSmilesError",
+    "DatasetNotFoundError",
+    "DataFormatError",
+    "ModelFileError",
+    "NotFittedError",
+]
+
+
+class ChemexplainError(Exception):
+    """Base class of every user-facing error raised by chemexplain."""
+
+
+class InvalidSmilesError(ChemexplainError, ValueError):
+    """A SMILES string that RDKit cannot parse, or that cannot be tokenized.
+
+    ``smiles`` holds the offending string and ``row`` its position in a batch
+    (``None`` for a single molecule).
+    """
+
+    def __init__(self, smiles: str, reason: str = "RDKit could not parse it", row=None):
+        self.smiles = smiles
+        self.row = row
+        self.reason = reason
+        where = f" (row {row})" if row is not None else ""
+        super().__init__(f"invalid SMILES {smiles!r}{where}: {reason}")
+
+
+class DatasetNotFoundError(ChemexplainError, FileNotFoundError):
+    """A dataset file could not be found locally nor downloaded."""
+
+
+class DataFormatError(ChemexplainError, ValueError):
+    """A data file lacks a required column or holds unusable values."""
+
+
+class ModelFileError(ChemexplainError, ValueError):
+    """A saved model directory is missing, truncated, edited or mismatched."""
+
+
+class NotFittedError(ChemexplainError, RuntimeError):
+    """An estimator was used before ``fit`` (or ``load``)."""

@@ -1,0 +1,434 @@
+"""scikit-learn-style estimators around SMILES2vec: ``SmilesRegressor`` and ``SmilesClassifier``.
+
+``__init__`` stores arguments only; ``fit`` returns ``self``; learned state
+ends in ``_`` (``module_``, ``vocab_``, ``history_``); ``random_state`` fixes
+every random choice (initialization, shuffling, SMILES enumeration), so the
+same seed on the same machine gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from chemexplain.chem.parsing import parse_smiles, randomize_smiles
+from chemexplain.chem.tokenizer import split_smiles
+from chemexplain.errors import InvalidSmilesError, ModelFileError, NotFittedError
+from chemexplain.models.configs import resolve_config
+from chemexplain.models.serialization import read_model_dir, write_json, write_model_dir
+from chemexplain.nn.smiles2vec import Smiles2Vec, Smiles2VecConfig
+from chemexplain.vocabulary import Vocabulary
+
+__all__ = ["SmilesRegressor", "SmilesClassifier", "load_model"]
+
+_ARCHITECTURE_KEYS = ("embedding_dim", "conv_filters", "kernel_size", "gru_sizes", "bidirectional", "dropout")
+_PREDICT_BATCH = 256
+
+
+def _pad(sequences: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad id sequences with 0 -> (ids (B, L) long, lengths (B,) long)."""
+    lengths = torch.tensor([len(s) for s in sequences], dtype=torch.long)
+    ids = torch.zeros(len(sequences), int(lengths.max()), dtype=torch.long)
+    for row, sequence in enumerate(sequences):
+        ids[row, : len(sequence)] = torch.as_tensor(sequence, dtype=torch.long)
+    return ids, lengths
+
+
+def _length_buckets(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Shuffled batches of similar length (less padding, same randomness per seed)."""
+    order = rng.permutation(len(lengths))
+    chunk = batch_size * 32
+    batches = []
+    for start in range(0, len(order), chunk):
+        part = order[start : start + chunk]
+        part = part[np.argsort(lengths[part], kind="stable")]
+        batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+class _SmilesEstimator:
+    """Shared fit/predict/save/load of the SMILES2vec estimators (see subclasses)."""
+
+    task = "regression"
+
+    def __init__(
+        self,
+        config: str = "paper",
+        random_state: int = 0,
+        *,
+        scheme: str | None = None,
+        gru_sizes: Sequence[int] | None = None,
+        bidirectional: bool | None = None,
+        dropout: float | None = None,
+        learning_rate: float | None = None,
+        batch_size: int | None = None,
+        max_epochs: int | None = None,
+        patience: int | None = None,
+        n_augment: int | None = None,
+        n_test_augment: int | None = None,
+        validation_fraction: float = 0.1,
+        device: str = "cpu",
+        verbose: bool = True,
+    ):
+        self.config = config
+        self.random_state = random_state
+        self.scheme = scheme
+        self.gru_sizes = gru_sizes
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.n_augment = n_augment
+        self.n_test_augment = n_test_augment
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ helpers
+    def _overrides(self) -> dict:
+        keys = ("scheme", "gru_sizes", "bidirectional", "dropout", "learning_rate", "batch_size",
+                "max_epochs", "patience", "n_augment", "n_test_augment")
+        return {key: getattr(self, key) for key in keys}
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "module_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted: call fit() or load() first")
+
+    def _scale(self, y: np.ndarray) -> np.ndarray:
+        return y
+
+    def _unscale(self, output: np.ndarray) -> np.ndarray:
+        return output
+
+    def _loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _val_score(self, y_true: np.ndarray, smiles: Sequence[str]) -> float:
+        """Lower is better; used for early stopping."""
+        raise NotImplementedError
+
+    def _tokens(self, smiles: str) -> list[str]:
+        return split_smiles(smiles, self.params_["scheme"])
+
+    def encode(self, smiles: Sequence[str]) -> tuple[list[list[int]], list[list[str]]]:
+        """Token ids of each SMILES and, per SMILES, the tokens unknown to the vocabulary."""
+        self._check_fitted()
+        encoded = [self.vocab_.encode(self._tokens(s)) for s in smiles]
+        return [ids for ids, _ in encoded], [unknown for _, unknown in encoded]
+
+    def _raw_outputs(self, smiles: Sequence[str]) -> np.ndarray:
+        """Network outputs (standardized units / logits) for valid SMILES, in order."""
+        ids, _ = self.encode(smiles)
+        outputs = np.empty(len(ids), dtype=np.float64)
+        order = np.argsort([len(s) for s in ids], kind="stable")
+        self.module_.eval()
+        with torch.inference_mode():
+            for start in range(0, len(order), _PREDICT_BATCH):
+                rows = order[start : start + _PREDICT_BATCH]
+                token_ids, lengths = _pad([ids[r] for r in rows])
+                out = self.module_(token_ids.to(self.device), lengths)
+                outputs[rows] = out.double().cpu().numpy()
+        return outputs
+
+    def _averaged_outputs(self, smiles: Sequence[str]) -> np.ndarray:
+        """Outputs averaged over the SMILES and ``n_test_augment`` random spellings of it."""
+        m = self.params_["n_test_augment"]
+        if not m:
+            return self._raw_outputs(smiles)
+        rng = np.random.default_rng(self.random_state)
+        variants, owner = [], []
+        for row, s in enumerate(smiles):
+            spellings = [s, *(v for v in randomize_smiles(s, m, rng) if v != s)]
+            variants.extend(spellings)
+            owner.extend([row] * len(spellings))
+        raw = self._raw_outputs(variants)
+        owner = np.asarray(owner)
+        return np.bincount(owner, weights=raw, minlength=len(smiles)) / np.bincount(owner, minlength=len(smiles))
+
+    def _validate(self, smiles: Sequence[str], on_invalid: str) -> np.ndarray:
+        """Boolean array: which SMILES parse. Raises on the first invalid one if asked."""
+        if on_invalid not in ("raise", "nan"):
+            raise ValueError("on_invalid must be 'raise' or 'nan'")
+        valid = np.ones(len(smiles), dtype=bool)
+        for row, s in enumerate(smiles):
+            try:
+                parse_smiles(s, row=row)
+            except InvalidSmilesError:
+                if on_invalid == "raise":
+                    raise
+                valid[row] = False
+        return valid
+
+    def _outputs(self, smiles: Sequence[str] | str, on_invalid: str) -> np.ndarray:
+        self._check_fitted()
+        if isinstance(smiles, str):
+            smiles = [smiles]
+        smiles = list(smiles)
+        valid = self._validate(smiles, on_invalid)
+        _, unknown = self.encode([s for s, ok in zip(smiles, valid) if ok])
+        flagged = [f"{s!r} ({''.join(sorted(set(u)))})" for s, u in zip(smiles, unknown) if u]
+        if flagged:
+            warnings.warn(
+                f"{len(flagged)} SMILES hold tokens this model never saw, encoded as <unk>: "
+                + ", ".join(flagged[:5]) + (" ..." if len(flagged) > 5 else ""),
+                stacklevel=3,
+            )
+        outputs = np.full(len(smiles), np.nan)
+        if valid.any():
+            outputs[valid] = self._averaged_outputs([s for s, ok in zip(smiles, valid) if ok])
+        return outputs
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        smiles: Sequence[str],
+        y: Sequence[float],
+        val_smiles: Sequence[str] | None = None,
+        val_y: Sequence[float] | None = None,
+    ):
+        """Train on ``smiles`` and targets ``y``; early-stop on the validation set.
+
+        Without ``val_smiles``, a random ``validation_fraction`` of the data is
+        held out. Returns ``self``; ``history_`` holds one dict per epoch.
+        """
+        started = time.perf_counter()
+        smiles, y = list(smiles), np.asarray(y, dtype=np.float64)
+        if len(smiles) != len(y):
+            raise ValueError(f"{len(smiles)} SMILES but {len(y)} targets")
+        rng = np.random.default_rng(self.random_state)
+        torch.manual_seed(self.random_state)
+        if val_smiles is None:
+            n_val = max(1, int(round(self.validation_fraction * len(smiles))))
+            order = rng.permutation(len(smiles))
+            val_rows, train_rows = order[:n_val], order[n_val:]
+            val_smiles, val_y = [smiles[i] for i in val_rows], y[val_rows]
+            smiles, y = [smiles[i] for i in train_rows], y[train_rows]
+        val_smiles, val_y = list(val_smiles), np.asarray(val_y, dtype=np.float64)
+        for row, s in enumerate(smiles):
+            parse_smiles(s, row=row)
+        self.params_ = resolve_config(self.config, self._overrides())
+        p = self.params_
+        self._fit_target(y)
+
+        train_smiles, train_y = [], []
+        for s, target in zip(smiles, y):
+            spellings = [s]
+            if p["n_augment"]:
+                spellings += [v for v in randomize_smiles(s, p["n_augment"], rng) if v != s]
+            train_smiles.extend(spellings)
+            train_y.extend([target] * len(spellings))
+        token_lists = [split_smiles(s, p["scheme"]) for s in train_smiles]
+        self.vocab_ = Vocabulary.from_sequences(token_lists)
+        train_ids = [self.vocab_.encode(t)[0] for t in token_lists]
+        targets = torch.tensor(self._scale(np.asarray(train_y)), dtype=torch.float32)
+        lengths = np.array([len(t) for t in train_ids])
+
+        architecture = Smiles2VecConfig(
+            vocab_size=len(self.vocab_), **{k: p[k] for k in _ARCHITECTURE_KEYS}
+        )
+        self.module_ = Smiles2Vec(architecture).to(self.device)
+        optimizer = torch.optim.Adam(self.module_.parameters(), lr=p["learning_rate"])
+        self.history_ = []
+        best_score, best_state, stale = np.inf, None, 0
+        bar = tqdm(range(1, p["max_epochs"] + 1), desc="train", unit="epoch", file=sys.stderr,
+                   disable=not self.verbose, dynamic_ncols=True)
+        for epoch in bar:
+            self.module_.train()
+            total, count = 0.0, 0
+            for rows in _length_buckets(lengths, p["batch_size"], rng):
+                token_ids, batch_lengths = _pad([train_ids[r] for r in rows])
+                output = self.module_(token_ids.to(self.device), batch_lengths)
+                loss = self._loss(output, targets[rows].to(self.device))
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(rows)
+                count += len(rows)
+            score = self._val_score(val_y, val_smiles)
+            self.history_.append({"epoch": epoch, "train_loss": total / count, self._score_name: score})
+            bar.set_postfix({"loss": f"{total / count:.3f}", self._score_name: f"{score:.3f}"})
+            if score < best_score - 1e-6:
+                best_score, stale = score, 0
+                best_state = copy.deepcopy(self.module_.state_dict())
+                self.best_epoch_ = epoch
+            else:
+                stale += 1
+                if stale >= p["patience"]:
+                    break
+        bar.close()
+        self.module_.load_state_dict(best_state)
+        self.module_.eval()
+        self.best_val_score_ = float(best_score)
+        self.train_seconds_ = time.perf_counter() - started
+        return self
+
+    def _fit_target(self, y: np.ndarray) -> None:
+        pass
+
+    # ------------------------------------------------------------------ save / load
+    def _target_config(self) -> dict:
+        return {}
+
+    def _load_target(self, target: dict) -> None:
+        pass
+
+    def save(self, directory: str | os.PathLike) -> None:
+        """Write the model directory (JSON config, safetensors weights, metrics.json)."""
+        self._check_fitted()
+        from chemexplain import __version__
+
+        config = {
+            "package_version": __version__,
+            "task": self.task,
+            "estimator": {"class": type(self).__name__, "config": self.config,
+                          "random_state": self.random_state, "params": {
+                              **self.params_, "gru_sizes": list(self.params_["gru_sizes"])}},
+            "architecture": self.module_.config.to_dict(),
+            "tokenizer": {"scheme": self.params_["scheme"]},
+            "vocabulary": self.vocab_.tokens,
+            "target": self._target_config(),
+            "split": getattr(self, "split_", None),
+            "data": getattr(self, "data_", None),
+            "training": {"best_epoch": self.best_epoch_, "train_seconds": self.train_seconds_,
+                         "history": self.history_},
+        }
+        path = write_model_dir(directory, config, self.module_.state_dict())
+        metrics = {"train_seconds": self.train_seconds_, **getattr(self, "metrics_", {})}
+        write_json(path / "metrics.json", metrics)
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike, device: str = "cpu"):
+        """Load a model directory written by :meth:`save`; never unpickles anything."""
+        config, state_dict = read_model_dir(directory)
+        try:
+            if config["task"] != cls.task:
+                raise ModelFileError(f"{directory} holds a {config['task']} model, not {cls.task}")
+            estimator = cls(config["estimator"]["config"], config["estimator"]["random_state"],
+                            device=device, verbose=False)
+            params = dict(config["estimator"]["params"])
+            params["gru_sizes"] = tuple(params["gru_sizes"])
+            estimator.params_ = params
+            estimator.vocab_ = Vocabulary(config["vocabulary"])
+            architecture = Smiles2VecConfig.from_dict(config["architecture"])
+            estimator._load_target(config["target"])
+            training = config["training"]
+            estimator.best_epoch_, estimator.train_seconds_ = training["best_epoch"], training["train_seconds"]
+            estimator.history_ = training["history"]
+        except (KeyError, TypeError, ValueError) as error:
+            if isinstance(error, ModelFileError):
+                raise
+            raise ModelFileError(f"{directory}/config.json is incomplete or edited ({error!r})") from None
+        if architecture.vocab_size != len(estimator.vocab_):
+            raise ModelFileError(f"{directory}: vocabulary size does not match the architecture")
+        module = Smiles2Vec(architecture)
+        try:
+            module.load_state_dict(state_dict, strict=True)
+        except RuntimeError as error:
+            first = str(error).strip().splitlines()[0]
+            raise ModelFileError(f"{directory}: weights do not fit the architecture in config.json ({first})") from None
+        estimator.module_ = module.to(device).eval()
+        estimator.split_, estimator.data_ = config.get("split"), config.get("data")
+        metrics_path = os.path.join(directory, "metrics.json")
+        if os.path.isfile(metrics_path):
+            import json
+
+            with open(metrics_path) as handle:
+                estimator.metrics_ = json.load(handle)
+        return estimator
+
+
+class SmilesRegressor(_SmilesEstimator):
+    """SMILES2vec regression (e.g. ESOL logS in log10 mol/L), MSE on a standardized target.
+
+    Parameters
+    ----------
+    config : ``"paper"`` or ``"best"`` (see :mod:`chemexplain.models.configs`);
+        any keyword below that is not None overrides it.
+    random_state : seed of every random choice.
+
+    Examples
+    --------
+    >>> model = SmilesRegressor("paper", random_state=0).fit(smiles, logS)  # doctest: +SKIP
+    >>> model.predict(["CCO", "c1ccccc1"])                                  # doctest: +SKIP
+    """
+
+    task = "regression"
+    _score_name = "val_rmse"
+
+    def _fit_target(self, y: np.ndarray) -> None:
+        self.target_mean_ = float(np.mean(y))
+        self.target_std_ = float(np.std(y)) or 1.0
+
+    def _scale(self, y):
+        return (y - self.target_mean_) / self.target_std_
+
+    def _unscale(self, output):
+        return output * self.target_std_ + self.target_mean_
+
+    def _loss(self, output, target):
+        return torch.nn.functional.mse_loss(output, target)
+
+    def _val_score(self, y_true, smiles):
+        predicted = self._unscale(self._averaged_outputs(smiles))
+        return float(np.sqrt(np.mean((predicted - y_true) ** 2)))
+
+    def _target_config(self):
+        return {"mean": self.target_mean_, "std": self.target_std_}
+
+    def _load_target(self, target):
+        self.target_mean_, self.target_std_ = float(target["mean"]), float(target["std"])
+
+    def predict(self, smiles: Sequence[str] | str, on_invalid: str = "raise") -> np.ndarray:
+        """Predicted targets, shape (N,), in the training target's units.
+
+        ``on_invalid="raise"`` raises ``InvalidSmilesError`` naming the first
+        invalid string and its row; ``"nan"`` returns NaN on that row instead.
+        """
+        return self._unscale(self._outputs(smiles, on_invalid))
+
+
+class SmilesClassifier(_SmilesEstimator):
+    """SMILES2vec binary classification (labels 0/1), binary cross-entropy on one logit."""
+
+    task = "classification"
+    _score_name = "val_loss"
+
+    def _fit_target(self, y):
+        if not set(np.unique(y)) <= {0.0, 1.0}:
+            raise ValueError("SmilesClassifier needs binary labels 0/1")
+
+    def _loss(self, output, target):
+        return torch.nn.functional.binary_cross_entropy_with_logits(output, target)
+
+    def _val_score(self, y_true, smiles):
+        logits = torch.tensor(self._averaged_outputs(smiles))
+        return float(torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor(y_true)))
+
+    def predict_proba(self, smiles: Sequence[str] | str, on_invalid: str = "raise") -> np.ndarray:
+        """Probabilities, shape (N, 2): columns P(0), P(1); NaN rows for invalid SMILES with "nan"."""
+        p1 = 1.0 / (1.0 + np.exp(-self._outputs(smiles, on_invalid)))
+        return np.stack([1.0 - p1, p1], axis=1)
+
+    def predict(self, smiles: Sequence[str] | str, on_invalid: str = "raise") -> np.ndarray:
+        """Predicted labels, shape (N,): 0.0 or 1.0 (NaN for invalid SMILES with "nan")."""
+        p1 = self.predict_proba(smiles, on_invalid)[:, 1]
+        return np.where(np.isnan(p1), np.nan, (p1 >= 0.5).astype(float))
+
+
+def load_model(directory: str | os.PathLike, device: str = "cpu") -> _SmilesEstimator:
+    """Load any saved SMILES model, choosing the estimator class from its config."""
+    config, _ = read_model_dir(directory)
+    classes = {"regression": SmilesRegressor, "classification": SmilesClassifier}
+    if config.get("task") not in classes:
+        raise ModelFileError(f"{directory}/config.json names an unknown task {config.get('task')!r}")
+    return classes[config["task"]].load(directory, device=device)

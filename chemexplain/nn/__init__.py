@@ -1,0 +1,5 @@
+"""Torch modules (no RDKit): the SMILES2vec network."""
+
+from chemexplain.nn.smiles2vec import Smiles2Vec, Smiles2VecConfig, length_mask
+
+__all__ = ["Smiles2Vec", "Smiles2VecConfig", "length_mask"]
