@@ -24,7 +24,9 @@ def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) ->
     hydrogen atoms (``[H]``) as atoms, in SMILES order.
     """
     if not isinstance(smiles, str):
-        raise InvalidSmilesError(str(smiles), f"expected a string, got {type(smiles).__name__}", row)
+        raise InvalidSmilesError(
+            str(smiles), f"expected a string, got {type(smiles).__name__}", row
+        )
     if not smiles.strip():
         raise InvalidSmilesError(smiles, "empty string", row)
     if remove_hs:

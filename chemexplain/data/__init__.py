@@ -10,5 +10,13 @@ from chemexplain.data.datasets import (
 )
 from chemexplain.data.splits import Split, split_indices
 
-__all__ = ["MANIFEST", "Split", "find_dataset", "load_csv", "load_dataset", "load_esol",
-           "load_freesolv", "split_indices"]
+__all__ = [
+    "MANIFEST",
+    "Split",
+    "find_dataset",
+    "load_csv",
+    "load_dataset",
+    "load_esol",
+    "load_freesolv",
+    "split_indices",
+]

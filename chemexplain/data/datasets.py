@@ -92,7 +92,10 @@ def find_dataset(name: str, path: str | os.PathLike | None = None) -> Path:
     tried = []
     env = os.environ.get("CHEMEXPLAIN_DATA")
     if env:
-        for candidate in (Path(env) / entry["subdir"] / entry["filename"], Path(env) / entry["filename"]):
+        for candidate in (
+            Path(env) / entry["subdir"] / entry["filename"],
+            Path(env) / entry["filename"],
+        ):
             if candidate.is_file():
                 return _check(candidate, entry)
             tried.append(str(candidate))
@@ -118,7 +121,8 @@ def find_dataset(name: str, path: str | os.PathLike | None = None) -> Path:
     )
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def read_csv_file(path: Path) -> pd.DataFrame:
+    """``pd.read_csv`` whose parse errors become ``DataFormatError``."""
     try:
         return pd.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
@@ -134,7 +138,7 @@ def load_dataset(name: str, path: str | os.PathLike | None = None) -> pd.DataFra
     """
     file = find_dataset(name, path)
     entry = MANIFEST[name]
-    raw = _read_csv(file)
+    raw = read_csv_file(file)
     frame = _select(raw, entry["smiles_column"], entry["target_column"], file)
     frame = frame.rename(columns={entry["target_column"]: entry["target_name"]})
     if entry.get("name_column") in raw.columns:
@@ -165,7 +169,9 @@ def load_freesolv(path: str | os.PathLike | None = None) -> pd.DataFrame:
     return load_dataset("freesolv", path)
 
 
-def load_csv(path: str | os.PathLike, smiles_col: str = "smiles", target_col: str | None = None) -> pd.DataFrame:
+def load_csv(
+    path: str | os.PathLike, smiles_col: str = "smiles", target_col: str | None = None
+) -> pd.DataFrame:
     """Load a user CSV as ``smiles`` plus the (numeric) ``target_col``.
 
     Rows whose SMILES or target is missing are dropped with a warning that
@@ -174,7 +180,7 @@ def load_csv(path: str | os.PathLike, smiles_col: str = "smiles", target_col: st
     path = Path(path)
     if not path.is_file():
         raise DatasetNotFoundError(f"{path} does not exist")
-    frame = _select(_read_csv(path), smiles_col, target_col, path)
+    frame = _select(read_csv_file(path), smiles_col, target_col, path)
     if target_col is not None:
         missing = frame["smiles"].isna() | (frame["smiles"] == "") | frame[target_col].isna()
         if missing.any():

@@ -45,8 +45,12 @@ class Split:
     @classmethod
     def from_dict(cls, data: dict) -> Split:
         return cls(
-            data["method"], data["seed"], list(data["train"]), list(data["val"]),
-            list(data["test"]), tuple(data.get("fractions", (0.8, 0.1, 0.1))),
+            data["method"],
+            data["seed"],
+            list(data["train"]),
+            list(data["val"]),
+            list(data["test"]),
+            tuple(data.get("fractions", (0.8, 0.1, 0.1))),
         )
 
 
@@ -76,9 +80,13 @@ def split_indices(
         import deepchem as dc
 
         dataset = dc.data.NumpyDataset(
-            X=np.zeros((len(smiles), 1)), y=np.zeros(len(smiles)), ids=np.asarray(smiles, dtype=object)
+            X=np.zeros((len(smiles), 1)),
+            y=np.zeros(len(smiles)),
+            ids=np.asarray(smiles, dtype=object),
         )
-        splitter = dc.splits.RandomSplitter() if method == "random" else dc.splits.ScaffoldSplitter()
+        splitter = (
+            dc.splits.RandomSplitter() if method == "random" else dc.splits.ScaffoldSplitter()
+        )
         train, val, test = splitter.split(dataset, *fractions, seed=seed)
     as_list = lambda part: [int(i) for i in part]  # noqa: E731
     return Split(method, seed, as_list(train), as_list(val), as_list(test), tuple(fractions))

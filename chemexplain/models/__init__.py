@@ -4,5 +4,11 @@ from chemexplain.models.configs import CONFIGS
 from chemexplain.models.estimator import SmilesClassifier, SmilesRegressor, load_model
 from chemexplain.models.training import regression_metrics, train_on_frame
 
-__all__ = ["CONFIGS", "SmilesClassifier", "SmilesRegressor", "load_model", "regression_metrics",
-           "train_on_frame"]
+__all__ = [
+    "CONFIGS",
+    "SmilesClassifier",
+    "SmilesRegressor",
+    "load_model",
+    "regression_metrics",
+    "train_on_frame",
+]

@@ -29,7 +29,14 @@ from chemexplain.vocabulary import Vocabulary
 
 __all__ = ["SmilesRegressor", "SmilesClassifier", "load_model"]
 
-_ARCHITECTURE_KEYS = ("embedding_dim", "conv_filters", "kernel_size", "gru_sizes", "bidirectional", "dropout")
+_ARCHITECTURE_KEYS = (
+    "embedding_dim",
+    "conv_filters",
+    "kernel_size",
+    "gru_sizes",
+    "bidirectional",
+    "dropout",
+)
 _PREDICT_BATCH = 256
 
 
@@ -42,7 +49,9 @@ def _pad(sequences: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor
     return ids, lengths
 
 
-def _length_buckets(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+def _length_buckets(
+    lengths: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> list[np.ndarray]:
     """Shuffled batches of similar length (less padding, same randomness per seed)."""
     order = rng.permutation(len(lengths))
     chunk = batch_size * 32
@@ -96,13 +105,25 @@ class _SmilesEstimator:
 
     # ------------------------------------------------------------------ helpers
     def _overrides(self) -> dict:
-        keys = ("scheme", "gru_sizes", "bidirectional", "dropout", "learning_rate", "batch_size",
-                "max_epochs", "patience", "n_augment", "n_test_augment")
+        keys = (
+            "scheme",
+            "gru_sizes",
+            "bidirectional",
+            "dropout",
+            "learning_rate",
+            "batch_size",
+            "max_epochs",
+            "patience",
+            "n_augment",
+            "n_test_augment",
+        )
         return {key: getattr(self, key) for key in keys}
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "module_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted: call fit() or load() first")
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted: call fit() or load() first"
+            )
 
     def _scale(self, y: np.ndarray) -> np.ndarray:
         return y
@@ -153,7 +174,9 @@ class _SmilesEstimator:
             owner.extend([row] * len(spellings))
         raw = self._raw_outputs(variants)
         owner = np.asarray(owner)
-        return np.bincount(owner, weights=raw, minlength=len(smiles)) / np.bincount(owner, minlength=len(smiles))
+        return np.bincount(owner, weights=raw, minlength=len(smiles)) / np.bincount(
+            owner, minlength=len(smiles)
+        )
 
     def _validate(self, smiles: Sequence[str], on_invalid: str) -> np.ndarray:
         """Boolean array: which SMILES parse. Raises on the first invalid one if asked."""
@@ -180,7 +203,8 @@ class _SmilesEstimator:
         if flagged:
             warnings.warn(
                 f"{len(flagged)} SMILES hold tokens this model never saw, encoded as <unk>: "
-                + ", ".join(flagged[:5]) + (" ..." if len(flagged) > 5 else ""),
+                + ", ".join(flagged[:5])
+                + (" ..." if len(flagged) > 5 else ""),
                 stacklevel=3,
             )
         outputs = np.full(len(smiles), np.nan)
@@ -205,6 +229,7 @@ class _SmilesEstimator:
         smiles, y = list(smiles), np.asarray(y, dtype=np.float64)
         if len(smiles) != len(y):
             raise ValueError(f"{len(smiles)} SMILES but {len(y)} targets")
+        self._check_targets(y)
         rng = np.random.default_rng(self.random_state)
         torch.manual_seed(self.random_state)
         if val_smiles is None:
@@ -240,8 +265,14 @@ class _SmilesEstimator:
         optimizer = torch.optim.Adam(self.module_.parameters(), lr=p["learning_rate"])
         self.history_ = []
         best_score, best_state, stale = np.inf, None, 0
-        bar = tqdm(range(1, p["max_epochs"] + 1), desc="train", unit="epoch", file=sys.stderr,
-                   disable=not self.verbose, dynamic_ncols=True)
+        bar = tqdm(
+            range(1, p["max_epochs"] + 1),
+            desc="train",
+            unit="epoch",
+            file=sys.stderr,
+            disable=not self.verbose,
+            dynamic_ncols=True,
+        )
         for epoch in bar:
             self.module_.train()
             total, count = 0.0, 0
@@ -255,7 +286,9 @@ class _SmilesEstimator:
                 total += loss.item() * len(rows)
                 count += len(rows)
             score = self._val_score(val_y, val_smiles)
-            self.history_.append({"epoch": epoch, "train_loss": total / count, self._score_name: score})
+            self.history_.append(
+                {"epoch": epoch, "train_loss": total / count, self._score_name: score}
+            )
             bar.set_postfix({"loss": f"{total / count:.3f}", self._score_name: f"{score:.3f}"})
             if score < best_score - 1e-6:
                 best_score, stale = score, 0
@@ -271,6 +304,10 @@ class _SmilesEstimator:
         self.best_val_score_ = float(best_score)
         self.train_seconds_ = time.perf_counter() - started
         return self
+
+    def _check_targets(self, y: np.ndarray) -> None:
+        if not np.isfinite(y).all():
+            raise ValueError("targets must be finite numbers (drop or fill missing values first)")
 
     def _fit_target(self, y: np.ndarray) -> None:
         pass
@@ -290,17 +327,23 @@ class _SmilesEstimator:
         config = {
             "package_version": __version__,
             "task": self.task,
-            "estimator": {"class": type(self).__name__, "config": self.config,
-                          "random_state": self.random_state, "params": {
-                              **self.params_, "gru_sizes": list(self.params_["gru_sizes"])}},
+            "estimator": {
+                "class": type(self).__name__,
+                "config": self.config,
+                "random_state": self.random_state,
+                "params": {**self.params_, "gru_sizes": list(self.params_["gru_sizes"])},
+            },
             "architecture": self.module_.config.to_dict(),
             "tokenizer": {"scheme": self.params_["scheme"]},
             "vocabulary": self.vocab_.tokens,
             "target": self._target_config(),
             "split": getattr(self, "split_", None),
             "data": getattr(self, "data_", None),
-            "training": {"best_epoch": self.best_epoch_, "train_seconds": self.train_seconds_,
-                         "history": self.history_},
+            "training": {
+                "best_epoch": self.best_epoch_,
+                "train_seconds": self.train_seconds_,
+                "history": self.history_,
+            },
         }
         path = write_model_dir(directory, config, self.module_.state_dict())
         metrics = {"train_seconds": self.train_seconds_, **getattr(self, "metrics_", {})}
@@ -313,8 +356,12 @@ class _SmilesEstimator:
         try:
             if config["task"] != cls.task:
                 raise ModelFileError(f"{directory} holds a {config['task']} model, not {cls.task}")
-            estimator = cls(config["estimator"]["config"], config["estimator"]["random_state"],
-                            device=device, verbose=False)
+            estimator = cls(
+                config["estimator"]["config"],
+                config["estimator"]["random_state"],
+                device=device,
+                verbose=False,
+            )
             params = dict(config["estimator"]["params"])
             params["gru_sizes"] = tuple(params["gru_sizes"])
             estimator.params_ = params
@@ -322,12 +369,17 @@ class _SmilesEstimator:
             architecture = Smiles2VecConfig.from_dict(config["architecture"])
             estimator._load_target(config["target"])
             training = config["training"]
-            estimator.best_epoch_, estimator.train_seconds_ = training["best_epoch"], training["train_seconds"]
+            estimator.best_epoch_, estimator.train_seconds_ = (
+                training["best_epoch"],
+                training["train_seconds"],
+            )
             estimator.history_ = training["history"]
         except (KeyError, TypeError, ValueError) as error:
             if isinstance(error, ModelFileError):
                 raise
-            raise ModelFileError(f"{directory}/config.json is incomplete or edited ({error!r})") from None
+            raise ModelFileError(
+                f"{directory}/config.json is incomplete or edited ({error!r})"
+            ) from None
         if architecture.vocab_size != len(estimator.vocab_):
             raise ModelFileError(f"{directory}: vocabulary size does not match the architecture")
         module = Smiles2Vec(architecture)
@@ -335,7 +387,9 @@ class _SmilesEstimator:
             module.load_state_dict(state_dict, strict=True)
         except RuntimeError as error:
             first = str(error).strip().splitlines()[0]
-            raise ModelFileError(f"{directory}: weights do not fit the architecture in config.json ({first})") from None
+            raise ModelFileError(
+                f"{directory}: weights do not fit the architecture in config.json ({first})"
+            ) from None
         estimator.module_ = module.to(device).eval()
         estimator.split_, estimator.data_ = config.get("split"), config.get("data")
         metrics_path = os.path.join(directory, "metrics.json")
@@ -403,7 +457,8 @@ class SmilesClassifier(_SmilesEstimator):
     task = "classification"
     _score_name = "val_loss"
 
-    def _fit_target(self, y):
+    def _check_targets(self, y):
+        super()._check_targets(y)
         if not set(np.unique(y)) <= {0.0, 1.0}:
             raise ValueError("SmilesClassifier needs binary labels 0/1")
 
@@ -412,7 +467,9 @@ class SmilesClassifier(_SmilesEstimator):
 
     def _val_score(self, y_true, smiles):
         logits = torch.tensor(self._averaged_outputs(smiles))
-        return float(torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor(y_true)))
+        return float(
+            torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor(y_true))
+        )
 
     def predict_proba(self, smiles: Sequence[str] | str, on_invalid: str = "raise") -> np.ndarray:
         """Probabilities, shape (N, 2): columns P(0), P(1); NaN rows for invalid SMILES with "nan"."""
@@ -430,5 +487,7 @@ def load_model(directory: str | os.PathLike, device: str = "cpu") -> _SmilesEsti
     config, _ = read_model_dir(directory)
     classes = {"regression": SmilesRegressor, "classification": SmilesClassifier}
     if config.get("task") not in classes:
-        raise ModelFileError(f"{directory}/config.json names an unknown task {config.get('task')!r}")
+        raise ModelFileError(
+            f"{directory}/config.json names an unknown task {config.get('task')!r}"
+        )
     return classes[config["task"]].load(directory, device=device)

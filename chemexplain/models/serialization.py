@@ -62,7 +62,9 @@ def read_model_dir(directory: str | os.PathLike) -> tuple[dict, dict[str, torch.
     try:
         config = json.loads(config_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"{config_path} is not valid JSON ({error}); the file is damaged") from None
+        raise ModelFileError(
+            f"{config_path} is not valid JSON ({error}); the file is damaged"
+        ) from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ModelFileError(f"{config_path} is not a {FORMAT} config")
     if config.get("format_version") != FORMAT_VERSION:

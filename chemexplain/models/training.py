@@ -30,7 +30,9 @@ def _classification_metrics(y_true, proba) -> dict:
 
     y_true = np.asarray(y_true)
     metrics = {"accuracy": float(accuracy_score(y_true, proba >= 0.5))}
-    metrics["roc_auc"] = float(roc_auc_score(y_true, proba)) if len(set(y_true)) == 2 else float("nan")
+    metrics["roc_auc"] = (
+        float(roc_auc_score(y_true, proba)) if len(set(y_true)) == 2 else float("nan")
+    )
     return metrics
 
 

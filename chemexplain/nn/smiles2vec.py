@@ -69,7 +69,10 @@ class Smiles2Vec(nn.Module):
         directions = 2 if config.bidirectional else 1
         self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim, padding_idx=0)
         self.conv = nn.Conv1d(
-            config.embedding_dim, config.conv_filters, config.kernel_size, padding=config.kernel_size // 2
+            config.embedding_dim,
+            config.conv_filters,
+            config.kernel_size,
+            padding=config.kernel_size // 2,
         )
         grus = []
         width = config.conv_filters
@@ -90,7 +93,9 @@ class Smiles2Vec(nn.Module):
         mask = length_mask(lengths.to(embedded.device), embedded.shape[1])
         embedded = embedded * mask.unsqueeze(-1).to(embedded.dtype)
         hidden = torch.relu(self.conv(embedded.transpose(1, 2))).transpose(1, 2)
-        sequence = pack_padded_sequence(hidden, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        sequence = pack_padded_sequence(
+            hidden, lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
         final = None
         for gru in self.grus:
             sequence, final = gru(sequence)

@@ -1,0 +1,5 @@
+import sys
+
+from chemexplain.cli import main
+
+sys.exit(main())

@@ -1,0 +1,114 @@
+"""Predict with a saved model; one output row per input row, in order.
+
+Example: chemexplain predict --model runs/paper "CCO" "c1ccccc1" -o out.csv
+
+An invalid SMILES gets status 'error' and a message on its own row; the other
+rows are still predicted. Tokens the model never saw are reported in 'warning'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from chemexplain.chem.parsing import parse_smiles
+from chemexplain.data.datasets import read_csv_file
+from chemexplain.errors import DataFormatError, InvalidSmilesError
+from chemexplain.models.estimator import load_model
+
+
+def add_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model", required=True, help="model directory written by 'chemexplain train'"
+    )
+    parser.add_argument("smiles", nargs="*", help="SMILES strings to predict")
+    parser.add_argument(
+        "--input", help="a .csv file (with --smiles-col) or a .smi/.txt file, one SMILES a line"
+    )
+    parser.add_argument(
+        "--smiles-col", default="smiles", help="SMILES column of a CSV input (default: smiles)"
+    )
+    parser.add_argument("-o", "--output", help="CSV file to write (default: standard output)")
+
+
+def read_smiles_file(path: str, smiles_col: str) -> pd.DataFrame:
+    """Input rows as a DataFrame with a ``smiles`` column (other CSV columns kept)."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"{path} does not exist")
+    if file.suffix.lower() == ".csv":
+        frame = read_csv_file(file)
+        if smiles_col not in frame.columns:
+            raise DataFormatError(
+                f"{path} has no column {smiles_col!r}; its columns are: "
+                f"{', '.join(map(str, frame.columns))}"
+            )
+        return frame.rename(columns={smiles_col: "smiles"})
+    lines = file.read_text().splitlines()
+    # .smi: SMILES, then optionally whitespace and a name
+    parts = [line.strip().split(maxsplit=1) for line in lines]
+    return pd.DataFrame(
+        {
+            "smiles": [p[0] if p else "" for p in parts],
+            "name": [p[1] if len(p) > 1 else "" for p in parts],
+        }
+    )
+
+
+def predict_rows(model, smiles: list) -> pd.DataFrame:
+    """prediction / status / error / warning for every SMILES, one row each, in order."""
+    smiles = ["" if not isinstance(s, str) else s.strip() for s in smiles]
+    errors = [""] * len(smiles)
+    for row, s in enumerate(smiles):
+        try:
+            parse_smiles(s, row=row)
+        except InvalidSmilesError as error:
+            errors[row] = error.reason
+    valid = [row for row, e in enumerate(errors) if not e]
+    predictions = np.full(len(smiles), np.nan)
+    warnings_ = [""] * len(smiles)
+    if valid:
+        valid_smiles = [smiles[r] for r in valid]
+        _, unknown = model.encode(valid_smiles)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # reported per row below
+            predictions[valid] = model.predict(valid_smiles)
+        for row, tokens in zip(valid, unknown):
+            if tokens:
+                warnings_[row] = "tokens unknown to the model: " + " ".join(sorted(set(tokens)))
+    return pd.DataFrame(
+        {
+            "smiles": smiles,
+            "prediction": predictions,
+            "status": ["error" if e else "ok" for e in errors],
+            "error": errors,
+            "warning": warnings_,
+        }
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if bool(args.smiles) == bool(args.input):
+        raise DataFormatError("give SMILES on the command line or --input FILE (one of them)")
+    model = load_model(args.model)
+    frame = (
+        read_smiles_file(args.input, args.smiles_col)
+        if args.input
+        else pd.DataFrame({"smiles": args.smiles})
+    )
+    result = predict_rows(model, frame["smiles"].tolist())
+    extra = frame.drop(columns=["smiles"])
+    output = pd.concat([extra.reset_index(drop=True), result], axis=1)
+    if args.output:
+        output.to_csv(args.output, index=False)
+        n_bad = int((result["status"] == "error").sum())
+        print(f"wrote {len(output)} rows to {args.output} ({n_bad} invalid)", file=sys.stderr)
+    else:
+        output.to_csv(sys.stdout, index=False)
+    return 0

@@ -1,0 +1,112 @@
+"""Train a SMILES2vec model on ESOL, FreeSolv or a CSV file and save it.
+
+Example: chemexplain train --data esol --config paper --seed 0 --out runs/paper
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from chemexplain.data.datasets import MANIFEST, load_csv, load_dataset, sha256_of
+from chemexplain.data.splits import SPLIT_METHODS
+from chemexplain.errors import DataFormatError
+from chemexplain.models.configs import CONFIGS
+from chemexplain.models.training import train_on_frame
+
+
+def add_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", required=True, help="'esol', 'freesolv' or the path of a CSV file"
+    )
+    parser.add_argument(
+        "--smiles-col", default="smiles", help="SMILES column of a CSV (default: smiles)"
+    )
+    parser.add_argument(
+        "--target-col", default=None, help="target column of a CSV (required for a CSV)"
+    )
+    parser.add_argument(
+        "--task",
+        choices=("auto", "regression", "classification"),
+        default="auto",
+        help="auto: classification when every target is 0 or 1 (default: auto)",
+    )
+    parser.add_argument(
+        "--split",
+        choices=SPLIT_METHODS,
+        default="random",
+        help="80/10/10 split method (default: random)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of split, init and shuffling (default: 0)"
+    )
+    parser.add_argument(
+        "--config",
+        choices=tuple(CONFIGS),
+        default="paper",
+        help="paper: SMILES2vec as published; best: with SMILES augmentation (default: paper)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="override the config's maximum epochs"
+    )
+    parser.add_argument("--out", required=True, help="directory to write the model into")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _load(args) -> tuple:
+    if args.data in MANIFEST:
+        entry = MANIFEST[args.data]
+        frame = load_dataset(args.data)
+        return (
+            frame,
+            entry["target_name"],
+            {"dataset": args.data, "sha256": entry["sha256"], "units": entry["target_units"]},
+        )
+    if args.target_col is None:
+        raise DataFormatError(f"--data {args.data} is a file: name its target with --target-col")
+    frame = load_csv(args.data, args.smiles_col, args.target_col)
+    return (
+        frame,
+        args.target_col,
+        {
+            "dataset": str(Path(args.data).resolve()),
+            "sha256": sha256_of(Path(args.data)),
+            "smiles_col": args.smiles_col,
+        },
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    frame, target, info = _load(args)
+    task = args.task
+    if task == "auto":
+        task = "classification" if set(frame[target].unique()) <= {0.0, 1.0} else "regression"
+    print(
+        f"training {args.config} {task} model on {info['dataset']} ({len(frame)} molecules, "
+        f"{args.split} split, seed {args.seed})",
+        file=sys.stderr,
+    )
+    model = train_on_frame(
+        frame,
+        target,
+        split=args.split,
+        seed=args.seed,
+        config=args.config,
+        task=task,
+        data_info=info,
+        max_epochs=args.epochs,
+        verbose=not args.quiet,
+    )
+    model.save(args.out)
+    keys = (
+        ("test_rmse", "val_rmse", "test_r2")
+        if task == "regression"
+        else ("test_roc_auc", "test_accuracy")
+    )
+    summary = {k: round(model.metrics_[k], 4) for k in keys}
+    summary["train_seconds"] = round(model.train_seconds_, 1)
+    print(json.dumps(summary))
+    print(f"model saved to {args.out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,152 @@
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from chemexplain.cli import main
+
+pytestmark = pytest.mark.cli
+
+
+@pytest.fixture(scope="module")
+def small_csv(esol, tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "small.csv"
+    esol.iloc[:150][["smiles", "logS"]].rename(columns={"smiles": "SMILES", "logS": "y"}).to_csv(
+        path, index=False
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(small_csv, tmp_path_factory):
+    out = tmp_path_factory.mktemp("model") / "m"
+    code = main(
+        [
+            "train",
+            "--data",
+            str(small_csv),
+            "--smiles-col",
+            "SMILES",
+            "--target-col",
+            "y",
+            "--epochs",
+            "2",
+            "--seed",
+            "3",
+            "--split",
+            "scaffold",
+            "--quiet",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    return out
+
+
+def test_train_writes_model_metrics_and_split(trained):
+    config = json.loads((trained / "config.json").read_text())
+    metrics = json.loads((trained / "metrics.json").read_text())
+    assert {"test_rmse", "val_rmse", "train_seconds"} <= set(metrics)
+    split = config["split"]
+    assert split["method"] == "scaffold" and split["seed"] == 3
+    assert sorted(split["train"] + split["val"] + split["test"]) == list(range(150))
+    assert config["data"]["target"] == "y" and len(config["data"]["sha256"]) == 64
+
+
+def test_predict_keeps_every_row_in_order(trained, tmp_path, capsys):
+    rows = ["CCO", "C1CC", "", "c1ccccc1", "not a smiles", "CC[Se]C", "OCC(O)CO"]
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"id": range(len(rows)), "smi": rows}).to_csv(source, index=False)
+    out = tmp_path / "out.csv"
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(trained),
+                "--input",
+                str(source),
+                "--smiles-col",
+                "smi",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    result = pd.read_csv(out, keep_default_na=False)
+    assert result["id"].tolist() == list(range(len(rows)))
+    assert result["status"].tolist() == ["ok", "error", "error", "ok", "error", "ok", "ok"]
+    assert "could not parse" in result["error"][1] and "empty" in result["error"][2]
+    assert "unknown" in result["warning"][5]
+    ok = result[result.status == "ok"]
+    assert ok["prediction"].astype(float).notna().all()
+    assert (result[result.status == "error"]["prediction"] == "").all()
+
+
+def test_predict_positional_smiles_to_stdout(trained, capsys):
+    assert main(["predict", "--model", str(trained), "CCO", "CCCC"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "smiles,prediction,status,error,warning" and len(lines) == 3
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["train", "--data", "missing.csv", "--target-col", "y", "--out", "x"],
+            "missing.csv does not exist",
+        ),
+        (["predict", "--model", "no_such_dir", "CCO"], "not a model directory"),
+    ],
+)
+def test_user_errors_are_one_line(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_unknown_column_and_bad_model_file(small_csv, trained, tmp_path, capsys):
+    assert (
+        main(["train", "--data", str(small_csv), "--target-col", "logS", "--out", str(tmp_path)])
+        == 2
+    )
+    assert "no column 'smiles'" in capsys.readouterr().err
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    assert main(["predict", "--model", str(broken), "CCO"]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_help_everywhere_and_fresh_process_is_quiet(trained, tmp_path):
+    for argv in (["--help"], ["train", "--help"], ["predict", "--help"]):
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        assert done.value.code == 0
+    # a fresh process: DeepChem's import-time noise must not reach the user
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chemexplain",
+            "train",
+            "--data",
+            "esol",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+            str(tmp_path / "esol1"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "normalization" not in result.stderr + result.stdout
+    assert "Skipped loading" not in result.stderr + result.stdout
+    assert "test_rmse" in json.loads(result.stdout.strip().splitlines()[-1])

@@ -1,0 +1,115 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from chemexplain import DatasetNotFoundError, load_csv, load_esol, load_freesolv
+from chemexplain.data import datasets
+from chemexplain.data.splits import split_indices
+from chemexplain.errors import DataFormatError
+
+
+def test_esol_has_1128_stripped_smiles_and_log_solubility(esol):
+    assert len(esol) == 1128
+    assert list(esol.columns[:2]) == ["smiles", "logS"]
+    assert (esol.smiles == esol.smiles.str.strip()).all()
+    assert esol.logS.between(-12, 2.5).all()
+    assert esol.loc[esol.name == "Fenfuram", "logS"].item() == pytest.approx(-3.30)
+
+
+def test_freesolv_targets_are_numeric_despite_trailing_spaces(esol):
+    frame = load_freesolv()
+    assert len(frame) == 642
+    assert frame.dG_hydration.notna().all()
+    assert frame.dG_hydration.between(-30, 5).all()
+
+
+@pytest.fixture
+def isolated(monkeypatch, tmp_path):
+    """No CHEMEXPLAIN_DATA, an empty cache, downloads allowed only where a test says."""
+    shared = Path(datasets.find_dataset("esol")).parent  # resolved before isolating
+    monkeypatch.delenv("CHEMEXPLAIN_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("CHEMEXPLAIN_OFFLINE", "1")
+    return shared
+
+
+def test_lookup_order_explicit_then_env_then_cache(isolated, tmp_path, monkeypatch):
+    source = isolated / "delaney-processed.csv"
+    with pytest.raises(DatasetNotFoundError) as error:
+        load_esol()
+    message = str(error.value)
+    assert "CHEMEXPLAIN_DATA" in message and datasets.MANIFEST["esol"]["url"] in message
+    assert len(load_esol(path=source)) == 1128
+    env = tmp_path / "env"
+    (env / "esol").mkdir(parents=True)
+    shutil.copy(source, env / "esol" / "delaney-processed.csv")
+    monkeypatch.setenv("CHEMEXPLAIN_DATA", str(env))
+    assert datasets.find_dataset("esol") == env / "esol" / "delaney-processed.csv"
+    monkeypatch.delenv("CHEMEXPLAIN_DATA")
+    cache = datasets.cache_dir()
+    cache.mkdir(parents=True)
+    shutil.copy(source, cache / "delaney-processed.csv")
+    assert datasets.find_dataset("esol") == cache / "delaney-processed.csv"
+
+
+def test_download_is_checked_and_cached(isolated, monkeypatch):
+    source = isolated / "delaney-processed.csv"
+    monkeypatch.delenv("CHEMEXPLAIN_OFFLINE")
+    entry = dict(datasets.MANIFEST["esol"], url=source.as_uri())
+    monkeypatch.setitem(datasets.MANIFEST, "esol", entry)
+    path = datasets.find_dataset("esol")
+    assert path == datasets.cache_dir() / "delaney-processed.csv"
+    assert datasets.sha256_of(path) == entry["sha256"]
+
+
+def test_download_with_wrong_checksum_leaves_nothing(isolated, monkeypatch, tmp_path):
+    monkeypatch.delenv("CHEMEXPLAIN_OFFLINE")
+    fake = tmp_path / "fake.csv"
+    fake.write_text("smiles,measured log solubility in mols per litre\nCCO,1.1\n")
+    monkeypatch.setitem(
+        datasets.MANIFEST, "esol", dict(datasets.MANIFEST["esol"], url=fake.as_uri())
+    )
+    with pytest.raises(DatasetNotFoundError, match="sha256"):
+        datasets.find_dataset("esol")
+    assert not list(datasets.cache_dir().glob("*"))
+
+
+def test_corrupted_file_under_env_is_rejected(isolated, tmp_path, monkeypatch):
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "SAMPL.csv").write_text("iupac,smiles,expt,calc\nx,CCO,1,1\n")
+    monkeypatch.setenv("CHEMEXPLAIN_DATA", str(tmp_path / "bad"))
+    with pytest.raises(DatasetNotFoundError, match="expected a82c5da5"):
+        load_freesolv()
+
+
+def test_load_csv_names_missing_columns_and_drops_empty_rows(tmp_path):
+    path = tmp_path / "mols.csv"
+    path.write_text("SMILES,y\nCCO ,1.5\n,2.0\nc1ccccc1,\nCCN,oops\nCCCl,-1\n")
+    with pytest.raises(DataFormatError, match="no column 'smiles'.*SMILES, y"):
+        load_csv(path, "smiles", "y")
+    with pytest.warns(UserWarning, match="dropped 3 of 5"):
+        frame = load_csv(path, "SMILES", "y")
+    assert frame.smiles.tolist() == ["CCO", "CCCl"]
+    assert frame.y.tolist() == [1.5, -1.0]
+    with pytest.raises(DatasetNotFoundError):
+        load_csv(tmp_path / "missing.csv", "smiles", "y")
+
+
+def test_random_split_is_seeded_80_10_10_and_disjoint(esol):
+    smiles = esol.smiles.tolist()
+    a, b, c = (split_indices(smiles, "random", s) for s in (0, 0, 1))
+    assert (len(a.train), len(a.val), len(a.test)) == (902, 113, 113)
+    assert sorted(a.train + a.val + a.test) == list(range(1128))
+    assert a.to_dict() == b.to_dict()
+    assert a.test != c.test
+
+
+def test_scaffold_split_keeps_scaffolds_apart(esol):
+    from rdkit.Chem.Scaffolds.MurckoScaffold import MurckoScaffoldSmiles
+
+    smiles = esol.smiles.tolist()
+    split = split_indices(smiles, "scaffold", 0)
+    scaffold = lambda rows: {MurckoScaffoldSmiles(smiles[i]) for i in rows}  # noqa: E731
+    assert not scaffold(split.train) & scaffold(split.test)
+    assert sorted(split.train + split.val + split.test) == list(range(1128))
