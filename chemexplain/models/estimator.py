@@ -9,6 +9,7 @@ same seed on the same machine gives the same numbers.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import sys
 import time
@@ -353,6 +354,10 @@ class _SmilesEstimator:
     def load(cls, directory: str | os.PathLike, device: str = "cpu"):
         """Load a model directory written by :meth:`save`; never unpickles anything."""
         config, state_dict = read_model_dir(directory)
+        return cls._from_files(directory, config, state_dict, device)
+
+    @classmethod
+    def _from_files(cls, directory, config: dict, state_dict: dict, device: str):
         try:
             if config["task"] != cls.task:
                 raise ModelFileError(f"{directory} holds a {config['task']} model, not {cls.task}")
@@ -394,10 +399,11 @@ class _SmilesEstimator:
         estimator.split_, estimator.data_ = config.get("split"), config.get("data")
         metrics_path = os.path.join(directory, "metrics.json")
         if os.path.isfile(metrics_path):
-            import json
-
-            with open(metrics_path) as handle:
-                estimator.metrics_ = json.load(handle)
+            try:
+                with open(metrics_path) as handle:
+                    estimator.metrics_ = json.load(handle)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise ModelFileError(f"{metrics_path} is not valid JSON; the file is damaged") from None
         return estimator
 
 
