@@ -41,9 +41,9 @@ CONFIGS: dict[str, dict] = {
         "dropout": 0.0,
         "learning_rate": 1e-3,
         "batch_size": 32,
-        "max_epochs": 20,
-        "patience": 5,
-        "n_augment": 10,
+        "max_epochs": 30,
+        "patience": 8,
+        "n_augment": 5,
         "n_test_augment": 10,
     },
 }
