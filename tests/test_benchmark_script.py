@@ -14,8 +14,15 @@ spec.loader.exec_module(benchmark)
 
 def test_aggregate_has_the_documented_shape_and_statistics():
     records = [
-        {"split": "random", "config": "paper", "seed": s, "test_rmse": r, "val_rmse": r,
-         "train_seconds": 10.0 * (s + 1), "best_epoch": 3}
+        {
+            "split": "random",
+            "config": "paper",
+            "seed": s,
+            "test_rmse": r,
+            "val_rmse": r,
+            "train_seconds": 10.0 * (s + 1),
+            "best_epoch": 3,
+        }
         for s, r in [(1, 0.8), (0, 0.6)]
     ]
     out = benchmark.aggregate(records)

@@ -118,7 +118,7 @@ def test_augmentation_and_test_time_averaging(esol):
     first = model.predict(["CC(=O)Oc1ccccc1C(=O)O", "OCC"])
     np.testing.assert_array_equal(first, model.predict(["CC(=O)Oc1ccccc1C(=O)O", "OCC"]))
     # the averaged prediction differs from the prediction of the given spelling alone
-    single = model._unscale(model._raw_outputs(["CC(=O)Oc1ccccc1C(=O)O"]))
+    single = model.inverse_transform_target(model._raw_outputs(["CC(=O)Oc1ccccc1C(=O)O"]))
     assert abs(single[0] - first[0]) > 1e-6
 
 

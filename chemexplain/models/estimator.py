@@ -25,7 +25,7 @@ from chemexplain.chem.tokenizer import split_smiles
 from chemexplain.errors import InvalidSmilesError, ModelFileError, NotFittedError
 from chemexplain.models.configs import resolve_config
 from chemexplain.models.serialization import read_model_dir, write_json, write_model_dir
-from chemexplain.nn.smiles2vec import Smiles2Vec, Smiles2VecConfig
+from chemexplain.nn.smiles2vec import Smiles2Vec, Smiles2VecConfig, pad_ids
 from chemexplain.vocabulary import Vocabulary
 
 __all__ = ["SmilesRegressor", "SmilesClassifier", "load_model"]
@@ -39,15 +39,6 @@ _ARCHITECTURE_KEYS = (
     "dropout",
 )
 _PREDICT_BATCH = 256
-
-
-def _pad(sequences: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad id sequences with 0 -> (ids (B, L) long, lengths (B,) long)."""
-    lengths = torch.tensor([len(s) for s in sequences], dtype=torch.long)
-    ids = torch.zeros(len(sequences), int(lengths.max()), dtype=torch.long)
-    for row, sequence in enumerate(sequences):
-        ids[row, : len(sequence)] = torch.as_tensor(sequence, dtype=torch.long)
-    return ids, lengths
 
 
 def _length_buckets(
@@ -126,10 +117,12 @@ class _SmilesEstimator:
                 f"this {type(self).__name__} is not fitted: call fit() or load() first"
             )
 
-    def _scale(self, y: np.ndarray) -> np.ndarray:
+    def transform_target(self, y: np.ndarray) -> np.ndarray:
+        """Targets in the network's output scale (standardized for regression)."""
         return y
 
-    def _unscale(self, output: np.ndarray) -> np.ndarray:
+    def inverse_transform_target(self, output: np.ndarray) -> np.ndarray:
+        """Network outputs back in the target's units (log10 mol/L for ESOL)."""
         return output
 
     def _loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -157,7 +150,7 @@ class _SmilesEstimator:
         with torch.inference_mode():
             for start in range(0, len(order), _PREDICT_BATCH):
                 rows = order[start : start + _PREDICT_BATCH]
-                token_ids, lengths = _pad([ids[r] for r in rows])
+                token_ids, lengths = pad_ids([ids[r] for r in rows])
                 out = self.module_(token_ids.to(self.device), lengths)
                 outputs[rows] = out.double().cpu().numpy()
         return outputs
@@ -256,7 +249,7 @@ class _SmilesEstimator:
         token_lists = [split_smiles(s, p["scheme"]) for s in train_smiles]
         self.vocab_ = Vocabulary.from_sequences(token_lists)
         train_ids = [self.vocab_.encode(t)[0] for t in token_lists]
-        targets = torch.tensor(self._scale(np.asarray(train_y)), dtype=torch.float32)
+        targets = torch.tensor(self.transform_target(np.asarray(train_y)), dtype=torch.float32)
         lengths = np.array([len(t) for t in train_ids])
 
         architecture = Smiles2VecConfig(
@@ -278,7 +271,7 @@ class _SmilesEstimator:
             self.module_.train()
             total, count = 0.0, 0
             for rows in _length_buckets(lengths, p["batch_size"], rng):
-                token_ids, batch_lengths = _pad([train_ids[r] for r in rows])
+                token_ids, batch_lengths = pad_ids([train_ids[r] for r in rows])
                 output = self.module_(token_ids.to(self.device), batch_lengths)
                 loss = self._loss(output, targets[rows].to(self.device))
                 optimizer.zero_grad()
@@ -403,7 +396,9 @@ class _SmilesEstimator:
                 with open(metrics_path) as handle:
                     estimator.metrics_ = json.load(handle)
             except (json.JSONDecodeError, UnicodeDecodeError):
-                raise ModelFileError(f"{metrics_path} is not valid JSON; the file is damaged") from None
+                raise ModelFileError(
+                    f"{metrics_path} is not valid JSON; the file is damaged"
+                ) from None
         return estimator
 
 
@@ -429,17 +424,17 @@ class SmilesRegressor(_SmilesEstimator):
         self.target_mean_ = float(np.mean(y))
         self.target_std_ = float(np.std(y)) or 1.0
 
-    def _scale(self, y):
+    def transform_target(self, y):
         return (y - self.target_mean_) / self.target_std_
 
-    def _unscale(self, output):
+    def inverse_transform_target(self, output):
         return output * self.target_std_ + self.target_mean_
 
     def _loss(self, output, target):
         return torch.nn.functional.mse_loss(output, target)
 
     def _val_score(self, y_true, smiles):
-        predicted = self._unscale(self._averaged_outputs(smiles))
+        predicted = self.inverse_transform_target(self._averaged_outputs(smiles))
         return float(np.sqrt(np.mean((predicted - y_true) ** 2)))
 
     def _target_config(self):
@@ -454,7 +449,7 @@ class SmilesRegressor(_SmilesEstimator):
         ``on_invalid="raise"`` raises ``InvalidSmilesError`` naming the first
         invalid string and its row; ``"nan"`` returns NaN on that row instead.
         """
-        return self._unscale(self._outputs(smiles, on_invalid))
+        return self.inverse_transform_target(self._outputs(smiles, on_invalid))
 
 
 class SmilesClassifier(_SmilesEstimator):

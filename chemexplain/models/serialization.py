@@ -39,20 +39,24 @@ def write_json(path: Path, data: dict) -> None:
     os.replace(partial, path)
 
 
-def write_model_dir(directory: str | os.PathLike, config: dict, state_dict: dict) -> Path:
+def write_model_dir(
+    directory: str | os.PathLike, config: dict, state_dict: dict, fmt: str = FORMAT
+) -> Path:
     """Save ``state_dict`` as safetensors and ``config`` (plus format tag and sha256) as JSON."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     weights = directory / WEIGHTS
     save_file({k: v.detach().cpu().contiguous() for k, v in state_dict.items()}, str(weights))
-    config = {"format": FORMAT, "format_version": FORMAT_VERSION, **config}
+    config = {"format": fmt, "format_version": FORMAT_VERSION, **config}
     config["weights"] = {"file": WEIGHTS, "sha256": sha256_of(weights)}
     write_json(directory / CONFIG, config)
     return directory
 
 
-def read_model_dir(directory: str | os.PathLike) -> tuple[dict, dict[str, torch.Tensor]]:
-    """Read and verify a model directory; returns ``(config, state_dict)``."""
+def read_model_dir(
+    directory: str | os.PathLike, fmt: str = FORMAT
+) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Read and verify a model directory of format ``fmt``; returns ``(config, state_dict)``."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ModelFileError(f"{directory} is not a model directory (it does not exist)")
@@ -65,8 +69,8 @@ def read_model_dir(directory: str | os.PathLike) -> tuple[dict, dict[str, torch.
         raise ModelFileError(
             f"{config_path} is not valid JSON ({error}); the file is damaged"
         ) from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ModelFileError(f"{config_path} is not a {FORMAT} config")
+    if not isinstance(config, dict) or config.get("format") != fmt:
+        raise ModelFileError(f"{config_path} is not a {fmt} config")
     if config.get("format_version") != FORMAT_VERSION:
         raise ModelFileError(
             f"{config_path} has format version {config.get('format_version')}, this chemexplain reads "

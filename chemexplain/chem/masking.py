@@ -1,0 +1,225 @@
+"""Explanation masks for SMILES models: the chemistry adapter of :class:`MaskExplainer`.
+
+    mask = SmilesMask(model, random_state=0).fit(train_smiles, train_logS, val_smiles, val_logS)
+    mask.token_weights(["CCO"])        # one weight per token (character for SMILES2vec)
+    mask.atom_weights(["CCO"])         # token weights summed per RDKit atom
+    mask.predict_masked(["CCO"])       # the frozen model's prediction from the masked input
+
+The mask directory holds ``config.json`` (explainer network, coefficients, the
+base model's weights sha256) and ``weights.safetensors``; loading checks that
+it is paired with the same base model.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from chemexplain.chem.tokenizer import tokenize
+from chemexplain.mask.explainer import MaskExplainer
+from chemexplain.mask.networks import ResidualConvMask
+from chemexplain.models.serialization import read_model_dir, write_model_dir
+from chemexplain.nn.smiles2vec import pad_ids, reinitialize
+
+__all__ = ["SmilesMask", "randomized_copy", "atom_weights_from_tokens"]
+
+MASK_FORMAT = "chemexplain-smiles-mask"
+
+
+def randomized_copy(model, seed: int = 12345):
+    """A copy of a fitted SMILES estimator with every network weight re-drawn (Adebayo et al.)."""
+    twin = copy.deepcopy(model)
+    reinitialize(twin.module_, seed)
+    twin.module_.eval()
+    return twin
+
+
+def atom_weights_from_tokens(smiles: str, weights: np.ndarray, scheme: str = "char") -> np.ndarray:
+    """Sum token weights (len(tokens),) per RDKit atom -> (n_atoms,); non-atom tokens drop out."""
+    tokens = tokenize(smiles, scheme)
+    atoms = [t.atom for t in tokens if t.atom is not None]
+    out = np.zeros(max(atoms) + 1 if atoms else 0)
+    for token, weight in zip(tokens, weights, strict=True):
+        if token.atom is not None:
+            out[token.atom] += weight
+    return out
+
+
+class SmilesMask:
+    """An explanation mask over a fitted ``SmilesRegressor`` / ``SmilesClassifier``.
+
+    Parameters are stored as given (scikit-learn style); ``fit`` returns self
+    and leaves ``explainer_`` (the :class:`MaskExplainer`) and ``history_``.
+    ``l1``/``l2`` are per-molecule sums of the mask, averaged over a batch.
+    """
+
+    def __init__(
+        self,
+        model,
+        *,
+        l1: float = 1e-3,
+        l2: float = 1e-4,
+        target: str = "label",
+        channels: int = 64,
+        n_layers: int = 20,
+        learning_rate: float = 1e-3,
+        batch_size: int = 32,
+        max_epochs: int = 40,
+        patience: int = 6,
+        random_state: int = 0,
+        verbose: bool = True,
+    ):
+        self.model = model
+        self.l1, self.l2, self.target = l1, l2, target
+        self.channels, self.n_layers = channels, n_layers
+        self.learning_rate, self.batch_size = learning_rate, batch_size
+        self.max_epochs, self.patience = max_epochs, patience
+        self.random_state, self.verbose = random_state, verbose
+
+    def _explainer(self) -> MaskExplainer:
+        torch.manual_seed(self.random_state)
+        network = ResidualConvMask(
+            self.model.module_.config.embedding_dim, self.channels, self.n_layers
+        )
+        return MaskExplainer(
+            self.model.module_,
+            network,
+            l1=self.l1,
+            l2=self.l2,
+            target=self.target,
+            task=self.model.task,
+            learning_rate=self.learning_rate,
+            max_epochs=self.max_epochs,
+            patience=self.patience,
+            random_state=self.random_state,
+            verbose=self.verbose,
+            device=self.model.device,
+        )
+
+    def _batches(
+        self, smiles: Sequence[str], y: Sequence[float] | None = None
+    ) -> tuple[list, np.ndarray]:
+        """(ids, lengths, targets) batches of similar length, and the row order they follow."""
+        ids, _ = self.model.encode(list(smiles))
+        order = np.argsort([len(i) for i in ids], kind="stable")
+        goal = None if y is None else self.model.transform_target(np.asarray(y, dtype=float))
+        out = []
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            token_ids, lengths = pad_ids([ids[r] for r in rows])
+            targets = None if goal is None else torch.tensor(goal[rows], dtype=torch.float32)
+            out.append((token_ids, lengths, targets))
+        return out, order
+
+    def fit(self, smiles, y=None, val_smiles=None, val_y=None) -> SmilesMask:
+        """Train the explainer over the frozen model (labels needed for ``target="label"``)."""
+        if val_smiles is None:
+            rng = np.random.default_rng(self.random_state)
+            order = rng.permutation(len(smiles))
+            n_val = max(1, len(smiles) // 10)
+            smiles = list(smiles)
+            val_smiles = [smiles[i] for i in order[:n_val]]
+            val_y = None if y is None else np.asarray(y)[order[:n_val]]
+            y = None if y is None else np.asarray(y)[order[n_val:]]
+            smiles = [smiles[i] for i in order[n_val:]]
+        self.explainer_ = self._explainer()
+        self.history_ = self.explainer_.fit(
+            self._batches(smiles, y)[0], self._batches(val_smiles, val_y)[0]
+        )
+        return self
+
+    def _per_row(self, smiles: Sequence[str], function) -> list:
+        smiles = list(smiles)
+        results: list = [None] * len(smiles)
+        batches, order = self._batches(smiles)
+        rows = iter(order)
+        for token_ids, lengths, _ in batches:
+            output = function(token_ids, lengths)
+            for i in range(len(lengths)):
+                results[next(rows)] = (output[i], int(lengths[i]))
+        return results
+
+    def token_weights(self, smiles: Sequence[str]) -> list[np.ndarray]:
+        """Mask weight of every token of every SMILES (characters for SMILES2vec), in order."""
+        if not hasattr(self, "explainer_"):
+            self._explainer()._check_fitted()
+        rows = self._per_row(smiles, self.explainer_.explain)
+        return [w[:n].double().cpu().numpy() for w, n in rows]
+
+    def atom_weights(self, smiles: Sequence[str]) -> list[np.ndarray]:
+        """Token weights summed per RDKit atom, (n_atoms,) per SMILES."""
+        scheme = self.model.params_["scheme"]
+        return [
+            atom_weights_from_tokens(s, w, scheme)
+            for s, w in zip(smiles, self.token_weights(smiles), strict=True)
+        ]
+
+    def predict_masked(self, smiles: Sequence[str]) -> np.ndarray:
+        """The frozen model's prediction from the masked input, in the target's units."""
+        if not hasattr(self, "explainer_"):
+            self._explainer()._check_fitted()
+        rows = self._per_row(smiles, self.explainer_.predict_masked)
+        raw = np.array([float(out) for out, _ in rows])
+        return self.model.inverse_transform_target(raw)
+
+    def save(self, directory: str | os.PathLike) -> None:
+        config = {
+            "params": {
+                k: getattr(self, k)
+                for k in (
+                    "l1",
+                    "l2",
+                    "target",
+                    "channels",
+                    "n_layers",
+                    "learning_rate",
+                    "batch_size",
+                    "max_epochs",
+                    "patience",
+                    "random_state",
+                )
+            },
+            "network": self.explainer_.network.config,
+            "base_model_weights_sha256": self._base_sha(),
+            "history": self.history_,
+            "best_epoch": self.explainer_.best_epoch_,
+        }
+        write_model_dir(directory, config, self.explainer_.network.state_dict(), fmt=MASK_FORMAT)
+
+    def _base_sha(self) -> str:
+        import hashlib
+
+        digest = hashlib.sha256()
+        for name, tensor in sorted(self.model.module_.state_dict().items()):
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        return digest.hexdigest()
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike, model) -> SmilesMask:
+        """Load a mask saved by :meth:`save` for the same base ``model``."""
+        from chemexplain.errors import ModelFileError
+
+        config, state_dict = read_model_dir(directory, fmt=MASK_FORMAT)
+        try:
+            mask = cls(model, verbose=False, **config["params"])
+            explainer = mask._explainer()
+            explainer.network.load_state_dict(state_dict, strict=True)
+        except (KeyError, TypeError, RuntimeError) as error:
+            raise ModelFileError(
+                f"{directory}: mask config or weights do not fit ({error!r})"
+            ) from None
+        if config.get("base_model_weights_sha256") != mask._base_sha():
+            raise ModelFileError(
+                f"{directory} was trained over another base model than the one given"
+            )
+        explainer.network.eval()
+        explainer._freeze()
+        explainer.fitted_ = True
+        explainer.best_epoch_ = config.get("best_epoch")
+        mask.explainer_, mask.history_ = explainer, config.get("history", [])
+        return mask
