@@ -10,7 +10,7 @@ import pandas as pd
 from chemexplain.data.splits import split_indices
 from chemexplain.models.estimator import SmilesClassifier, SmilesRegressor
 
-__all__ = ["train_on_frame", "regression_metrics"]
+__all__ = ["train_on_frame", "regression_metrics", "training_frame"]
 
 
 def regression_metrics(y_true: Sequence[float], y_pred: Sequence[float]) -> dict:
@@ -77,3 +77,28 @@ def train_on_frame(
     model.data_ = {"target": target_col, "n_rows": len(frame), **(data_info or {})}
     model.metrics_ = metrics
     return model
+
+
+def training_frame(model) -> tuple[pd.DataFrame, str]:
+    """The DataFrame a saved model was trained on, and its target column.
+
+    Reloads the dataset named in ``model.data_`` and checks its sha256, so that
+    the row indices of ``model.split_`` still point at the same molecules.
+    """
+    from chemexplain.data.datasets import MANIFEST, find_dataset, load_csv, load_dataset, sha256_of
+    from chemexplain.errors import DataFormatError
+
+    info = getattr(model, "data_", None) or {}
+    name = info.get("dataset")
+    if name is None:
+        raise DataFormatError("this model does not record the data it was trained on; pass --data")
+    if name in MANIFEST:
+        frame, path = load_dataset(name), find_dataset(name)
+    else:
+        frame, path = load_csv(name, info.get("smiles_col", "smiles"), info["target"]), name
+    if info.get("sha256") and sha256_of(path) != info["sha256"]:
+        raise DataFormatError(
+            f"{path} changed since the model was trained (sha256 differs); "
+            "its split indices no longer apply"
+        )
+    return frame, info["target"]
