@@ -150,3 +150,97 @@ def test_help_everywhere_and_fresh_process_is_quiet(trained, tmp_path):
     assert "normalization" not in result.stderr + result.stdout
     assert "Skipped loading" not in result.stderr + result.stdout
     assert "test_rmse" in json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_fit_mask_then_evaluate(trained, tmp_path, capsys, monkeypatch):
+    """fit-mask trains on the model's own split (re-found by its sha256), evaluate scores it."""
+    import shutil
+
+    data_dir = tmp_path / "data"
+    source = json.loads((trained / "config.json").read_text())["data"]["dataset"]
+    data_dir.mkdir()
+    shutil.copy(source, data_dir / "small.csv")
+    mask_dir = tmp_path / "mask"
+    assert (
+        main(
+            [
+                "fit-mask",
+                "--model",
+                str(trained),
+                "--out",
+                str(mask_dir),
+                "--epochs",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (mask_dir / "weights.safetensors").exists()
+    assert (mask_dir / "randomized" / "weights.safetensors").exists()
+    capsys.readouterr()
+    report_path = tmp_path / "eval.json"
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(trained),
+                "--mask",
+                str(mask_dir),
+                "--split",
+                "all",
+                "--json",
+                str(report_path),
+            ]
+        )
+        == 0
+    )
+    report = json.loads(report_path.read_text())
+    assert report["n"] == 150 and report["split"] == "all"
+    assert set(report["rmse"]) == {"base", "masked"}
+    for group in ("soluble", "insoluble"):
+        for level in ("char", "atom"):
+            entry = report["top3"][group][level]
+            assert {"accuracy", "chance", "randomized", "spearman_vs_randomized", "n"} <= set(entry)
+            assert 0.0 <= entry["chance"] <= 1.0
+    assert report["top3"]["soluble"]["atom"]["n"] > 0
+    # the model's data changed since training: its split indices no longer apply
+    pd.read_csv(source).iloc[:100].to_csv(source, index=False)
+    try:
+        assert main(["evaluate", "--model", str(trained), "--mask", str(mask_dir)]) == 2
+        assert "changed since the model was trained" in capsys.readouterr().err
+    finally:
+        shutil.copy(data_dir / "small.csv", source)
+
+
+def test_fit_mask_on_unlabeled_molecules(trained, tmp_path):
+    library = tmp_path / "library.csv"
+    pd.DataFrame(
+        {"smiles": ["CCO", "CCN", "c1ccccc1O", "CCCCCl", "OCC(O)CO", "CC(=O)O"] * 3}
+    ).to_csv(library, index=False)
+    out = tmp_path / "mask"
+    assert (
+        main(
+            [
+                "fit-mask",
+                "--model",
+                str(trained),
+                "--data",
+                str(library),
+                "--target",
+                "model",
+                "--epochs",
+                "1",
+                "--no-control",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert not (out / "randomized").exists()
+    assert (
+        main(["fit-mask", "--model", str(trained), "--data", str(library), "--out", str(out)]) == 2
+    )

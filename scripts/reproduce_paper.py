@@ -1,0 +1,189 @@
+"""Reproduce Phillips, Goh & Hodas (2018) on ESOL from scratch, with the controls the paper lacks.
+
+    python scripts/reproduce_paper.py            # seeds 0 1 2, about 10 minutes on 2 cores
+
+For each seed: train SMILES2vec (`paper` config, random 80/10/10 split), train
+the explanation mask with the paper's penalties (L1 1e-3, L2 1e-4,
+target=label), train the same mask over a randomly re-initialized copy of the
+model (Adebayo et al.'s control), and score both on the test split and on all
+1128 molecules. Models and masks go to runs/reproduce_paper/seed<N>/;
+figures to benchmarks/paper.json and the table in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+PAPER = {"base_test_rmse": 0.846, "masked_test_rmse": 0.831, "top3_accuracy": 0.88}
+
+
+def one_seed(task: tuple[int, int, str]) -> dict:
+    seed, threads, out = task
+    import torch
+
+    torch.set_num_threads(threads)
+    from chemexplain import load_esol, train_on_frame
+    from chemexplain.chem.masking import SmilesMask, randomized_copy
+    from chemexplain.cli.evaluate import evaluate
+    from chemexplain.cli.fit_mask import CONTROL_SEED
+    from chemexplain.data import MANIFEST
+
+    started = time.perf_counter()
+    frame = load_esol()
+    info = {"dataset": "esol", "sha256": MANIFEST["esol"]["sha256"], "units": "log10 mol/L"}
+    model = train_on_frame(
+        frame, "logS", split="random", seed=seed, config="paper", data_info=info, verbose=False
+    )
+    directory = Path(out) / f"seed{seed}"
+    model.save(directory / "model")
+    smiles, y = frame["smiles"].tolist(), frame["logS"].to_numpy()
+    part = lambda rows: ([smiles[i] for i in rows], y[rows])  # noqa: E731
+    fit_data = (*part(model.split_["train"]), *part(model.split_["val"]))
+    mask = SmilesMask(model, random_state=seed, verbose=False).fit(*fit_data)
+    mask.save(directory / "mask")
+    control = SmilesMask(randomized_copy(model, CONTROL_SEED), random_state=seed, verbose=False)
+    control.fit(*fit_data).save(directory / "mask" / "randomized")
+    reports = {
+        "test": evaluate(model, mask, control, *part(model.split_["test"])),
+        "all": evaluate(model, mask, control, smiles, y),
+    }
+    return {"seed": seed, "seconds": time.perf_counter() - started, **reports}
+
+
+def summary(results: list[dict]) -> dict:
+    """Mean and sample std over seeds of the headline figures."""
+
+    def stat(values):
+        return {
+            "mean": float(np.mean(values)),
+            "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+            "values": [float(v) for v in values],
+        }
+
+    figures = {
+        "base_test_rmse": [r["test"]["rmse"]["base"] for r in results],
+        "masked_test_rmse": [r["test"]["rmse"]["masked"] for r in results],
+    }
+    for group in ("soluble", "insoluble"):
+        for level in ("char", "atom"):
+            for key in ("accuracy", "chance", "randomized", "spearman_vs_randomized"):
+                figures[f"all_{group}_{level}_{key}"] = [
+                    r["all"]["top3"][group][level][key] for r in results
+                ]
+    for name in ("hydrophilic", "hydrophobic"):
+        for source in ("mask", "random", "randomized"):
+            figures[f"all_contrast_{name}_atom_{source}"] = [
+                r["all"]["contrast"][name]["atom"][source] for r in results
+            ]
+    return {key: stat(values) for key, values in figures.items()}
+
+
+def table(results: list[dict], stats: dict) -> str:
+    seeds = [r["seed"] for r in results]
+    per = lambda key: ", ".join(f"{v:.3f}" for v in stats[key]["values"])  # noqa: E731
+    ms = lambda key: f"{stats[key]['mean']:.3f} ± {stats[key]['std']:.3f}"  # noqa: E731
+    lines = [
+        f"Seeds {', '.join(map(str, seeds))}; mean ± sample std (per seed). RMSE in log10 mol/L on each "
+        "seed's random test split; top-3 on all 1128 molecules (soluble: logS ≥ -1, insoluble: logS ≤ -5).",
+        "",
+        "| figure | paper | this package | per seed |",
+        "|---|---|---|---|",
+        f"| base test RMSE | {PAPER['base_test_rmse']} | {ms('base_test_rmse')} | {per('base_test_rmse')} |",
+        f"| masked test RMSE | {PAPER['masked_test_rmse']} | {ms('masked_test_rmse')} | {per('masked_test_rmse')} |",
+    ]
+    for group in ("soluble", "insoluble"):
+        for level in ("atom", "char"):
+            key = f"all_{group}_{level}"
+            n = results[0]["all"]["top3"][group][level]["n"]
+            paper = (
+                f"{PAPER['top3_accuracy']:.0%} (both groups)"
+                if level == "char" and group == "soluble"
+                else "-"
+            )
+            lines.append(
+                f"| top-3 {group}, {level} level (n={n}) | {paper} | {ms(key + '_accuracy')} | "
+                f"{per(key + '_accuracy')} |"
+            )
+            lines.append(
+                f"| … chance (random ranking) | - | {ms(key + '_chance')} | {per(key + '_chance')} |"
+            )
+            lines.append(
+                f"| … mask over randomized model | - | {ms(key + '_randomized')} | "
+                f"{per(key + '_randomized')} |"
+            )
+            lines.append(
+                f"| … Spearman mask vs randomized | - | {ms(key + '_spearman_vs_randomized')} | "
+                f"{per(key + '_spearman_vs_randomized')} |"
+            )
+    for name, atoms in (("hydrophilic", "O/N"), ("hydrophobic", "C/F/Cl/Br/I")):
+        for source, label in (
+            ("mask", "mask"),
+            ("random", "random weights"),
+            ("randomized", "randomized-model mask"),
+        ):
+            key = f"all_contrast_{name}_atom_{source}"
+            lines.append(f"| class contrast {atoms}, {label} | - | {ms(key)} | {per(key)} |")
+    lines += [
+        "",
+        "\\* the paper reports one top-3 accuracy (88%), over SMILES characters; the issue's "
+        "target compares it with the atom level.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--jobs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", default=str(ROOT / "runs" / "reproduce_paper"))
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    with mp.get_context("spawn").Pool(args.jobs) as pool:
+        results = sorted(
+            pool.map(one_seed, [(s, args.threads, args.out) for s in args.seeds]),
+            key=lambda r: r["seed"],
+        )
+    stats = summary(results)
+    wall = time.perf_counter() - started
+    payload = {
+        "paper": PAPER,
+        "summary": stats,
+        "wall_seconds": wall,
+        "seeds": results,
+        "settings": {
+            "config": "paper",
+            "split": "random",
+            "l1": 1e-3,
+            "l2": 1e-4,
+            "target": "label",
+            "jobs": args.jobs,
+            "threads_per_job": args.threads,
+        },
+    }
+    (ROOT / "benchmarks" / "paper.json").write_text(json.dumps(payload, indent=2) + "\n")
+    from benchmark_esol import update_readme
+
+    body = (
+        f"Reproduce: `python scripts/reproduce_paper.py` (wall time of the last run: {wall / 60:.1f} min "
+        f"on 2 cores). Writes `benchmarks/paper.json`.\n\n" + table(results, stats)
+    )
+    update_readme("paper", body)
+    print(table(results, stats))
+    print(f"wall time {wall:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
