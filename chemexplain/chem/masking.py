@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from chemexplain.chem.tokenizer import tokenize
+from chemexplain.errors import ModelFileError, NotFittedError
 from chemexplain.mask.explainer import MaskExplainer
 from chemexplain.mask.networks import ResidualConvMask
 from chemexplain.models.serialization import read_model_dir, write_model_dir
@@ -132,6 +133,10 @@ class SmilesMask:
         )
         return self
 
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "explainer_"):
+            raise NotFittedError("this SmilesMask is not fitted: call fit() or SmilesMask.load() first")
+
     def _per_row(self, smiles: Sequence[str], function) -> list:
         smiles = list(smiles)
         results: list = [None] * len(smiles)
@@ -145,8 +150,7 @@ class SmilesMask:
 
     def token_weights(self, smiles: Sequence[str]) -> list[np.ndarray]:
         """Mask weight of every token of every SMILES (characters for SMILES2vec), in order."""
-        if not hasattr(self, "explainer_"):
-            self._explainer()._check_fitted()
+        self._check_fitted()
         rows = self._per_row(smiles, self.explainer_.explain)
         return [w[:n].double().cpu().numpy() for w, n in rows]
 
@@ -160,8 +164,7 @@ class SmilesMask:
 
     def predict_masked(self, smiles: Sequence[str]) -> np.ndarray:
         """The frozen model's prediction from the masked input, in the target's units."""
-        if not hasattr(self, "explainer_"):
-            self._explainer()._check_fitted()
+        self._check_fitted()
         rows = self._per_row(smiles, self.explainer_.predict_masked)
         raw = np.array([float(out) for out, _ in rows])
         return self.model.inverse_transform_target(raw)
@@ -202,8 +205,6 @@ class SmilesMask:
     @classmethod
     def load(cls, directory: str | os.PathLike, model) -> SmilesMask:
         """Load a mask saved by :meth:`save` for the same base ``model``."""
-        from chemexplain.errors import ModelFileError
-
         config, state_dict = read_model_dir(directory, fmt=MASK_FORMAT)
         try:
             mask = cls(model, verbose=False, **config["params"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -70,25 +71,23 @@ def predict_rows(model, smiles: list) -> pd.DataFrame:
             errors[row] = error.reason
     valid = [row for row, e in enumerate(errors) if not e]
     predictions = np.full(len(smiles), np.nan)
-    warnings_ = [""] * len(smiles)
+    row_warnings = [""] * len(smiles)
     if valid:
         valid_smiles = [smiles[r] for r in valid]
         _, unknown = model.encode(valid_smiles)
-        import warnings
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # reported per row below
             predictions[valid] = model.predict(valid_smiles)
         for row, tokens in zip(valid, unknown):
             if tokens:
-                warnings_[row] = "tokens unknown to the model: " + " ".join(sorted(set(tokens)))
+                row_warnings[row] = "tokens unknown to the model: " + " ".join(sorted(set(tokens)))
     return pd.DataFrame(
         {
             "smiles": smiles,
             "prediction": predictions,
             "status": ["error" if e else "ok" for e in errors],
             "error": errors,
-            "warning": warnings_,
+            "warning": row_warnings,
         }
     )
 
