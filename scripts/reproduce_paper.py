@@ -104,11 +104,7 @@ def table(results: list[dict], stats: dict) -> str:
         for level in ("atom", "char"):
             key = f"all_{group}_{level}"
             n = results[0]["all"]["top3"][group][level]["n"]
-            paper = (
-                f"{PAPER['top3_accuracy']:.0%} (both groups)"
-                if level == "char" and group == "soluble"
-                else "-"
-            )
+            paper = f"{PAPER['top3_accuracy']:.0%}*" if group == "soluble" else "-"
             lines.append(
                 f"| top-3 {group}, {level} level (n={n}) | {paper} | {ms(key + '_accuracy')} | "
                 f"{per(key + '_accuracy')} |"
@@ -134,8 +130,9 @@ def table(results: list[dict], stats: dict) -> str:
             lines.append(f"| class contrast {atoms}, {label} | - | {ms(key)} | {per(key)} |")
     lines += [
         "",
-        "\\* the paper reports one top-3 accuracy (88%), over SMILES characters; the issue's "
-        "target compares it with the atom level.",
+        "\\* the paper reports one top-3 accuracy (88%), computed over SMILES characters and "
+        "both groups together; its insoluble half is met by chance (see the chance rows), so "
+        "it is compared here with the soluble rows.",
     ]
     return "\n".join(lines)
 
