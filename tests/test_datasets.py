@@ -56,7 +56,7 @@ def test_lookup_order_explicit_then_env_then_cache(isolated, tmp_path, monkeypat
 def test_download_is_checked_and_cached(isolated, monkeypatch):
     source = isolated / "delaney-processed.csv"
     monkeypatch.delenv("CHEMEXPLAIN_OFFLINE")
-    entry = dict(datasets.MANIFEST["esol"], url=source.as_uri())
+    entry = dict(datasets.MANIFEST["esol"], url=source.resolve().as_uri())
     monkeypatch.setitem(datasets.MANIFEST, "esol", entry)
     path = datasets.find_dataset("esol")
     assert path == datasets.cache_dir() / "delaney-processed.csv"
@@ -68,7 +68,7 @@ def test_download_with_wrong_checksum_leaves_nothing(isolated, monkeypatch, tmp_
     fake = tmp_path / "fake.csv"
     fake.write_text("smiles,measured log solubility in mols per litre\nCCO,1.1\n")
     monkeypatch.setitem(
-        datasets.MANIFEST, "esol", dict(datasets.MANIFEST["esol"], url=fake.as_uri())
+        datasets.MANIFEST, "esol", dict(datasets.MANIFEST["esol"], url=fake.resolve().as_uri())
     )
     with pytest.raises(DatasetNotFoundError, match="sha256"):
         datasets.find_dataset("esol")

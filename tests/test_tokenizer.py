@@ -114,3 +114,19 @@ def test_vocabulary_reports_unknown_tokens_and_keeps_pad_unk():
     assert vocab.decode(ids + [0, 0]) == ["C", "C", "<unk>", "<unk>", "<unk>", "<unk>"]
     with pytest.raises(ValueError):
         Vocabulary(["C", "O"])
+
+
+def test_fast_atom_map_equals_the_hydrogen_aware_one(esol):
+    """Without bracket hydrogens, atom k of the SMILES is RDKit atom k (the fast path)."""
+    from chemexplain.chem.tokenizer import _atom_index_of_sequence_atoms
+
+    rng = np.random.default_rng(1)
+    checked = 0
+    for smiles in list(esol.smiles[:300]):
+        for variant in [smiles, *randomize_smiles(smiles, 2, rng)]:
+            atoms = [t.atom for t in tokenize(variant, "atom") if t.atom is not None]
+            assert atoms == _atom_index_of_sequence_atoms(variant, None)
+            checked += 1
+    assert checked > 800
+    # with an explicit [H], the slow path keeps every token on its heavy atom
+    assert [t.atom for t in tokenize("[H]OC", "atom")] == [0, 0, 1]

@@ -29,6 +29,7 @@ from chemexplain.nn.smiles2vec import pad_ids, reinitialize
 __all__ = ["SmilesMask", "randomized_copy", "atom_weights_from_tokens"]
 
 MASK_FORMAT = "chemexplain-smiles-mask"
+_INFERENCE_BATCH = 128  # fastest on 2 CPU cores (the conv stack fits in cache)
 
 
 def randomized_copy(model, seed: int = 12345):
@@ -102,15 +103,16 @@ class SmilesMask:
         )
 
     def _batches(
-        self, smiles: Sequence[str], y: Sequence[float] | None = None
+        self, smiles: Sequence[str], y: Sequence[float] | None = None, batch_size: int | None = None
     ) -> tuple[list, np.ndarray]:
         """(ids, lengths, targets) batches of similar length, and the row order they follow."""
         ids, _ = self.model.encode(list(smiles))
         order = np.argsort([len(i) for i in ids], kind="stable")
         goal = None if y is None else self.model.transform_target(np.asarray(y, dtype=float))
         out = []
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        batch_size = batch_size or self.batch_size
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
             token_ids, lengths = pad_ids([ids[r] for r in rows])
             targets = None if goal is None else torch.tensor(goal[rows], dtype=torch.float32)
             out.append((token_ids, lengths, targets))
@@ -135,12 +137,14 @@ class SmilesMask:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "explainer_"):
-            raise NotFittedError("this SmilesMask is not fitted: call fit() or SmilesMask.load() first")
+            raise NotFittedError(
+                "this SmilesMask is not fitted: call fit() or SmilesMask.load() first"
+            )
 
     def _per_row(self, smiles: Sequence[str], function) -> list:
         smiles = list(smiles)
         results: list = [None] * len(smiles)
-        batches, order = self._batches(smiles)
+        batches, order = self._batches(smiles, batch_size=_INFERENCE_BATCH)
         rows = iter(order)
         for token_ids, lengths, _ in batches:
             output = function(token_ids, lengths)

@@ -35,6 +35,8 @@ SMILES_REGEX = re.compile(
 )
 _ATOM_TOKEN = re.compile(r"^(\[[^\]]+]|Br|Cl|B|C|N|O|S|P|F|I|b|c|n|o|s|p|\*)$")
 _ATOM_PROP = "_chemexplain_src"
+# a bracket hydrogen atom ([H], [2H], [H+]) that RDKit may remove, shifting atom indices
+_EXPLICIT_H = re.compile(r"\[\d*H(?![a-z])")
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def _atom_index_of_sequence_atoms(smiles: str, row: int | None) -> list[int]:
     return index
 
 
-def tokenize(smiles: str, scheme: Scheme = "char", row: int | None = None) -> list[Token]:
+def tokenize(smiles: str, scheme: Scheme = "char", row: int | None = None, mol=None) -> list[Token]:
     """Tokenize ``smiles`` and map each token to its RDKit atom index.
 
     Parameters
@@ -100,6 +102,7 @@ def tokenize(smiles: str, scheme: Scheme = "char", row: int | None = None) -> li
     smiles : a SMILES string; it must parse with RDKit.
     scheme : ``"char"`` (SMILES2vec) or ``"atom"`` (Schwaller et al. 2019 regex).
     row : position in a batch, only used in error messages.
+    mol : ``Chem.MolFromSmiles(smiles)`` if the caller has it (saves a parse).
 
     Returns
     -------
@@ -117,7 +120,11 @@ def tokenize(smiles: str, scheme: Scheme = "char", row: int | None = None) -> li
         pieces = _atom_level_pieces(smiles)
     except InvalidSmilesError as error:
         raise InvalidSmilesError(smiles, error.reason, row) from None
-    atom_index = _atom_index_of_sequence_atoms(smiles, row)
+    if _EXPLICIT_H.search(smiles):
+        atom_index = _atom_index_of_sequence_atoms(smiles, row)
+    else:  # RDKit numbers atoms in the order the SMILES writes them
+        mol = parse_smiles(smiles, row=row) if mol is None else mol
+        atom_index = list(range(mol.GetNumAtoms()))
     atom_pieces = [p for p in pieces if _ATOM_TOKEN.match(p)]
     if len(atom_pieces) != len(atom_index):
         raise InvalidSmilesError(

@@ -155,9 +155,15 @@ class _SmilesEstimator:
                 outputs[rows] = out.double().cpu().numpy()
         return outputs
 
-    def _averaged_outputs(self, smiles: Sequence[str]) -> np.ndarray:
-        """Outputs averaged over the SMILES and ``n_test_augment`` random spellings of it."""
-        m = self.params_["n_test_augment"]
+    def _averaged_outputs(
+        self, smiles: Sequence[str], n_test_augment: int | None = None
+    ) -> np.ndarray:
+        """Outputs averaged over the SMILES and ``n_test_augment`` random spellings of it.
+
+        ``n_test_augment=None`` takes the model's own setting; 0 predicts from the
+        given SMILES alone (faster, see the model card for the accuracy cost).
+        """
+        m = self.params_["n_test_augment"] if n_test_augment is None else n_test_augment
         if not m:
             return self._raw_outputs(smiles)
         rng = np.random.default_rng(self.random_state)
@@ -186,7 +192,9 @@ class _SmilesEstimator:
                 valid[row] = False
         return valid
 
-    def _outputs(self, smiles: Sequence[str] | str, on_invalid: str) -> np.ndarray:
+    def _outputs(
+        self, smiles: Sequence[str] | str, on_invalid: str, n_test_augment: int | None = None
+    ) -> np.ndarray:
         self._check_fitted()
         if isinstance(smiles, str):
             smiles = [smiles]
@@ -203,7 +211,9 @@ class _SmilesEstimator:
             )
         outputs = np.full(len(smiles), np.nan)
         if valid.any():
-            outputs[valid] = self._averaged_outputs([s for s, ok in zip(smiles, valid) if ok])
+            outputs[valid] = self._averaged_outputs(
+                [s for s, ok in zip(smiles, valid) if ok], n_test_augment
+            )
         return outputs
 
     # ------------------------------------------------------------------ fit
@@ -443,13 +453,19 @@ class SmilesRegressor(_SmilesEstimator):
     def _load_target(self, target):
         self.target_mean_, self.target_std_ = float(target["mean"]), float(target["std"])
 
-    def predict(self, smiles: Sequence[str] | str, on_invalid: str = "raise") -> np.ndarray:
+    def predict(
+        self,
+        smiles: Sequence[str] | str,
+        on_invalid: str = "raise",
+        n_test_augment: int | None = None,
+    ) -> np.ndarray:
         """Predicted targets, shape (N,), in the training target's units.
 
         ``on_invalid="raise"`` raises ``InvalidSmilesError`` naming the first
         invalid string and its row; ``"nan"`` returns NaN on that row instead.
+        ``n_test_augment`` overrides the model's test-time averaging (0: none).
         """
-        return self.inverse_transform_target(self._outputs(smiles, on_invalid))
+        return self.inverse_transform_target(self._outputs(smiles, on_invalid, n_test_augment))
 
 
 class SmilesClassifier(_SmilesEstimator):
@@ -472,14 +488,24 @@ class SmilesClassifier(_SmilesEstimator):
             torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor(y_true))
         )
 
-    def predict_proba(self, smiles: Sequence[str] | str, on_invalid: str = "raise") -> np.ndarray:
+    def predict_proba(
+        self,
+        smiles: Sequence[str] | str,
+        on_invalid: str = "raise",
+        n_test_augment: int | None = None,
+    ) -> np.ndarray:
         """Probabilities, shape (N, 2): columns P(0), P(1); NaN rows for invalid SMILES with "nan"."""
-        p1 = 1.0 / (1.0 + np.exp(-self._outputs(smiles, on_invalid)))
+        p1 = 1.0 / (1.0 + np.exp(-self._outputs(smiles, on_invalid, n_test_augment)))
         return np.stack([1.0 - p1, p1], axis=1)
 
-    def predict(self, smiles: Sequence[str] | str, on_invalid: str = "raise") -> np.ndarray:
+    def predict(
+        self,
+        smiles: Sequence[str] | str,
+        on_invalid: str = "raise",
+        n_test_augment: int | None = None,
+    ) -> np.ndarray:
         """Predicted labels, shape (N,): 0.0 or 1.0 (NaN for invalid SMILES with "nan")."""
-        p1 = self.predict_proba(smiles, on_invalid)[:, 1]
+        p1 = self.predict_proba(smiles, on_invalid, n_test_augment)[:, 1]
         return np.where(np.isnan(p1), np.nan, (p1 >= 0.5).astype(float))
 
 
