@@ -53,3 +53,18 @@ def tiny_model(esol):
 
     part = esol.iloc[:200]
     return SmilesRegressor("paper", random_state=0, **TINY).fit(part.smiles, part.logS)
+
+
+@pytest.fixture(scope="session")
+def tiny_pair_dir(tiny_model, esol, tmp_path_factory):
+    """A directory laid out like the bundled model: model/ and a 2-layer mask/ over tiny_model."""
+    from chemexplain import SmilesMask
+
+    out = tmp_path_factory.mktemp("pair")
+    tiny_model.save(out / "model")
+    part = esol.iloc[:200]
+    mask = SmilesMask(
+        tiny_model, n_layers=2, channels=8, max_epochs=2, patience=2, verbose=False
+    ).fit(part.smiles, part.logS)
+    mask.save(out / "mask")
+    return out

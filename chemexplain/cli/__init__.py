@@ -10,12 +10,19 @@ import argparse
 import os
 import sys
 
-from chemexplain.cli import evaluate, fit_mask, predict, train
+from chemexplain.cli import evaluate, explain, fit_mask, predict, score, train
 from chemexplain.errors import ChemexplainError
 
 __all__ = ["main"]
 
-COMMANDS = {"train": train, "predict": predict, "fit-mask": fit_mask, "evaluate": evaluate}
+COMMANDS = {
+    "train": train,
+    "predict": predict,
+    "explain": explain,
+    "score": score,
+    "fit-mask": fit_mask,
+    "evaluate": evaluate,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

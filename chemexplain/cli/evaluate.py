@@ -18,12 +18,19 @@ from chemexplain.chem.evaluation import top_k_report
 from chemexplain.chem.masking import SmilesMask, randomized_copy
 from chemexplain.cli.fit_mask import CONTROL_SEED
 from chemexplain.models.estimator import load_model
+from chemexplain.models.pretrained import PRETRAINED_DIR
 from chemexplain.models.training import regression_metrics, training_frame
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="model directory")
-    parser.add_argument("--mask", required=True, help="mask directory from 'chemexplain fit-mask'")
+    parser.add_argument(
+        "--model", default=str(PRETRAINED_DIR / "model"), help="model directory (default: bundled)"
+    )
+    parser.add_argument(
+        "--mask",
+        default=str(PRETRAINED_DIR / "mask"),
+        help="mask directory from 'chemexplain fit-mask' (default: bundled)",
+    )
     parser.add_argument(
         "--split",
         choices=("test", "all"),

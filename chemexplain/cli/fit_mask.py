@@ -21,13 +21,18 @@ from chemexplain.chem.masking import SmilesMask, randomized_copy
 from chemexplain.data.datasets import load_csv
 from chemexplain.errors import DataFormatError
 from chemexplain.models.estimator import load_model
+from chemexplain.models.pretrained import PRETRAINED_DIR
 from chemexplain.models.training import training_frame
 
 CONTROL_SEED = 12345
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="model directory from 'chemexplain train'")
+    parser.add_argument(
+        "--model",
+        default=str(PRETRAINED_DIR / "model"),
+        help="model directory from 'chemexplain train' (default: the bundled ESOL model)",
+    )
     parser.add_argument("--out", required=True, help="directory to write the mask into")
     parser.add_argument("--l1", type=float, default=1e-3, help="L1 coefficient (paper: 1e-3)")
     parser.add_argument("--l2", type=float, default=1e-4, help="L2 coefficient (paper: 1e-4)")

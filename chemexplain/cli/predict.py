@@ -20,11 +20,14 @@ from chemexplain.chem.parsing import parse_smiles
 from chemexplain.data.datasets import read_csv_file
 from chemexplain.errors import DataFormatError, InvalidSmilesError
 from chemexplain.models.estimator import load_model
+from chemexplain.models.pretrained import PRETRAINED_DIR
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--model", required=True, help="model directory written by 'chemexplain train'"
+        "--model",
+        default=str(PRETRAINED_DIR / "model"),
+        help="model directory written by 'chemexplain train' (default: the bundled ESOL model)",
     )
     parser.add_argument("smiles", nargs="*", help="SMILES strings to predict")
     parser.add_argument(

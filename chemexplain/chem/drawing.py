@@ -1,0 +1,223 @@
+"""RDKit drawings of explanations on one fixed color scale, shared by every molecule.
+
+The scale: an atom's weight ``w`` is drawn with color ``white -> red`` at
+``t = clip(w / vmax, 0, 1)``; ``vmax`` defaults to :data:`DEFAULT_VMAX` = 2.0
+for every molecule (never rescaled per molecule), so two drawings can be
+compared by eye. For a mask, ``w = 1`` means the atom's characters pass into
+the model unchanged (half-strength color), ``w = 0`` that they are removed,
+and ``w >= 2`` saturates. A bond is colored when both its atoms have
+``w >= highlight`` (default ``vmax / 2``). Every picture carries a color bar
+naming the scale, and the prediction as its legend.
+
+    svg = draw_explanation(e)                       # SVG text
+    draw_explanation(e, "mol.png")                  # PNG file (Cairo)
+    draw_grid(explanations, "grid.svg", mols_per_row=4)
+    draw_explanation(e, style="contour")            # RDKit SimilarityMaps look
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+import numpy as np
+from rdkit import Geometry
+from rdkit.Chem.Draw import rdMolDraw2D
+
+__all__ = ["DEFAULT_VMAX", "weight_color", "draw_explanation", "draw_grid"]
+
+DEFAULT_VMAX = 2.0
+_LOW = np.array([1.0, 1.0, 1.0])
+_HIGH = np.array([0.84, 0.15, 0.12])
+_BAR_HEIGHT = 46
+
+
+def weight_color(weight: float, vmax: float = DEFAULT_VMAX) -> tuple[float, float, float]:
+    """RGB in [0, 1] of ``weight`` on the fixed white-to-red scale ``[0, vmax]``."""
+    t = float(np.clip(weight / vmax, 0.0, 1.0)) if np.isfinite(weight) else 0.0
+    return tuple(float(c) for c in _LOW * (1 - t) + _HIGH * t)
+
+
+def _format(outfile, format: str | None) -> str:
+    if format is None:
+        format = Path(outfile).suffix.lstrip(".").lower() if outfile else "svg"
+    if format not in ("svg", "png"):
+        raise ValueError(f"unknown picture format {format!r}; use 'svg' or 'png'")
+    return format
+
+
+def _drawer(format: str, width: int, height: int, panel_w: int, panel_h: int):
+    if format == "png":
+        return rdMolDraw2D.MolDraw2DCairo(width, height, panel_w, panel_h)
+    return rdMolDraw2D.MolDraw2DSVG(width, height, panel_w, panel_h)
+
+
+def _highlights(e, vmax: float, highlight: float):
+    mol = e.mol
+    weights = np.asarray(e.atom_weights, dtype=float)
+    atoms = list(range(mol.GetNumAtoms()))
+    atom_colors = {i: weight_color(weights[i], vmax) for i in atoms}
+    bonds, bond_colors = [], {}
+    for bond in mol.GetBonds():
+        a, b = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
+        if weights[a] >= highlight and weights[b] >= highlight:
+            bonds.append(bond.GetIdx())
+            bond_colors[bond.GetIdx()] = weight_color(min(weights[a], weights[b]), vmax)
+    return mol, atoms, atom_colors, bonds, bond_colors
+
+
+def _legend(e) -> str:
+    if not e.ok:
+        return f"error: {e.error}"
+    return f"{e.prediction:.2f} {e.units}".strip()
+
+
+def _description(e, vmax: float, n: int = 1) -> str:
+    what = _legend(e) if n == 1 else f"{n} molecules"
+    return (
+        f"chemexplain: {what}; atoms colored by {e.method} weight on a fixed scale, "
+        f"white = 0 to red = {vmax:g} or more"
+    )
+
+
+def _color_bar(drawer, width: int, top: int, vmax: float, label: str) -> None:
+    """A horizontal white-to-red bar with its scale, in pixel coordinates."""
+    left, right, steps = 20, width - 20, 40
+    span = (right - left) / steps
+    drawer.SetFillPolys(True)
+    for i in range(steps):
+        drawer.SetColour(weight_color((i + 0.5) / steps * vmax, vmax))
+        drawer.DrawRect(
+            Geometry.Point2D(left + i * span, top + 4),
+            Geometry.Point2D(left + (i + 1) * span + 0.5, top + 16),
+            True,
+        )
+    drawer.SetFillPolys(False)
+    drawer.SetColour((0.3, 0.3, 0.3))
+    drawer.DrawRect(Geometry.Point2D(left, top + 4), Geometry.Point2D(right, top + 16), True)
+    drawer.SetColour((0.0, 0.0, 0.0))
+    drawer.SetFontSize(12)
+    drawer.DrawString("0", Geometry.Point2D(left, top + 28), 1, True)
+    drawer.DrawString(f"{vmax / 2:g}", Geometry.Point2D((left + right) / 2, top + 28), 0, True)
+    drawer.DrawString(f"≥{vmax:g}", Geometry.Point2D(right, top + 28), 2, True)
+    drawer.DrawString(label, Geometry.Point2D((left + right) / 2, top + 40), 0, True)
+
+
+def _finish(drawer, format: str, outfile, description: str = ""):
+    drawer.FinishDrawing()
+    picture = drawer.GetDrawingText()
+    if format == "svg" and description:  # RDKit writes text as paths; say it in words too
+        head, sep, rest = picture.partition("<svg")
+        tag, close, body = rest.partition(">")
+        picture = f"{head}{sep}{tag}{close}\n<desc>{html.escape(description)}</desc>{body}"
+    if outfile is not None:
+        mode = "wb" if format == "png" else "w"
+        with open(os.fspath(outfile), mode) as handle:
+            handle.write(picture)
+    return picture
+
+
+def draw_explanation(
+    e,
+    outfile: str | os.PathLike | None = None,
+    *,
+    format: str | None = None,
+    size: tuple[int, int] = (420, 320),
+    vmax: float = DEFAULT_VMAX,
+    highlight: float | None = None,
+    style: str = "atoms",
+    colorbar: bool = True,
+) -> str | bytes:
+    """Draw one :class:`~chemexplain.chem.explanation.Explanation`.
+
+    Returns the SVG text (``format="svg"``, the default) or the PNG bytes, and
+    writes them to ``outfile`` when given (its suffix picks the format).
+    ``style="contour"`` draws RDKit's SimilarityMaps Gaussians on the same scale.
+    """
+    format = _format(outfile, format)
+    width, height = size
+    total = height + (_BAR_HEIGHT if colorbar else 0)
+    drawer = _drawer(format, width, total, width, height)
+    options = drawer.drawOptions()
+    options.legendFontSize = 16
+    highlight = vmax / 2 if highlight is None else highlight
+    if style == "contour":
+        from rdkit.Chem.Draw import SimilarityMaps
+
+        mol = e.mol
+        white = tuple(float(c) for c in _LOW)
+        SimilarityMaps.GetSimilarityMapFromWeights(
+            mol,
+            [float(w) for w in e.atom_weights],
+            draw2d=drawer,
+            colorMap=[white, white, tuple(float(c) for c in _HIGH)],
+            scale=vmax,
+            contourLines=0,
+            legend=_legend(e),
+        )
+    elif style == "atoms":
+        mol, atoms, atom_colors, bonds, bond_colors = _highlights(e, vmax, highlight)
+        drawer.DrawMolecule(
+            mol,
+            highlightAtoms=atoms,
+            highlightAtomColors=atom_colors,
+            highlightBonds=bonds,
+            highlightBondColors=bond_colors,
+            legend=_legend(e),
+        )
+    else:
+        raise ValueError(f"unknown style {style!r}; use 'atoms' or 'contour'")
+    if colorbar:
+        _color_bar(drawer, width, height, vmax, f"{e.method} weight per atom (fixed scale)")
+    return _finish(drawer, format, outfile, _description(e, vmax))
+
+
+def draw_grid(
+    explanations,
+    outfile: str | os.PathLike | None = None,
+    *,
+    format: str | None = None,
+    mols_per_row: int = 4,
+    sub_size: tuple[int, int] = (300, 240),
+    vmax: float = DEFAULT_VMAX,
+    highlight: float | None = None,
+) -> str | bytes:
+    """Many explanations in one picture, all on the same fixed scale, with one color bar.
+
+    Error rows are drawn as empty panels whose legend says why.
+    """
+    from rdkit import Chem
+
+    format = _format(outfile, format)
+    highlight = vmax / 2 if highlight is None else highlight
+    explanations = list(explanations)
+    if not explanations:
+        raise ValueError("draw_grid needs at least one explanation")
+    rows = -(-len(explanations) // mols_per_row)
+    cols = min(mols_per_row, len(explanations))
+    width, height = cols * sub_size[0], rows * sub_size[1]
+    drawer = _drawer(format, width, height + _BAR_HEIGHT, *sub_size)
+    drawer.drawOptions().legendFontSize = 14
+    mols, atoms, atom_colors, bonds, bond_colors = [], [], [], [], []
+    for e in explanations:
+        if e.ok:
+            mol, a, ac, b, bc = _highlights(e, vmax, highlight)
+        else:
+            mol, a, ac, b, bc = Chem.Mol(), [], {}, [], {}
+        mols.append(mol)
+        atoms.append(a)
+        atom_colors.append(ac)
+        bonds.append(b)
+        bond_colors.append(bc)
+    drawer.DrawMolecules(
+        mols,
+        highlightAtoms=atoms,
+        highlightAtomColors=atom_colors,
+        highlightBonds=bonds,
+        highlightBondColors=bond_colors,
+        legends=[_legend(e) for e in explanations],
+    )
+    method = explanations[0].method
+    _color_bar(drawer, min(width, 520), height, vmax, f"{method} weight per atom (fixed scale)")
+    return _finish(drawer, format, outfile, _description(explanations[0], vmax, len(explanations)))

@@ -1,0 +1,290 @@
+"""What the model predicts for a molecule and which atoms drive it: the ``Explanation`` object.
+
+    import chemexplain as cx
+    e = cx.explain("CCO")                 # the bundled ESOL model and its mask
+    e.prediction, e.units                  # -0.2, "log10 mol/L"
+    e.top_atoms()                          # [(1, "C", 1.32), (2, "O", 1.21), ...]
+    e.draw("ethanol.svg")
+    cx.explain(["CCO", "c1ccccc1"]).to_frame()   # one row per input, in order
+
+Atom indices and ``atom_weights`` refer to ``Chem.MolFromSmiles(e.smiles)``,
+the SMILES that was explained (the input, or its standardized form).
+A per-atom weight is the sum of the mask weights of that atom's characters;
+mask weights multiply the atom's embedding, so 1 means "passed on unchanged"
+and 0 "removed".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from rdkit import Chem
+
+from chemexplain.chem.parsing import parse_smiles
+from chemexplain.chem.standardize import standardize_smiles
+from chemexplain.chem.tokenizer import tokenize
+from chemexplain.errors import InvalidSmilesError
+
+__all__ = ["Explanation", "ExplanationList", "explain", "explain_batch", "MAX_SMILES_LENGTH"]
+
+#: Longer SMILES are refused: ESOL's longest is 98 characters, and a recurrent
+#: model's prediction 3x beyond its training lengths is not worth reporting.
+MAX_SMILES_LENGTH = 200
+
+
+@dataclass
+class Explanation:
+    """One molecule's prediction and per-token / per-atom weights.
+
+    ``status`` is ``"ok"`` or ``"error"``; an error row keeps its input and
+    says why in ``error``, with NaN prediction and empty weights.
+    """
+
+    input: str
+    smiles: str | None = None
+    canonical_smiles: str | None = None
+    prediction: float = float("nan")
+    units: str = ""
+    tokens: list[str] = field(default_factory=list)
+    token_weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    atom_symbols: list[str] = field(default_factory=list)
+    atom_weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    method: str = "mask"
+    status: str = "ok"
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def mol(self) -> Chem.Mol:
+        """The RDKit molecule whose atom indices ``atom_weights`` follows."""
+        if not self.ok:
+            raise InvalidSmilesError(self.input, self.error or "no molecule")
+        return parse_smiles(self.smiles)
+
+    def top_atoms(self, k: int = 3) -> list[tuple[int, str, float]]:
+        """The ``k`` highest-weighted atoms as (index, symbol, weight), highest first."""
+        order = np.argsort(-self.atom_weights, kind="stable")[:k]
+        return [(int(i), self.atom_symbols[i], float(self.atom_weights[i])) for i in order]
+
+    def to_dict(self) -> dict:
+        """One flat row: prediction, units, top atoms and JSON lists of weights."""
+        return {
+            "input": self.input,
+            "smiles": self.smiles,
+            "canonical_smiles": self.canonical_smiles,
+            "prediction": self.prediction,
+            "units": self.units,
+            "top_atoms": " ".join(f"{s}{i}" for i, s, _ in self.top_atoms()) if self.ok else "",
+            "atom_weights": json.dumps([round(float(w), 4) for w in self.atom_weights])
+            if self.ok
+            else "",
+            "method": self.method,
+            "status": self.status,
+            "error": self.error or "",
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per-atom table: index, symbol, weight."""
+        return pd.DataFrame(
+            {
+                "atom": np.arange(len(self.atom_weights)),
+                "symbol": self.atom_symbols,
+                "weight": self.atom_weights,
+            }
+        )
+
+    def draw(self, outfile=None, **options):
+        """Draw the molecule with atoms colored by weight (see :func:`chemexplain.draw`)."""
+        from chemexplain.chem.drawing import draw_explanation
+
+        return draw_explanation(self, outfile=outfile, **options)
+
+    def view3d(self, **options):
+        """A py3Dmol view of a conformer colored by weight (see :func:`chemexplain.view3d`)."""
+        from chemexplain.chem.view3d import view3d
+
+        return view3d(self, **options)
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<p><code>{self.input}</code>: {self.prediction:.2f} {self.units}</p>"
+            if self.ok
+            else f"<p><code>{self.input}</code>: error: {self.error}</p>"
+        )
+        return head + (self.draw() if self.ok else "")
+
+
+class ExplanationList(list):
+    """A list of :class:`Explanation` with ``to_frame()`` (one row per input, in order)."""
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([e.to_dict() for e in self])
+
+    def draw_grid(self, outfile=None, **options):
+        from chemexplain.chem.drawing import draw_grid
+
+        return draw_grid(self, outfile=outfile, **options)
+
+
+def _resolve(model, mask):
+    """(model, mask) from None (bundled), a Pretrained pair, a directory or objects."""
+    if mask is not None:
+        return model, mask
+    from chemexplain.models.pretrained import pretrained
+
+    if model is None or isinstance(model, str) or hasattr(model, "__fspath__"):
+        pair = pretrained(model)
+        return pair.model, pair.mask
+    if isinstance(model, tuple) or hasattr(model, "mask"):
+        return tuple(model)
+    raise TypeError("pass model=None (bundled), a (model, mask) pair or a directory")
+
+
+def _check(smiles, model, standardize: bool, max_length: int):
+    """(explained SMILES, its RDKit molecule, error or None) for one input."""
+    if smiles is None or (isinstance(smiles, float) and np.isnan(smiles)):
+        return None, None, "empty SMILES"
+    if not isinstance(smiles, str):
+        return None, None, f"expected a SMILES string, got {type(smiles).__name__}"
+    smiles = smiles.strip()
+    if not smiles:
+        return None, None, "empty SMILES"
+    if standardize:
+        try:
+            smiles = standardize_smiles(smiles)
+        except InvalidSmilesError as error:
+            return None, None, f"invalid SMILES: {error.reason}"
+    if len(smiles) > max_length:
+        return None, None, f"over-long SMILES: {len(smiles)} characters (limit {max_length})"
+    if "." in smiles:
+        return (
+            None,
+            None,
+            "several fragments (a salt or mixture): pass standardize=True / --standardize",
+        )
+    try:
+        mol = parse_smiles(smiles)
+    except InvalidSmilesError as error:
+        return None, None, f"invalid SMILES: {error.reason}"
+    _, unknown = model.encode([smiles])
+    if unknown[0]:
+        chars = "".join(sorted(set(unknown[0])))
+        return None, None, f"characters this model never saw: {chars!r}"
+    return smiles, mol, None
+
+
+def explain_batch(
+    smiles: Sequence,
+    model=None,
+    mask=None,
+    *,
+    standardize: bool = False,
+    n_test_augment: int | None = None,
+    max_length: int = MAX_SMILES_LENGTH,
+) -> ExplanationList:
+    """Explain many SMILES; never raises on a bad row (it gets ``status="error"``).
+
+    Returns one :class:`Explanation` per input, in input order.
+    """
+    model, mask = _resolve(model, mask)
+    checked = [_check(s, model, standardize, max_length) for s in smiles]
+    rows = [i for i, (_, _, err) in enumerate(checked) if err is None]
+    good = [checked[i][0] for i in rows]
+    mols = [checked[i][1] for i in rows]
+    out = ExplanationList(
+        Explanation(
+            input=str(s) if s is not None else "",
+            status="ok" if err is None else "error",
+            error=err,
+        )
+        for s, (_, _, err) in zip(smiles, checked)
+    )
+    if not rows:
+        return out
+    outputs = model._averaged_outputs(good, n_test_augment)
+    if model.task == "regression":
+        predictions, units = model.inverse_transform_target(outputs), _units(model)
+    else:
+        predictions, units = 1.0 / (1.0 + np.exp(-outputs)), "probability of class 1"
+    weights = mask.token_weights(good)
+    scheme = model.params_["scheme"]
+    for row, s, mol, prediction, w in zip(rows, good, mols, predictions, weights):
+        e = out[row]
+        e.smiles, e.prediction, e.units, e.token_weights = s, float(prediction), units, w
+        try:
+            tokens = tokenize(s, scheme, mol=mol)
+        except InvalidSmilesError as error:  # RDKit parses it, the atom map does not
+            e.status, e.error = "error", f"cannot map tokens to atoms: {error.reason}"
+            continue
+        e.tokens = [t.text for t in tokens]
+        e.atom_symbols = [a.GetSymbol() for a in mol.GetAtoms()]
+        atom_w = np.zeros(mol.GetNumAtoms())
+        for token, weight in zip(tokens, w):
+            if token.atom is not None:
+                atom_w[token.atom] += weight
+        e.atom_weights = atom_w
+        e.canonical_smiles = Chem.MolToSmiles(mol)
+    return out
+
+
+def _units(model) -> str:
+    data = getattr(model, "data_", None) or {}
+    return data.get("units") or data.get("target") or ""
+
+
+def explain(
+    smiles: str | Iterable[str] | pd.DataFrame,
+    model=None,
+    mask=None,
+    *,
+    smiles_col: str = "smiles",
+    on_invalid: str = "raise",
+    standardize: bool = False,
+    n_test_augment: int | None = None,
+) -> Explanation | ExplanationList:
+    """Predict and explain one SMILES, a list of them, or a DataFrame's ``smiles_col``.
+
+    Parameters
+    ----------
+    model, mask : None for the bundled ESOL model (:func:`chemexplain.pretrained`),
+        a ``(model, mask)`` pair, or a directory laid out like the bundled one.
+    on_invalid : for a single string an invalid SMILES always raises
+        :class:`InvalidSmilesError`; for many, ``"raise"`` raises on the first
+        bad row (naming it), ``"skip"`` leaves bad rows out, ``"nan"`` keeps
+        them as error rows (NaN prediction, ``status="error"``).
+    standardize : keep the largest fragment and neutralize charges first.
+    n_test_augment : test-time SMILES averaging of the prediction (None: the
+        model's own setting, 0: the given SMILES only).
+
+    Returns
+    -------
+    An :class:`Explanation` for a string, else an :class:`ExplanationList`.
+    """
+    if on_invalid not in ("raise", "skip", "nan"):
+        raise ValueError("on_invalid must be 'raise', 'skip' or 'nan'")
+    single = isinstance(smiles, str)
+    if single:
+        items = [smiles]
+    elif isinstance(smiles, pd.DataFrame):
+        items = smiles[smiles_col].tolist()
+    else:
+        items = list(smiles)
+    results = explain_batch(
+        items, model, mask, standardize=standardize, n_test_augment=n_test_augment
+    )
+    if single or on_invalid == "raise":
+        for row, e in enumerate(results):
+            if not e.ok:
+                raise InvalidSmilesError(e.input, e.error, None if single else row)
+    if single:
+        return results[0]
+    if on_invalid == "skip":
+        return ExplanationList(e for e in results if e.ok)
+    return results

@@ -1,0 +1,76 @@
+"""A py3Dmol 3D view of an explanation: a seeded ETKDG conformer with atoms colored by weight.
+
+    view = view3d(e)                  # shows itself in a notebook
+    view3d(e, outfile="mol.html")     # standalone HTML page
+
+Colors follow the fixed scale of :mod:`chemexplain.chem.drawing`; hydrogens
+added for the conformer are grey. The page loads the 3Dmol.js library from
+its CDN (py3Dmol's design), so it needs a network connection to render; the
+2D drawings and the ``score --html`` report do not.
+"""
+
+from __future__ import annotations
+
+import os
+
+from rdkit import Chem
+from rdkit.Chem import AllChem
+
+from chemexplain.chem.drawing import DEFAULT_VMAX, weight_color
+
+__all__ = ["conformer_molblock", "view3d"]
+
+
+def conformer_molblock(smiles: str, random_seed: int = 0xC0FFEE) -> str:
+    """MolBlock of one ETKDGv3 conformer (with hydrogens, MMFF-relaxed when possible).
+
+    Heavy atoms keep the indices of ``Chem.MolFromSmiles(smiles)``; the
+    hydrogens come after them.
+    """
+    from chemexplain.chem.parsing import parse_smiles
+
+    mol = Chem.AddHs(parse_smiles(smiles))
+    params = AllChem.ETKDGv3()
+    params.randomSeed = random_seed
+    if AllChem.EmbedMolecule(mol, params) != 0:
+        params.useRandomCoords = True
+        if AllChem.EmbedMolecule(mol, params) != 0:
+            raise ValueError(f"RDKit could not embed a 3D conformer of {smiles!r}")
+    if AllChem.MMFFHasAllMoleculeParams(mol):
+        AllChem.MMFFOptimizeMolecule(mol, maxIters=500)
+    return Chem.MolToMolBlock(mol)
+
+
+def _hex(rgb) -> str:
+    return "#" + "".join(f"{round(255 * c):02x}" for c in rgb)
+
+
+def view3d(
+    e,
+    outfile: str | os.PathLike | None = None,
+    *,
+    size: tuple[int, int] = (480, 360),
+    vmax: float = DEFAULT_VMAX,
+    random_seed: int = 0xC0FFEE,
+):
+    """A ``py3Dmol.view`` of ``e`` (an Explanation); writes HTML to ``outfile`` if given."""
+    import py3Dmol
+
+    view = py3Dmol.view(width=size[0], height=size[1])
+    view.addModel(conformer_molblock(e.smiles, random_seed), "mol")
+    view.setStyle({}, {"stick": {"radius": 0.15, "color": "#bbbbbb"}})
+    for index, weight in enumerate(e.atom_weights):
+        color = _hex(weight_color(weight, vmax))
+        view.setStyle(
+            {"index": index},
+            {
+                "stick": {"radius": 0.15, "color": "#888888"},
+                "sphere": {"scale": 0.35, "color": color},
+            },
+        )
+    label = f"{e.prediction:.2f} {e.units}; {e.method} weight, white 0 to red ≥{vmax:g}"
+    view.addLabel(label, {"position": {"x": 0, "y": 0, "z": 0}, "useScreen": True, "fontSize": 12})
+    view.zoomTo()
+    if outfile is not None:
+        view.write_html(os.fspath(outfile))
+    return view

@@ -1,0 +1,58 @@
+"""Predict and explain SMILES: prediction and top atoms per molecule, with optional pictures.
+
+Example: chemexplain explain "CCO" "Clc1ccc(Cl)cc1" --draw pictures --format png --3d
+
+Uses the bundled ESOL model and mask unless --model names a directory holding
+model/ and mask/ (as written by scripts/train_pretrained.py). An invalid
+SMILES is reported on its own line; the others are still explained, and the
+exit status is 1 when any failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from chemexplain.chem.explanation import explain_batch
+
+
+def add_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("smiles", nargs="+", help="SMILES strings to explain")
+    parser.add_argument("--model", help="directory with model/ and mask/ (default: bundled)")
+    parser.add_argument("--draw", metavar="DIR", help="write one picture per molecule here")
+    parser.add_argument("--format", choices=("png", "svg"), default="svg")
+    parser.add_argument("--style", choices=("atoms", "contour"), default="atoms")
+    parser.add_argument(
+        "--3d", dest="three_d", action="store_true", help="also write 3D HTML views"
+    )
+    parser.add_argument("--standardize", action="store_true", help="largest fragment, neutralized")
+    parser.add_argument("-k", type=int, default=3, help="number of top atoms to print (default 3)")
+
+
+def _filename(row: int, smiles: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9=#()+-]", "_", smiles)[:40]
+    return f"{row + 1:03d}_{safe}"
+
+
+def run(args: argparse.Namespace) -> int:
+    explanations = explain_batch(args.smiles, args.model, standardize=args.standardize)
+    out = Path(args.draw) if args.draw else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for row, e in enumerate(explanations):
+        if not e.ok:
+            failed += 1
+            print(f"{e.input}\terror: {e.error}")
+            continue
+        top = ", ".join(f"{s}{i} ({w:.2f})" for i, s, w in e.top_atoms(args.k))
+        print(f"{e.input}\t{e.prediction:.3f} {e.units}\ttop atoms: {top}")
+        if out:
+            stem = _filename(row, e.input)
+            e.draw(out / f"{stem}.{args.format}", style=args.style)
+            if args.three_d:
+                e.view3d(outfile=out / f"{stem}_3d.html")
+    if out:
+        print(f"pictures written to {out}")
+    return 1 if failed else 0

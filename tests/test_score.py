@@ -1,0 +1,185 @@
+"""`chemexplain score` and `chemexplain explain`: every row kept, bad rows marked, atomic output."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+from rdkit import Chem
+
+from chemexplain.cli import main
+
+pytestmark = pytest.mark.cli
+
+LONG = "C" * 300
+ROWS = [
+    ("m1", "CCO", "ok"),
+    ("m2", "not_a_smiles", "invalid SMILES"),
+    ("m3", "", "empty SMILES"),
+    ("m4", "c1ccccc1O", "ok"),
+    ("m5", "C[Se]C", "never saw"),
+    ("m6", "CC(=O)[O-].[Na+]", "fragments"),
+    ("m7", LONG, "over-long"),
+    ("m8", "Clc1ccc(Cl)cc1", "ok"),
+    ("m9", "C1CC", "invalid SMILES"),
+]
+
+
+@pytest.fixture()
+def bad_csv(tmp_path):
+    path = tmp_path / "in.csv"
+    pd.DataFrame(ROWS, columns=["compound", "smiles", "why"])[["compound", "smiles"]].to_csv(
+        path, index=False
+    )
+    return path
+
+
+def _score(args, model_dir):
+    return main(["score", *map(str, args), "--model", str(model_dir), "--quiet"])
+
+
+def test_score_marks_exactly_the_bad_rows_in_order(bad_csv, tmp_path, tiny_pair_dir, capsys):
+    out = tmp_path / "out.csv"
+    assert (
+        _score([bad_csv, "-o", out, "--id-col", "compound", "--chunk-size", "4"], tiny_pair_dir)
+        == 0
+    )
+    frame = pd.read_csv(out, keep_default_na=False)
+    assert list(frame.columns) == [
+        "compound",
+        "smiles",
+        "prediction",
+        "top_atoms",
+        "atom_weights",
+        "status",
+        "error",
+    ]
+    assert list(frame["compound"]) == [r[0] for r in ROWS]
+    assert list(frame["smiles"]) == [r[1] for r in ROWS]
+    for (_, _, why), (_, row) in zip(ROWS, frame.iterrows()):
+        if why == "ok":
+            assert row["status"] == "ok" and row["error"] == ""
+            weights = json.loads(row["atom_weights"])
+            assert len(weights) == Chem.MolFromSmiles(row["smiles"]).GetNumAtoms()
+            assert -15 < float(row["prediction"]) < 5
+        else:
+            assert row["status"] == "error" and why in row["error"]
+            assert row["prediction"] == "" and row["atom_weights"] == ""
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["rows"] == 9 and summary["ok"] == 3 and summary["error"] == 6
+
+
+def test_standardize_rescues_the_salt(bad_csv, tmp_path, tiny_pair_dir):
+    out = tmp_path / "out.parquet"
+    assert _score([bad_csv, "-o", out, "--standardize"], tiny_pair_dir) == 0
+    frame = pd.read_parquet(out)
+    assert len(frame) == 9 and frame.loc[5, "status"] == "ok"
+    assert frame.loc[5, "standardized_smiles"] == "CC(=O)O"
+    assert frame["status"].tolist().count("ok") == 4
+
+
+def test_smi_and_sdf_inputs_and_sdf_output(tmp_path, tiny_pair_dir):
+    smi = tmp_path / "in.smi"
+    smi.write_text("CCO ethanol\nC1CC broken\nc1ccccc1O phenol\n")
+    sdf_out = tmp_path / "out.sdf"
+    assert _score([smi, "-o", sdf_out], tiny_pair_dir) == 0
+    mols = list(Chem.SDMolSupplier(str(sdf_out)))
+    assert [m.GetProp("_Name") for m in mols] == ["ethanol", "broken", "phenol"]
+    assert [m.GetProp("status") for m in mols] == ["ok", "error", "ok"]
+    assert mols[2].GetAtomWithIdx(0).HasProp("weight")
+    # the SDF just written is itself a valid input; its unreadable empty record is reported
+    again = tmp_path / "again.csv"
+    assert _score([sdf_out, "-o", again], tiny_pair_dir) == 0
+    frame = pd.read_csv(again, keep_default_na=False)
+    assert list(frame["name"]) == ["ethanol", "broken", "phenol"]
+    assert list(frame["status"]) == ["ok", "error", "ok"]
+
+
+def test_missing_column_is_a_clear_error_and_writes_nothing(
+    bad_csv, tmp_path, tiny_pair_dir, capsys
+):
+    out = tmp_path / "out.csv"
+    assert _score([bad_csv, "-o", out, "--smiles-col", "SMILES"], tiny_pair_dir) == 2
+    assert "no column 'SMILES'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_html_report_is_self_contained(bad_csv, tmp_path, tiny_pair_dir):
+    report = tmp_path / "r.html"
+    assert _score([bad_csv, "-o", tmp_path / "o.csv", "--html", report], tiny_pair_dir) == 0
+    page = report.read_text()
+    assert page.count("<tr>") == 1 + 9 and page.count("<svg") == 3  # header + one per row
+    # nothing loaded from elsewhere: no external script, style sheet or image
+    assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:|//)", page)
+    assert "<link" not in page and "sortBy(2, true)" in page
+
+
+def test_sigkill_halfway_leaves_nothing_at_the_output_path(esol, tmp_path, tiny_pair_dir):
+    big = tmp_path / "big.csv"
+    pd.DataFrame({"smiles": list(esol.smiles) * 30}).to_csv(big, index=False)
+    out = tmp_path / "out.csv"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "chemexplain",
+            "--threads",
+            "1",
+            "score",
+            str(big),
+            "-o",
+            str(out),
+            "--model",
+            str(tiny_pair_dir),
+            "--chunk-size",
+            "256",
+            "--quiet",
+        ],
+        env=env,
+    )
+    partial = tmp_path / f".out.csv.partial-{process.pid}"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (partial.exists() and partial.stat().st_size > 20000):
+        assert process.poll() is None, "finished before it could be killed; make the input larger"
+        time.sleep(0.05)
+    assert partial.exists(), "no partial output appeared"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not out.exists()
+    rows_written = sum(1 for _ in open(partial)) - 1
+    assert 0 < rows_written < len(esol) * 30
+
+
+def test_explain_command_prints_and_draws(tmp_path, tiny_pair_dir, capsys):
+    code = main(
+        [
+            "explain",
+            "CCO",
+            "C1CC",
+            "c1ccccc1Cl",
+            "--model",
+            str(tiny_pair_dir),
+            "--draw",
+            str(tmp_path / "pics"),
+            "--format",
+            "png",
+            "--3d",
+        ]
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1  # one of the three failed
+    assert lines[0].startswith("CCO\t") and "top atoms:" in lines[0]
+    assert lines[1].startswith("C1CC\terror:")
+    files = sorted(p.name for p in (tmp_path / "pics").iterdir())
+    assert files == [
+        "001_CCO.png",
+        "001_CCO_3d.html",
+        "003_c1ccccc1Cl.png",
+        "003_c1ccccc1Cl_3d.html",
+    ]
