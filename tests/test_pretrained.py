@@ -1,0 +1,56 @@
+"""The bundled pretrained model: loads offline, matches its model card, scores in parallel the same."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import chemexplain as cx
+from chemexplain.models.pretrained import PRETRAINED_DIR
+from chemexplain.models.training import regression_metrics
+
+
+def test_bundled_files_are_small_and_safe():
+    files = [p for p in PRETRAINED_DIR.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) < 20 * 2**20
+    suffixes = {p.suffix for p in files}
+    assert suffixes <= {".json", ".safetensors", ".md"}  # nothing that unpickles
+
+
+def test_bundled_model_reproduces_its_card(esol):
+    model, mask = cx.pretrained()
+    assert cx.pretrained().model is model  # loaded once per process
+    metrics = json.loads((PRETRAINED_DIR / "metrics.json").read_text())
+    test = model.split_["test"]
+    smiles, y = [esol.smiles[i] for i in test], esol.logS.to_numpy()[test]
+    averaged = regression_metrics(y, model.predict(smiles))["rmse"]
+    single = regression_metrics(y, model.predict(smiles, n_test_augment=0))["rmse"]
+    assert averaged == pytest.approx(metrics["test"]["rmse"], abs=2e-3)
+    assert single == pytest.approx(metrics["test_single"]["rmse"], abs=2e-3)
+    assert averaged < 0.7  # the `best` configuration; the card states the figure
+    assert f"{metrics['test']['rmse']:.3f}" in cx.model_card()
+
+
+def test_bundled_explanation_is_chemically_sensible():
+    e = cx.explain("OCC(O)CO")  # glycerol: very soluble, three hydroxyls
+    assert e.units == "log10 mol/L" and e.prediction > -1.0
+    assert sorted(e.atom_symbols) == ["C", "C", "C", "O", "O", "O"]
+    assert e.atom_weights.shape == (6,) and np.all(e.atom_weights >= 0)
+
+
+def test_parallel_workers_give_the_same_file(esol, tmp_path):
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"id": range(300), "smiles": list(esol.smiles[:299]) + ["C1CC"]}).to_csv(
+        source, index=False
+    )
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    cx.score_file(source, one, id_col="id", chunk_size=64, progress=False, workers=1)
+    cx.score_file(source, two, id_col="id", chunk_size=64, progress=False, workers=2)
+    a, b = pd.read_csv(one), pd.read_csv(two)
+    assert list(a["id"]) == list(range(300)) and a.loc[299, "status"] == "error"
+    pd.testing.assert_frame_equal(
+        a.drop(columns=["prediction", "atom_weights"]),
+        b.drop(columns=["prediction", "atom_weights"]),
+    )
+    np.testing.assert_allclose(a["prediction"], b["prediction"], atol=1e-4)
