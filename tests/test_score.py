@@ -81,6 +81,14 @@ def test_standardize_rescues_the_salt(bad_csv, tmp_path, tiny_pair_dir):
     assert len(frame) == 9 and frame.loc[5, "status"] == "ok"
     assert frame.loc[5, "standardized_smiles"] == "CC(=O)O"
     assert frame["status"].tolist().count("ok") == 4
+    # a Parquet file is also an input; the id column keeps its name
+    frame.insert(0, "key", [f"k{i}" for i in range(9)])
+    frame[["key", "smiles"]].to_parquet(tmp_path / "in.parquet")
+    again = tmp_path / "again.csv"
+    assert _score([tmp_path / "in.parquet", "-o", again, "--id-col", "key"], tiny_pair_dir) == 0
+    back = pd.read_csv(again, keep_default_na=False)
+    assert list(back.columns[:2]) == ["key", "smiles"] and list(back["key"]) == list(frame["key"])
+    assert back["status"].tolist().count("ok") == 3  # the salt is an error without --standardize
 
 
 def test_smi_and_sdf_inputs_and_sdf_output(tmp_path, tiny_pair_dir):

@@ -154,8 +154,10 @@ def draw_explanation(
             colorMap=[white, white, tuple(float(c) for c in _HIGH)],
             scale=vmax,
             contourLines=0,
-            legend=_legend(e),
         )
+        drawer.SetColour((0.0, 0.0, 0.0))
+        drawer.SetFontSize(16)
+        drawer.DrawString(_legend(e), Geometry.Point2D(width / 2, height - 12), 0, True)
     elif style == "atoms":
         mol, atoms, atom_colors, bonds, bond_colors = _highlights(e, vmax, highlight)
         drawer.DrawMolecule(
