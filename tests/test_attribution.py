@@ -1,0 +1,104 @@
+"""Contract of every attribution method, LRP conservation, and the faithfulness metric."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from chemexplain.attribution import METHODS, MaskAttribution
+from chemexplain.attribution.lrp import lrp_forward
+from chemexplain.metrics.faithfulness import area, deletion_insertion_curves
+from chemexplain.nn.smiles2vec import pad_ids
+
+SMILES = ["CCO", "c1ccccc1Cl", "CC(=O)Nc1ccc(O)cc1", "OCC(O)CO"]
+FAST = {
+    "integrated_gradients": {"n_steps": 8},
+    "smoothgrad": {"n_samples": 4},
+    "vargrad": {"n_samples": 4},
+    "lime": {"n_samples": 30},
+    "kernel_shap": {"n_samples": 30},
+}
+
+
+@pytest.fixture(scope="module")
+def inputs(tiny_model):
+    ids, _ = tiny_model.encode(SMILES)
+    token_ids, lengths = pad_ids(ids)
+    with torch.no_grad():
+        return tiny_model.module_.embed(token_ids), lengths
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_every_method_keeps_the_contract(name, tiny_model, inputs):
+    embedded, lengths = inputs
+    method = METHODS[name](tiny_model.module_, **FAST.get(name, {}))
+    first = method.attribute(embedded, lengths)
+    assert first.shape == embedded.shape and torch.isfinite(first).all()
+    scores = method.token_scores(first)
+    for i, n in enumerate(lengths):
+        assert torch.all(scores[i, int(n) :] == 0)  # padding gets nothing
+    # deterministic, and a molecule alone gets what it gets in the batch
+    again = method.attribute(embedded, lengths)
+    torch.testing.assert_close(first, again)
+    if not method.signed:
+        assert (scores >= 0).all()
+    if not method.stochastic:
+        alone = method.attribute(embedded[2:3, : int(lengths[2])], lengths[2:3])
+        torch.testing.assert_close(alone[0], first[2, : int(lengths[2])], atol=1e-4, rtol=1e-3)
+
+
+def test_integrated_gradients_completeness(tiny_model, inputs):
+    """IG's scores sum to f(x) - f(0) (Sundararajan et al.'s completeness)."""
+    embedded, lengths = inputs
+    model = tiny_model.module_
+    attr = METHODS["integrated_gradients"](model, n_steps=200).attribute(embedded, lengths)
+    with torch.no_grad():
+        gap = model.forward_embedded(embedded, lengths) - model.forward_embedded(
+            0 * embedded, lengths
+        )
+    torch.testing.assert_close(attr.sum((1, 2)), gap, atol=2e-3, rtol=2e-2)
+
+
+def test_lrp_conserves_relevance_without_biases(tiny_model, inputs):
+    embedded, lengths = inputs
+    model = copy.deepcopy(tiny_model.module_)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if "bias" in name:
+                parameter.zero_()
+        # the re-implemented forward matches the module's own
+        torch.testing.assert_close(
+            lrp_forward(model, embedded, lengths, 0.0),
+            model.forward_embedded(embedded, lengths),
+            atol=1e-5,
+            rtol=1e-4,
+        )
+        output = model.forward_embedded(embedded, lengths)
+    relevance = METHODS["lrp_epsilon"](model, eps=1e-9).attribute(embedded, lengths)
+    torch.testing.assert_close(relevance.sum((1, 2)), output, atol=1e-4, rtol=1e-3)
+
+
+def test_mask_attribution_returns_the_mask(tiny_pair_dir, inputs):
+    import chemexplain as cx
+
+    model, mask = cx.pretrained(tiny_pair_dir)
+    ids, _ = model.encode(SMILES)
+    token_ids, lengths = pad_ids(ids)
+    embedded = model.module_.embed(token_ids).detach()
+    method = MaskAttribution(mask.explainer_)
+    scores = method.token_scores(method.attribute(embedded, lengths))
+    for i, weights in enumerate(mask.token_weights(SMILES)):
+        np.testing.assert_allclose(scores[i, : len(weights)].numpy(), weights, rtol=1e-5, atol=1e-6)
+
+
+def test_deletion_tells_a_faithful_ranking_from_its_reverse(tiny_model, inputs):
+    embedded, lengths = inputs
+    model = tiny_model.module_
+    occlusion = METHODS["occlusion"](model)
+    scores = occlusion.token_scores(occlusion.attribute(embedded, lengths)).abs()
+    good = deletion_insertion_curves(model.forward_embedded, embedded, lengths, scores)
+    bad = deletion_insertion_curves(model.forward_embedded, embedded, lengths, -scores)
+    assert good["deletion"][0] == 0.0 and good["insertion"][-1] == pytest.approx(0.0, abs=1e-6)
+    # deleting the most influential tokens first moves the output sooner than deleting them last
+    assert area(good["fractions"], good["deletion"]) > area(bad["fractions"], bad["deletion"])
