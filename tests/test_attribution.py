@@ -102,3 +102,36 @@ def test_deletion_tells_a_faithful_ranking_from_its_reverse(tiny_model, inputs):
     assert good["deletion"][0] == 0.0 and good["insertion"][-1] == pytest.approx(0.0, abs=1e-6)
     # deleting the most influential tokens first moves the output sooner than deleting them last
     assert area(good["fractions"], good["deletion"]) > area(bad["fractions"], bad["deletion"])
+
+
+def test_alpha_beta_step_by_hand():
+    from chemexplain.attribution.lrp import alpha_beta
+
+    # one output fed by contributions +3, +1, -2; relevance 4
+    c = torch.tensor([[3.0], [1.0], [-2.0]])
+    r = torch.tensor([4.0])
+    torch.testing.assert_close(alpha_beta(c, r, 1.0, 0.0), torch.tensor([3.0, 1.0, 0.0]))
+    # alpha 2, beta 1: positives share 2R, the negative takes -R; the total stays R
+    torch.testing.assert_close(alpha_beta(c, r, 2.0, 1.0), torch.tensor([6.0, 2.0, -4.0]))
+
+
+def test_alpha1_beta0_relevance_keeps_the_output_sign(tiny_model, inputs):
+    """alpha = 1, beta = 0 only ever splits relevance in non-negative shares."""
+    from chemexplain.attribution.lrp import LRPAlphaBeta, lrp_alpha_beta
+
+    embedded, lengths = inputs
+    model = copy.deepcopy(tiny_model.module_)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if "bias" in name:
+                parameter.zero_()
+        output = model.forward_embedded(embedded, lengths)
+    relevance = lrp_alpha_beta(model, embedded, lengths, 1.0, 0.0)
+    assert relevance.shape == embedded.shape and torch.isfinite(relevance).all()
+    for i, n in enumerate(lengths):
+        assert torch.all(relevance[i, int(n) :] == 0)
+    # alpha 1 beta 0 never creates relevance of the other sign than the output's
+    signs = torch.sign(output).view(-1, 1, 1)
+    assert torch.all(relevance * signs >= -1e-6)
+    with pytest.raises(ValueError, match="alpha - beta = 1"):
+        LRPAlphaBeta(model, alpha=2.0, beta=0.5)

@@ -6,7 +6,7 @@ model (``embed`` / ``forward_embedded``) in ``__init__`` except
 """
 
 from chemexplain.attribution.base import TokenAttribution
-from chemexplain.attribution.lrp import LRPEpsilon
+from chemexplain.attribution.lrp import LRPAlpha2Beta1, LRPAlphaBeta, LRPEpsilon
 from chemexplain.attribution.methods import (
     GradientXInput,
     IntegratedGradients,
@@ -32,6 +32,8 @@ METHODS = {
         Lime,
         KernelShap,
         LRPEpsilon,
+        LRPAlphaBeta,
+        LRPAlpha2Beta1,
         RandomAttribution,
     )
 }
@@ -41,6 +43,8 @@ __all__ = [
     "GradientXInput",
     "IntegratedGradients",
     "KernelShap",
+    "LRPAlpha2Beta1",
+    "LRPAlphaBeta",
     "LRPEpsilon",
     "Lime",
     "MaskAttribution",

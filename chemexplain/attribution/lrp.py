@@ -17,11 +17,12 @@ the gates are detached and each tanh's gradient is replaced by
 this modified gradient x input for such networks). With zero biases and small
 ``eps`` the relevances sum to the output (conservation; tested).
 
-Not implemented: the alpha-beta rule. Arras et al. define their gated rule
-for epsilon-type propagation only, and alpha-beta on the convolution and
-linear maps alone (with the GRU by the epsilon rule) was not built for lack of
-time; it is reported as missing rather than approximated. Bidirectional GRUs
-are not supported (their backward direction reads the padding).
+``LRPAlphaBeta`` (alpha = 1, beta = 0) and ``LRPAlpha2Beta1`` run an explicit
+relevance pass instead: the same gate rule, with the alpha-beta rule at every
+linear map and at the GRU's gated sum ``(1 - z) n + z h``. The alpha-beta rule
+was designed for ReLU networks; with the GRU's signed states, relevance is
+only approximately conserved. Bidirectional GRUs are not supported (their
+backward direction reads the padding).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import torch
 from chemexplain.attribution.base import TokenAttribution
 from chemexplain.nn.smiles2vec import length_mask
 
-__all__ = ["LRPEpsilon"]
+__all__ = ["LRPEpsilon", "LRPAlphaBeta", "LRPAlpha2Beta1", "alpha_beta"]
 
 
 class _EpsilonTanh(torch.autograd.Function):
@@ -99,3 +100,126 @@ class LRPEpsilon(TokenAttribution):
                 output = output[:, 0 if target is None else target]
             (gradient,) = torch.autograd.grad(output.sum(), inputs)
         return self._zero_padding((gradient * inputs).detach(), lengths)
+
+
+def alpha_beta(contributions: torch.Tensor, relevance: torch.Tensor, alpha: float, beta: float):
+    """One LRP-alpha-beta step: contributions (..., I, J) = x_i w_ij, relevance (..., J) -> (..., I).
+
+    ``R_i = sum_j (alpha c+_ij / z+_j - beta c-_ij / z-_j) R_j`` with ``z+_j = sum_i c+_ij``
+    and ``z-_j = sum_i c-_ij``; biases are left out of the denominators.
+    """
+    positive, negative = contributions.clamp(min=0), contributions.clamp(max=0)
+    z_pos, z_neg = positive.sum(-2, keepdim=True), negative.sum(-2, keepdim=True)
+    r = relevance.unsqueeze(-2)
+    share_pos = torch.where(z_pos > 0, r / z_pos.clamp(min=1e-30), torch.zeros_like(r))
+    share_neg = torch.where(z_neg < 0, r / z_neg.clamp(max=-1e-30), torch.zeros_like(r))
+    return (alpha * positive * share_pos - beta * negative * share_neg).sum(-1)
+
+
+def _gru_forward_record(gru: torch.nn.GRU, x: torch.Tensor):
+    """Run one GRU layer (B, L, I) step by step, keeping what the relevance pass needs."""
+    hidden = gru.hidden_size
+    w_ih, w_hh, b_ih, b_hh = gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0
+    gi_all = x @ w_ih.T + b_ih
+    h = x.new_zeros(x.shape[0], hidden)
+    record, states = [], []
+    for t in range(x.shape[1]):
+        gh = h @ w_hh.T + b_hh
+        gi = gi_all[:, t]
+        r = torch.sigmoid(gi[:, :hidden] + gh[:, :hidden])
+        z = torch.sigmoid(gi[:, hidden : 2 * hidden] + gh[:, hidden : 2 * hidden])
+        n = torch.tanh(gi[:, 2 * hidden :] + r * gh[:, 2 * hidden :])
+        record.append((h, r, z, n))
+        h = (1 - z) * n + z * h
+        states.append(h)
+    return torch.stack(states, 1), record
+
+
+def _gru_relevance(gru, x, record, relevance_out, alpha, beta):
+    """Relevance of the layer's outputs (B, L, H) -> relevance of its inputs (B, L, I)."""
+    hidden = gru.hidden_size
+    w_in = gru.weight_ih_l0[2 * hidden :]  # (H, I)
+    w_hn = gru.weight_hh_l0[2 * hidden :]  # (H, H)
+    relevance_in = torch.zeros_like(x)
+    carried = torch.zeros_like(relevance_out[:, 0])
+    for t in range(x.shape[1] - 1, -1, -1):
+        h_prev, r, z, n = record[t]
+        r_h = carried + relevance_out[:, t]
+        # h_t = (1 - z) n + z h_prev, gates constant: two inputs per unit
+        pair = torch.stack([(1 - z) * n, z * h_prev], dim=-1).unsqueeze(-2)  # (B, H, 1, 2)
+        split = alpha_beta(pair.transpose(-1, -2), r_h.unsqueeze(-1), alpha, beta)  # (B, H, 2)
+        r_n, r_prev = split[..., 0], split[..., 1]
+        # n = tanh(a), relevance passes; a = W_in x + r (W_hn h_prev): one linear map over [x, h]
+        from_x = x[:, t].unsqueeze(-1) * w_in.T  # (B, I, H)
+        from_h = h_prev.unsqueeze(-1) * w_hn.T * r.unsqueeze(1)  # (B, H, H)
+        both = alpha_beta(torch.cat([from_x, from_h], dim=1), r_n, alpha, beta)
+        relevance_in[:, t] = both[:, : x.shape[2]]
+        carried = r_prev + both[:, x.shape[2] :]
+    return relevance_in
+
+
+def lrp_alpha_beta(model, embedded, lengths, alpha: float, beta: float) -> torch.Tensor:
+    """Relevance (B, L, E) of ``embedded`` for SMILES2vec's output by the alpha-beta rule."""
+    if model.config.bidirectional:
+        raise NotImplementedError("LRP here supports forward (unidirectional) GRUs only")
+    with torch.no_grad():
+        keep = length_mask(lengths, embedded.shape[1]).unsqueeze(-1).to(embedded.dtype)
+        x0 = embedded * keep
+        conv = model.conv
+        pad = conv.padding[0]
+        x_pad = torch.nn.functional.pad(x0.transpose(1, 2), (pad, pad))  # (B, E, L + 2p)
+        conv_out = torch.relu(conv(x0.transpose(1, 2))).transpose(1, 2)  # (B, L, C)
+        layers, inputs = [], conv_out
+        for gru in model.grus:
+            outputs, record = _gru_forward_record(gru, inputs)
+            layers.append((gru, inputs, record))
+            inputs = outputs
+        rows = torch.arange(inputs.shape[0])
+        last = inputs[rows, lengths - 1]  # (B, H)
+        head_w = model.head.weight[0]  # (H,)
+        output = model.head(last)[:, 0]
+        relevance = torch.zeros_like(inputs)
+        relevance[rows, lengths - 1] = alpha_beta(
+            (last * head_w).unsqueeze(-1), output.unsqueeze(-1), alpha, beta
+        )
+        for gru, layer_in, record in reversed(layers):
+            relevance = _gru_relevance(gru, layer_in, record, relevance, alpha, beta)
+        # ReLU passes relevance; the convolution is a linear map over each window
+        kernel = conv.kernel_size[0]
+        windows = x_pad.unfold(2, kernel, 1)  # (B, E, L, K)
+        weight = conv.weight  # (C, E, K)
+        contributions = torch.einsum("belk,cek->blekc", windows, weight)
+        b, length, e, k, c = contributions.shape
+        per_window = alpha_beta(contributions.reshape(b, length, e * k, c), relevance, alpha, beta)
+        per_window = per_window.reshape(b, length, e, k)
+        out = torch.zeros(b, length + 2 * pad, e, dtype=embedded.dtype)
+        for j in range(k):
+            out[:, j : j + length] += per_window[..., j]
+        return out[:, pad : pad + length] * keep
+
+
+class LRPAlphaBeta(TokenAttribution):
+    """LRP-alpha-beta (alpha - beta = 1) through conv, GRUs (gates constant) and head.
+
+    Designed for ReLU networks; in the tanh GRU, units whose contributions are all
+    negative (or all positive, with beta > 0) drop or add relevance, so totals are
+    only approximately conserved. Biases are left out of the denominators.
+    """
+
+    name = "lrp_alpha_beta"
+
+    def __init__(self, model, alpha: float = 1.0, beta: float = 0.0):
+        if abs(alpha - beta - 1.0) > 1e-9:
+            raise ValueError("the alpha-beta rule needs alpha - beta = 1")
+        super().__init__(model)
+        self.alpha, self.beta = alpha, beta
+
+    def attribute(self, inputs, lengths, baselines=None, target=None, **knobs):
+        return lrp_alpha_beta(self.model, inputs.detach(), lengths, self.alpha, self.beta)
+
+
+class LRPAlpha2Beta1(LRPAlphaBeta):
+    name = "lrp_alpha2_beta1"
+
+    def __init__(self, model):
+        super().__init__(model, alpha=2.0, beta=1.0)
