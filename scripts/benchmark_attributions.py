@@ -228,13 +228,15 @@ def plot(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
-    for name, r in results["methods"].items():
+    colors = plt.get_cmap("tab20").colors
+    for index, (name, r) in enumerate(results["methods"].items()):
+        style = {"color": colors[index % 20], "ls": ("-", "--", ":")[index % 3], "label": name}
         f = r["curves"]["fractions"]
-        axes[0].plot(f, r["curves"]["deletion"], label=name)
-        axes[1].plot(f, r["curves"]["insertion"], label=name)
+        axes[0].plot(f, r["curves"]["deletion"], **style)
+        axes[1].plot(f, r["curves"]["insertion"], **style)
         cascade = r["randomization"]["cascading"]
         if cascade:
-            axes[2].plot(range(len(cascade) + 1), [1.0, *cascade], marker="o", label=name)
+            axes[2].plot(range(len(cascade) + 1), [1.0, *cascade], marker="o", **style)
     axes[0].set(
         title="deletion (higher = more faithful)",
         xlabel="fraction of tokens zeroed",
@@ -258,7 +260,16 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--randomization-molecules", type=int, default=32)
     parser.add_argument("--quick", action="store_true", help="tiny settings, for a smoke test")
+    parser.add_argument(
+        "--plot-only",
+        action="store_true",
+        help="redraw the figure from benchmarks/attributions.json",
+    )
     args = parser.parse_args(argv)
+    if args.plot_only:
+        saved = json.loads((ROOT / "benchmarks" / "attributions.json").read_text())
+        plot(saved, ROOT / "benchmarks" / "attribution_curves.png")
+        return 0
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
     model, mask = cx.pretrained()

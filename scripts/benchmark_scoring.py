@@ -126,7 +126,7 @@ def update_readme(rows: list[dict]) -> None:
         "Reproduce: `python scripts/benchmark_scoring.py` (writes `benchmarks/scoring.json`). "
         "Bundled model, CSV in and out, 2 worker processes of 1 thread each (`--workers 2`, "
         "the default on 2 cores), each size in a fresh run. Peak RSS: the main process plus "
-        "its workers together, sampled every 0.1 s from /proc.",
+        "its workers together, sampled every 0.1 s from /proc (shared library pages count once per process). 'errors': spellings with stereo `@`, which the bundled model never saw and refuses.",
         "",
         "| molecules | test-time SMILES averaging | molecules/s | wall s | peak RSS MiB, all processes | ok | errors |",
         "|---|---|---|---|---|---|---|",
