@@ -45,7 +45,7 @@ import chemexplain as cx
 from chemexplain.attribution import METHODS, MaskAttribution
 from chemexplain.chem.atom_attribution import atom_scores, spelling_averaged_atom_scores
 from chemexplain.chem.evaluation import top_k_report
-from chemexplain.metrics.faithfulness import area, deletion_insertion_curves
+from chemexplain.metrics.faithfulness import FRACTIONS, area, deletion_insertion_curves
 from chemexplain.nn.smiles2vec import pad_ids
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,27 +87,20 @@ def token_scores(method, prepared, n) -> tuple[list, float]:
 
 
 def faithfulness(module, prepared, scores) -> dict:
-    forward = module.forward_embedded
-    total = {}
+    """Deletion and insertion curves averaged over all molecules, with their areas."""
+    sums = {key: np.zeros(len(FRACTIONS)) for key in ("deletion", "insertion")}
     n = 0
-    curves = None
     for embedded, lengths, rows in prepared:
-        width = embedded.shape[1]
-        batch_scores = torch.zeros(len(rows), width)
+        batch_scores = torch.zeros(len(rows), embedded.shape[1])
         for i, r in enumerate(rows):
             batch_scores[i, : len(scores[r])] = torch.tensor(scores[r])
-        c = deletion_insertion_curves(forward, embedded, lengths, batch_scores)
-        weight = len(rows)
-        if curves is None:
-            curves = {k: np.zeros(len(c["fractions"])) for k in ("deletion", "insertion")}
-        for key in ("deletion", "insertion"):
-            curves[key] += weight * np.asarray(c[key])
-        n += weight
-        fractions = c["fractions"]
-    for key in ("deletion", "insertion"):
-        curves[key] = curves[key] / n
-        total[f"{key}_area"] = area(fractions, curves[key])
-    return {"fractions": fractions, **{k: v.tolist() for k, v in curves.items()}, **total}
+        c = deletion_insertion_curves(module.forward_embedded, embedded, lengths, batch_scores)
+        for key in sums:
+            sums[key] += len(rows) * np.asarray(c[key])
+        n += len(rows)
+    curves = {key: (total / n).tolist() for key, total in sums.items()}
+    areas = {f"{key}_area": area(FRACTIONS, values) for key, values in curves.items()}
+    return {"fractions": list(FRACTIONS), **curves, **areas}
 
 
 def mean_spearman(a, b) -> float:
@@ -306,7 +299,7 @@ def main(argv=None) -> int:
 
     # randomization, on the first molecules of the test split
     m = args.randomization_molecules
-    subset = [p for p in batches(model, smiles[:m])]
+    subset = batches(model, smiles[:m])
     reference = {
         name: token_scores(meth, subset, min(m, len(smiles)))[0]
         for name, meth in methods.items()

@@ -21,6 +21,16 @@ FAST = {
 }
 
 
+def _without_biases(module):
+    """A copy of ``module`` with every bias set to 0 (relevance is then conserved)."""
+    model = copy.deepcopy(module)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if "bias" in name:
+                parameter.zero_()
+    return model
+
+
 @pytest.fixture(scope="module")
 def inputs(tiny_model):
     ids, _ = tiny_model.encode(SMILES)
@@ -62,11 +72,8 @@ def test_integrated_gradients_completeness(tiny_model, inputs):
 
 def test_lrp_conserves_relevance_without_biases(tiny_model, inputs):
     embedded, lengths = inputs
-    model = copy.deepcopy(tiny_model.module_)
+    model = _without_biases(tiny_model.module_)
     with torch.no_grad():
-        for name, parameter in model.named_parameters():
-            if "bias" in name:
-                parameter.zero_()
         # the re-implemented forward matches the module's own
         torch.testing.assert_close(
             lrp_forward(model, embedded, lengths, 0.0),
@@ -120,11 +127,8 @@ def test_alpha1_beta0_relevance_keeps_the_output_sign(tiny_model, inputs):
     from chemexplain.attribution.lrp import LRPAlphaBeta, lrp_alpha_beta
 
     embedded, lengths = inputs
-    model = copy.deepcopy(tiny_model.module_)
+    model = _without_biases(tiny_model.module_)
     with torch.no_grad():
-        for name, parameter in model.named_parameters():
-            if "bias" in name:
-                parameter.zero_()
         output = model.forward_embedded(embedded, lengths)
     relevance = lrp_alpha_beta(model, embedded, lengths, 1.0, 0.0)
     assert relevance.shape == embedded.shape and torch.isfinite(relevance).all()

@@ -51,22 +51,27 @@ class _EpsilonTanh(torch.autograd.Function):
         return grad * ratio, None
 
 
-def _gru_layer(gru: torch.nn.GRU, x: torch.Tensor, eps: float) -> torch.Tensor:
-    """(B, L, I) -> (B, L, H) with detached gates and an epsilon-LRP tanh."""
+def _gru_steps(gru: torch.nn.GRU, x: torch.Tensor, tanh=torch.tanh, constant_gates=False):
+    """Run one forward GRU layer (B, L, I) step by step -> states (B, L, H) and, per step,
+    (h_prev, r, z, n) for a relevance pass. PyTorch's equations and gate order (r, z, n);
+    ``constant_gates`` detaches r and z, ``tanh`` may be a relevance-aware replacement."""
     hidden = gru.hidden_size
     w_ih, w_hh, b_ih, b_hh = gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0
     gi_all = x @ w_ih.T + b_ih  # (B, L, 3H): r, z, n parts
     h = x.new_zeros(x.shape[0], hidden)
-    states = []
+    record, states = [], []
     for t in range(x.shape[1]):
         gi = gi_all[:, t]
         gh = h @ w_hh.T + b_hh
-        r = torch.sigmoid(gi[:, :hidden] + gh[:, :hidden]).detach()
-        z = torch.sigmoid(gi[:, hidden : 2 * hidden] + gh[:, hidden : 2 * hidden]).detach()
-        n = _EpsilonTanh.apply(gi[:, 2 * hidden :] + r * gh[:, 2 * hidden :], eps)
+        r = torch.sigmoid(gi[:, :hidden] + gh[:, :hidden])
+        z = torch.sigmoid(gi[:, hidden : 2 * hidden] + gh[:, hidden : 2 * hidden])
+        if constant_gates:
+            r, z = r.detach(), z.detach()
+        n = tanh(gi[:, 2 * hidden :] + r * gh[:, 2 * hidden :])
+        record.append((h, r, z, n))
         h = (1 - z) * n + z * h
         states.append(h)
-    return torch.stack(states, dim=1)
+    return torch.stack(states, dim=1), record
 
 
 def lrp_forward(model, embedded: torch.Tensor, lengths: torch.Tensor, eps: float) -> torch.Tensor:
@@ -77,7 +82,7 @@ def lrp_forward(model, embedded: torch.Tensor, lengths: torch.Tensor, eps: float
     x = embedded * keep.to(embedded.dtype)
     x = torch.relu(model.conv(x.transpose(1, 2))).transpose(1, 2)  # ReLU: plain gradient = LRP
     for gru in model.grus:
-        x = _gru_layer(gru, x, eps)
+        x, _ = _gru_steps(gru, x, tanh=lambda a: _EpsilonTanh.apply(a, eps), constant_gates=True)
     last = x[torch.arange(x.shape[0], device=x.device), lengths.to(x.device) - 1]
     output = model.head(last)
     return output.squeeze(-1) if model.config.n_outputs == 1 else output
@@ -116,25 +121,6 @@ def alpha_beta(contributions: torch.Tensor, relevance: torch.Tensor, alpha: floa
     return (alpha * positive * share_pos - beta * negative * share_neg).sum(-1)
 
 
-def _gru_forward_record(gru: torch.nn.GRU, x: torch.Tensor):
-    """Run one GRU layer (B, L, I) step by step, keeping what the relevance pass needs."""
-    hidden = gru.hidden_size
-    w_ih, w_hh, b_ih, b_hh = gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0
-    gi_all = x @ w_ih.T + b_ih
-    h = x.new_zeros(x.shape[0], hidden)
-    record, states = [], []
-    for t in range(x.shape[1]):
-        gh = h @ w_hh.T + b_hh
-        gi = gi_all[:, t]
-        r = torch.sigmoid(gi[:, :hidden] + gh[:, :hidden])
-        z = torch.sigmoid(gi[:, hidden : 2 * hidden] + gh[:, hidden : 2 * hidden])
-        n = torch.tanh(gi[:, 2 * hidden :] + r * gh[:, 2 * hidden :])
-        record.append((h, r, z, n))
-        h = (1 - z) * n + z * h
-        states.append(h)
-    return torch.stack(states, 1), record
-
-
 def _gru_relevance(gru, x, record, relevance_out, alpha, beta):
     """Relevance of the layer's outputs (B, L, H) -> relevance of its inputs (B, L, I)."""
     hidden = gru.hidden_size
@@ -171,7 +157,7 @@ def lrp_alpha_beta(model, embedded, lengths, alpha: float, beta: float) -> torch
         conv_out = torch.relu(conv(x0.transpose(1, 2))).transpose(1, 2)  # (B, L, C)
         layers, inputs = [], conv_out
         for gru in model.grus:
-            outputs, record = _gru_forward_record(gru, inputs)
+            outputs, record = _gru_steps(gru, inputs)
             layers.append((gru, inputs, record))
             inputs = outputs
         rows = torch.arange(inputs.shape[0])

@@ -25,7 +25,13 @@ from rdkit import Chem
 from chemexplain.chem.parsing import parse_smiles
 from chemexplain.chem.tokenizer import Token, tokenize
 
-__all__ = ["owner_atoms", "atom_scores", "spellings", "spelling_averaged_atom_scores"]
+__all__ = [
+    "owner_atoms",
+    "atom_scores",
+    "atom_scores_from_tokens",
+    "spellings",
+    "spelling_averaged_atom_scores",
+]
 
 _BOND_CHARACTERS = set("=#-/\\:~")
 
@@ -50,16 +56,24 @@ def owner_atoms(tokens: Sequence[Token], rule: str = "atoms") -> list[int | None
     return owners
 
 
-def atom_scores(
-    smiles: str, token_scores: np.ndarray, scheme: str = "char", rule: str = "atoms"
+def atom_scores_from_tokens(
+    tokens: Sequence[Token], token_scores: np.ndarray, n_atoms: int, rule: str = "atoms"
 ) -> np.ndarray:
-    """Token scores (n_tokens,) of ``smiles`` -> per-atom scores (n_atoms,) in RDKit order."""
-    tokens = tokenize(smiles, scheme)
-    out = np.zeros(parse_smiles(smiles).GetNumAtoms())
+    """Token scores (n_tokens,) -> per-atom scores (n_atoms,), for already tokenized SMILES."""
+    out = np.zeros(n_atoms)
     for owner, score in zip(owner_atoms(tokens, rule), token_scores, strict=True):
         if owner is not None:
             out[owner] += score
     return out
+
+
+def atom_scores(
+    smiles: str, token_scores: np.ndarray, scheme: str = "char", rule: str = "atoms"
+) -> np.ndarray:
+    """Token scores (n_tokens,) of ``smiles`` -> per-atom scores (n_atoms,) in RDKit order."""
+    mol = parse_smiles(smiles)
+    tokens = tokenize(smiles, scheme, mol=mol)
+    return atom_scores_from_tokens(tokens, token_scores, mol.GetNumAtoms(), rule)
 
 
 def _output_order(mol: Chem.Mol) -> list[int]:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from rdkit import Chem
 
+from chemexplain.chem.atom_attribution import atom_scores_from_tokens
 from chemexplain.chem.parsing import parse_smiles
 from chemexplain.chem.standardize import standardize_smiles
 from chemexplain.chem.tokenizer import tokenize
@@ -225,11 +226,7 @@ def explain_batch(
             continue
         e.tokens = [t.text for t in tokens]
         e.atom_symbols = [a.GetSymbol() for a in mol.GetAtoms()]
-        atom_w = np.zeros(mol.GetNumAtoms())
-        for token, weight in zip(tokens, w):
-            if token.atom is not None:
-                atom_w[token.atom] += weight
-        e.atom_weights = atom_w
+        e.atom_weights = atom_scores_from_tokens(tokens, w, mol.GetNumAtoms())
         e.canonical_smiles = Chem.MolToSmiles(mol)
     return out
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from chemexplain.chem.tokenizer import tokenize
+from chemexplain.chem.atom_attribution import atom_scores
 from chemexplain.errors import ModelFileError, NotFittedError
 from chemexplain.mask.explainer import MaskExplainer
 from chemexplain.mask.networks import ResidualConvMask
@@ -42,13 +42,7 @@ def randomized_copy(model, seed: int = 12345):
 
 def atom_weights_from_tokens(smiles: str, weights: np.ndarray, scheme: str = "char") -> np.ndarray:
     """Sum token weights (len(tokens),) per RDKit atom -> (n_atoms,); non-atom tokens drop out."""
-    tokens = tokenize(smiles, scheme)
-    atoms = [t.atom for t in tokens if t.atom is not None]
-    out = np.zeros(max(atoms) + 1 if atoms else 0)
-    for token, weight in zip(tokens, weights, strict=True):
-        if token.atom is not None:
-            out[token.atom] += weight
-    return out
+    return atom_scores(smiles, weights, scheme, rule="atoms")
 
 
 class SmilesMask:
