@@ -31,11 +31,16 @@ class Vocabulary:
         self.index = {token: i for i, token in enumerate(self.tokens)}
 
     @classmethod
-    def from_sequences(cls, sequences: Iterable[Sequence[str]]) -> Vocabulary:
-        """Every token seen in ``sequences``, most frequent first (ties by text)."""
+    def from_sequences(
+        cls, sequences: Iterable[Sequence[str]], max_size: int | None = None
+    ) -> Vocabulary:
+        """Every token seen in ``sequences``, most frequent first (ties by text).
+
+        ``max_size`` keeps only that many most frequent tokens (plus PAD and UNK).
+        """
         counts = Counter(token for sequence in sequences for token in sequence)
         ordered = sorted(counts, key=lambda token: (-counts[token], token))
-        return cls([PAD, UNK, *ordered])
+        return cls([PAD, UNK, *ordered[:max_size]])
 
     def __len__(self) -> int:
         return len(self.tokens)

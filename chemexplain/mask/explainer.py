@@ -6,6 +6,10 @@ multiply the embedding, the frozen model predicts from the masked input, and
 L1/L2 penalties keep the mask small::
 
     loss = task_loss(model(mask * embedded), target) + l1 * L1(mask) + l2 * L2(mask)
+           + entropy * H(mask / sum(mask))
+
+The entropy term (the paper's text explainer) treats a sample's mask as a
+distribution over its units and asks it to be peaked on a few of them.
 
 The penalties are **sums over a sample's units, averaged over the batch**
 (``L1 = mean_b sum_i |m_bi|``), as Keras' activity regularizers of the
@@ -54,6 +58,7 @@ class MaskExplainer:
     network : ``nn.Module`` mapping ``(embedded, lengths)`` to non-negative
         weights shaped like ``embedded`` without its last axis, e.g. (B, L).
     l1, l2 : penalty coefficients (paper: 1e-3 and 1e-4).
+    entropy : coefficient of the mask's entropy (0 for SMILES and images).
     target : ``"label"`` or ``"model"`` (see module docstring).
     task : ``"regression"``, ``"classification"`` or ``"multiclass"``.
     """
@@ -65,6 +70,7 @@ class MaskExplainer:
         *,
         l1: float = 1e-3,
         l2: float = 1e-4,
+        entropy: float = 0.0,
         target: str = "label",
         task: str = "regression",
         learning_rate: float = 1e-3,
@@ -81,6 +87,7 @@ class MaskExplainer:
         self.model = model
         self.network = network
         self.l1, self.l2 = l1, l2
+        self.entropy = entropy
         self.target = target
         self.task = task
         self.learning_rate = learning_rate
@@ -143,7 +150,10 @@ class MaskExplainer:
         task = self._task_loss(output, goal)
         l1 = flat.abs().sum(1).mean()
         l2 = (flat**2).sum(1).mean()
-        return {"loss": task + self.l1 * l1 + self.l2 * l2, "task": task, "l1": l1, "l2": l2}
+        share = flat / flat.sum(1, keepdim=True).clamp_min(1e-12)
+        entropy = -(share * torch.log(share.clamp_min(1e-12))).sum(1).mean()
+        loss = task + self.l1 * l1 + self.l2 * l2 + self.entropy * entropy
+        return {"loss": loss, "task": task, "l1": l1, "l2": l2, "entropy": entropy}
 
     # ------------------------------------------------------------------ public
     def fit(self, train: Iterable[Batch], val: Iterable[Batch]) -> list[dict]:
