@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import io
 import pickle
 import tarfile
 
@@ -165,8 +163,9 @@ def test_image_mask_is_the_shared_mask_explainer_and_multiplies_every_channel():
     torch.manual_seed(0)
     model = ResidualCNN(in_channels=3, image_size=8, n_classes=3, channels=4, bottleneck=16)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    explainer = image_mask_explainer(model, 8, in_channels=3, channels=4, max_epochs=2,
-                                     verbose=False, skip="image")
+    explainer = image_mask_explainer(
+        model, 8, in_channels=3, channels=4, max_epochs=2, verbose=False, skip="image"
+    )
     assert type(explainer) is MaskExplainer and isinstance(explainer.network, BottleneckImageMask)
     assert not any(k.startswith("_model") for k in explainer.network.state_dict())
     x, y = torch.rand(24, 3, 8, 8), torch.randint(0, 3, (24,))
@@ -188,8 +187,16 @@ def test_planted_patch_mask_finds_the_patch():
     val = make_batches(images[500:], labels[500:], batch_size=100)
     fit_classifier(model, train, val, epochs=8, learning_rate=3e-3)
     assert accuracy(model, val) > 0.95
-    explainer = image_mask_explainer(model, 8, channels=8, skip="features", l1=3e-3,
-                                     learning_rate=3e-3, max_epochs=10, verbose=False)
+    explainer = image_mask_explainer(
+        model,
+        8,
+        channels=8,
+        skip="features",
+        l1=3e-3,
+        learning_rate=3e-3,
+        max_epochs=10,
+        verbose=False,
+    )
     explainer.fit(train, val)
     mask = explainer.explain(images[500:])
     inside = ((mask * patch[500:]).sum((1, 2, 3)) / mask.sum((1, 2, 3))).mean()
@@ -210,7 +217,9 @@ def test_sensitivity_and_taylor_match_autograd(digits, digits_model):
     x = digits.test_x[:3].clone().requires_grad_(True)
     digits_model(x)[:, 2].sum().backward()
     assert torch.allclose(Sensitivity(digits_model).attribute(x.detach(), 2), x.grad**2)
-    assert torch.allclose(GradientXInput(digits_model).attribute(x.detach(), 2), x.grad * x.detach())
+    assert torch.allclose(
+        GradientXInput(digits_model).attribute(x.detach(), 2), x.grad * x.detach()
+    )
 
 
 @pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (2.0, 1.0)])

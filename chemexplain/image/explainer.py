@@ -33,8 +33,7 @@ class _TanhBlock(nn.Module):
     def __init__(self, in_channels: int, channels: int):
         super().__init__()
         self.convs = nn.ModuleList(
-            nn.Conv2d(in_channels if i == 0 else channels, channels, 3, padding=1)
-            for i in range(4)
+            nn.Conv2d(in_channels if i == 0 else channels, channels, 3, padding=1) for i in range(4)
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

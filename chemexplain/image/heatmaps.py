@@ -31,7 +31,11 @@ __all__ = ["Sensitivity", "GradientXInput", "LRPAlphaBeta", "pixel_flipping", "H
 
 
 def _as_target(target, n: int) -> torch.Tensor:
-    return torch.as_tensor(target).long().expand(n) if np.ndim(target) == 0 else torch.as_tensor(target).long()
+    return (
+        torch.as_tensor(target).long().expand(n)
+        if np.ndim(target) == 0
+        else torch.as_tensor(target).long()
+    )
 
 
 class Sensitivity:
@@ -60,9 +64,11 @@ class GradientXInput:
         from captum.attr import InputXGradient
 
         self.model.eval()
-        return InputXGradient(self.model).attribute(
-            images, target=_as_target(target, len(images))
-        ).detach()
+        return (
+            InputXGradient(self.model)
+            .attribute(images, target=_as_target(target, len(images)))
+            .detach()
+        )
 
 
 # ------------------------------------------------------------------------ LRP

@@ -7,6 +7,7 @@ from chemexplain.text.data import (
     encode_texts,
     load_imdb,
     synthetic_reviews,
+    word_dropout,
     words,
 )
 from chemexplain.text.explainer import WordMaskNet, text_mask_explainer
@@ -22,5 +23,6 @@ __all__ = [
     "load_imdb",
     "synthetic_reviews",
     "text_mask_explainer",
+    "word_dropout",
     "words",
 ]

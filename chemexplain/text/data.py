@@ -27,6 +27,7 @@ __all__ = [
     "words",
     "encode_texts",
     "synthetic_reviews",
+    "word_dropout",
     "load_imdb",
     "POSITIVE_WORDS",
     "NEGATIVE_WORDS",
@@ -76,6 +77,19 @@ def encode_texts(
     return ids, torch.tensor([len(row) for row in encoded])
 
 
+def word_dropout(ids: torch.Tensor, generator: torch.Generator, rate: float = 0.3) -> torch.Tensor:
+    """Zero each word id with probability ``rate`` (training augmentation), (B, L).
+
+    Id 0 embeds to the zero vector, exactly what a mask weight of 0 gives, so a
+    classifier trained this way has seen masked reviews: with its evidence
+    removed it becomes unsure, instead of falling back on whichever class its
+    biases favour. Without it, a mask can explain that class by keeping no
+    word at all (measured: planted word in the top 3 for 61% of reviews).
+    """
+    keep = torch.rand(ids.shape, generator=generator) >= rate
+    return ids * keep
+
+
 def synthetic_reviews(
     n: int, min_words: int = 8, max_words: int = 30, random_state: int = 0
 ) -> pd.DataFrame:
@@ -93,7 +107,9 @@ def synthetic_reviews(
         planted = str(rng.choice(POSITIVE_WORDS if label else NEGATIVE_WORDS))
         position = int(rng.integers(0, length))
         review.insert(position, planted)
-        rows.append({"text": " ".join(review), "label": label, "planted": planted, "position": position})
+        rows.append(
+            {"text": " ".join(review), "label": label, "planted": planted, "position": position}
+        )
     return pd.DataFrame(rows)
 
 

@@ -49,12 +49,17 @@ def text_mask_explainer(
     *,
     hidden: int = 100,
     dense: int = 256,
-    entropy: float = 0.1,
-    l1: float = 0.0,
+    entropy: float = 0.05,
+    l1: float = 0.01,
     l2: float = 0.0,
     **options,
 ) -> MaskExplainer:
     """A multiclass :class:`MaskExplainer` with the paper's word mask and an entropy penalty.
+
+    The entropy is scale-free: alone (``l1=0``) it lets every weight sit near 1
+    and the mask says nothing (measured on the synthetic corpus: planted word in
+    the top 3 for 20% of reviews, chance level). A small L1 pulls the weights
+    of unneeded words to 0; the entropy then sharpens what is left.
 
     ``options`` go to :class:`MaskExplainer`. Fit it with ``(ids, lengths, labels)`` batches.
     """
