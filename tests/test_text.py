@@ -112,7 +112,6 @@ def test_entropy_penalty_is_the_masks_entropy():
 @pytest.fixture(scope="module")
 def planted():
     """A small classifier and its word mask, trained on the synthetic corpus (seconds)."""
-    torch.set_num_threads(2)
     reviews = synthetic_reviews(1200, max_words=16, random_state=0)
     vocabulary = Vocabulary.from_sequences(words(text) for text in reviews.text)
     ids, lengths = encode_texts(reviews.text, vocabulary)

@@ -6,6 +6,7 @@ from chemexplain.image.data import (
     load_cifar10,
     load_digits_splits,
     planted_patch_dataset,
+    random_erase,
     random_shift,
 )
 from chemexplain.image.explainer import BottleneckImageMask, image_mask_explainer
@@ -21,5 +22,6 @@ __all__ = [
     "load_cifar10",
     "load_digits_splits",
     "planted_patch_dataset",
+    "random_erase",
     "random_shift",
 ]

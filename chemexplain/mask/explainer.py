@@ -25,7 +25,10 @@ which needs no labels.
 Torch only: the model must expose ``embed(inputs)`` and
 ``forward_embedded(embedded, lengths)``; batches are ``(inputs, lengths,
 targets)`` tuples (``lengths`` may be None for fixed-size inputs, ``targets``
-None for ``target="model"``).
+None for ``target="model"``). The same class trains the SMILES mask
+(:class:`chemexplain.chem.SmilesMask`), the image mask
+(:func:`chemexplain.image.image_mask_explainer`) and the word mask
+(:func:`chemexplain.text.text_mask_explainer`).
 """
 
 from __future__ import annotations
@@ -56,7 +59,9 @@ class MaskExplainer:
     ----------
     model : frozen model with ``embed`` and ``forward_embedded``; never updated.
     network : ``nn.Module`` mapping ``(embedded, lengths)`` to non-negative
-        weights shaped like ``embedded`` without its last axis, e.g. (B, L).
+        weights: shaped like ``embedded`` without its last axis for sequences,
+        (B, L) (SMILES characters, words); or broadcastable to ``embedded``,
+        (B, 1, H, W) for images (one weight per pixel, all channels).
     l1, l2 : penalty coefficients (paper: 1e-3 and 1e-4).
     entropy : coefficient of the mask's entropy (0 for SMILES and images).
     target : ``"label"`` or ``"model"`` (see module docstring).
@@ -233,7 +238,7 @@ class MaskExplainer:
             )
 
     def explain(self, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """Per-unit weights, shape (B, L) for sequences; exactly 0 at padding."""
+        """Per-unit weights: (B, L) for sequences, exactly 0 at padding; (B, 1, H, W) for images."""
         self._check_fitted()
         self.network.eval()
         with torch.no_grad():
