@@ -120,6 +120,12 @@ def test_alpha_beta_step_by_hand():
     torch.testing.assert_close(alpha_beta(c, r, 1.0, 0.0), torch.tensor([3.0, 1.0, 0.0]))
     # alpha 2, beta 1: positives share 2R, the negative takes -R; the total stays R
     torch.testing.assert_close(alpha_beta(c, r, 2.0, 1.0), torch.tensor([6.0, 2.0, -4.0]))
+    # no negative contribution (e.g. the GRU's (1 - z) n + z h sum): the positives take R, not 2R
+    positive_only = torch.tensor([[3.0], [1.0]])
+    torch.testing.assert_close(alpha_beta(positive_only, r, 2.0, 1.0), torch.tensor([3.0, 1.0]))
+    # no positive contribution: alpha 1 beta 0 passes R to the negatives instead of losing it
+    negative_only = torch.tensor([[-3.0], [-1.0]])
+    torch.testing.assert_close(alpha_beta(negative_only, r, 1.0, 0.0), torch.tensor([3.0, 1.0]))
 
 
 def test_alpha1_beta0_relevance_keeps_the_output_sign(tiny_model, inputs):
@@ -137,5 +143,7 @@ def test_alpha1_beta0_relevance_keeps_the_output_sign(tiny_model, inputs):
     # alpha 1 beta 0 never creates relevance of the other sign than the output's
     signs = torch.sign(output).view(-1, 1, 1)
     assert torch.all(relevance * signs >= -1e-6)
+    # and, with every neuron's relevance passed on, it sums to the output
+    torch.testing.assert_close(relevance.sum((1, 2)), output.view(-1), atol=1e-4, rtol=1e-3)
     with pytest.raises(ValueError, match="alpha - beta = 1"):
         LRPAlphaBeta(model, alpha=2.0, beta=0.5)

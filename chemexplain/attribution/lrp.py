@@ -107,18 +107,36 @@ class LRPEpsilon(TokenAttribution):
         return self._zero_padding((gradient * inputs).detach(), lengths)
 
 
+def alpha_beta_weights(z_pos: torch.Tensor, z_neg: torch.Tensor, alpha: float, beta: float):
+    """Per output neuron, the (alpha, beta) the αβ rule actually uses; shapes of ``z_pos``.
+
+    Where a neuron has no negative contributions (``z- = 0``, e.g. every
+    neuron of an average pooling over non-negative inputs) all its relevance
+    goes to the positive ones, (1, 0); where it has no positive ones, all to
+    the negative ones, (0, -1). Otherwise α2β1 would double the relevance at
+    such a neuron instead of conserving it.
+    """
+    no_neg, no_pos = z_neg == 0, z_pos == 0
+    alphas = torch.where(no_neg, 1.0, torch.where(no_pos, 0.0, alpha))
+    betas = torch.where(no_neg, 0.0, torch.where(no_pos, -1.0, beta))
+    return alphas, betas
+
+
 def alpha_beta(contributions: torch.Tensor, relevance: torch.Tensor, alpha: float, beta: float):
     """One LRP-alpha-beta step: contributions (..., I, J) = x_i w_ij, relevance (..., J) -> (..., I).
 
     ``R_i = sum_j (alpha c+_ij / z+_j - beta c-_ij / z-_j) R_j`` with ``z+_j = sum_i c+_ij``
-    and ``z-_j = sum_i c-_ij``; biases are left out of the denominators.
+    and ``z-_j = sum_i c-_ij``; biases are left out of the denominators, and a
+    neuron with contributions of one sign only passes all its relevance to
+    them (:func:`alpha_beta_weights`).
     """
     positive, negative = contributions.clamp(min=0), contributions.clamp(max=0)
     z_pos, z_neg = positive.sum(-2, keepdim=True), negative.sum(-2, keepdim=True)
+    alphas, betas = alpha_beta_weights(z_pos, z_neg, alpha, beta)
     r = relevance.unsqueeze(-2)
-    share_pos = torch.where(z_pos > 0, r / z_pos.clamp(min=1e-30), torch.zeros_like(r))
-    share_neg = torch.where(z_neg < 0, r / z_neg.clamp(max=-1e-30), torch.zeros_like(r))
-    return (alpha * positive * share_pos - beta * negative * share_neg).sum(-1)
+    share_pos = torch.where(z_pos > 0, alphas * r / z_pos.clamp(min=1e-30), torch.zeros_like(r))
+    share_neg = torch.where(z_neg < 0, betas * r / z_neg.clamp(max=-1e-30), torch.zeros_like(r))
+    return (positive * share_pos - negative * share_neg).sum(-1)
 
 
 def _gru_relevance(gru, x, record, relevance_out, alpha, beta):

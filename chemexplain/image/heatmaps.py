@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from chemexplain.attribution.lrp import alpha_beta_weights
 from chemexplain.image.models import ResidualCNN
 
 __all__ = ["Sensitivity", "GradientXInput", "LRPAlphaBeta", "pixel_flipping", "HEATMAPS"]
@@ -72,21 +73,6 @@ class GradientXInput:
 
 
 # ------------------------------------------------------------------------ LRP
-def _shares(z_pos, z_neg, alpha, beta):
-    """Per output neuron, the (alpha, beta) actually used.
-
-    Where a neuron has no negative contributions (``z- = 0``, e.g. every
-    neuron of an average pooling over non-negative inputs) all its relevance
-    goes to the positive ones (1, 0); where it has no positive ones, all to
-    the negative ones (0, -1). Without this, α2β1 would double the relevance
-    at every such neuron instead of conserving it.
-    """
-    no_neg, no_pos = z_neg == 0, z_pos == 0
-    a = torch.where(no_neg, 1.0, torch.where(no_pos, 0.0, alpha))
-    b = torch.where(no_neg, 0.0, torch.where(no_pos, -1.0, beta))
-    return a, b
-
-
 def _alpha_beta(layer, a: torch.Tensor, relevance: torch.Tensor, alpha, beta, eps=1e-9):
     """Relevance of a layer's input ``a`` by the αβ rule.
 
@@ -94,13 +80,13 @@ def _alpha_beta(layer, a: torch.Tensor, relevance: torch.Tensor, alpha, beta, ep
     (``sign=+1``) or negative (``sign=-1``) part. Positive contributions
     ``z+ = W+ a+ + W- a-`` receive ``alpha`` times the output relevance,
     negative ones ``z- = W- a+ + W+ a-`` minus ``beta`` times it, each split in
-    proportion to the contributions (see :func:`_shares` for the edge cases).
+    proportion to the contributions (edge cases: :func:`alpha_beta_weights`).
     """
     a_pos = a.clamp(min=0).detach().requires_grad_(True)
     a_neg = a.clamp(max=0).detach().requires_grad_(True)
     z_pos = layer(a_pos, +1) + layer(a_neg, -1)
     z_neg = layer(a_pos, -1) + layer(a_neg, +1)
-    alphas, betas = _shares(z_pos.detach(), z_neg.detach(), alpha, beta)
+    alphas, betas = alpha_beta_weights(z_pos.detach(), z_neg.detach(), alpha, beta)
     scale_pos = (alphas * relevance / (z_pos + eps)).detach()
     scale_neg = (betas * relevance / (z_neg - eps)).detach()
     g_pos = _grad((z_pos * scale_pos).sum(), [a_pos, a_neg])
@@ -137,7 +123,7 @@ def _sum_rule(parts, relevance, alpha, beta, eps=1e-9):
     """αβ rule for ``y = sum(parts)`` (a residual connection): weights are all 1."""
     z_pos = sum(p.clamp(min=0) for p in parts)
     z_neg = sum(p.clamp(max=0) for p in parts)
-    alphas, betas = _shares(z_pos, z_neg, alpha, beta)
+    alphas, betas = alpha_beta_weights(z_pos, z_neg, alpha, beta)
     return [
         alphas * p.clamp(min=0) * relevance / (z_pos + eps)
         - betas * p.clamp(max=0) * relevance / (z_neg - eps)
