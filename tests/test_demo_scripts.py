@@ -59,6 +59,7 @@ def test_demo_text_quick_with_a_local_imdb_folder(tmp_path):
     assert synthetic["n_test"] == 50 and 0 <= synthetic["planted_in_top3"] <= 1
     assert 0 < synthetic["chance_top3"] < 0.5
     assert result["ablation"]["word_dropout"] is False
+    assert result["entropy_only"]["mask_options"] == {"l1": 0.0}
     assert result["imdb"]["n_test"] == 8
     assert (out / "text_words.png").stat().st_size > 1000
     assert "planted word in top 3" in _load("demo_text").readme_table(result)
