@@ -1,6 +1,6 @@
 """Attribution baselines vs the explanation mask: top-3, deletion/insertion, Crippen, randomization, time.
 
-    python scripts/benchmark_attributions.py        # about 20 min on 2 CPU cores
+    python scripts/benchmark_attributions.py        # 36 min on 2 CPU cores
 
 1. ESOL (the bundled model and its mask, its random test split): for every
    method, the soluble top-3 accuracy (atom and character level, with chance),

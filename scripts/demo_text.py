@@ -2,7 +2,7 @@
 with planted sentiment words (and on a local IMDB copy with --imdb). Writes benchmarks/text.json,
 benchmarks/text_words.png and a README section.
 
-    python scripts/demo_text.py                       # 7 minutes on 2 CPU cores
+    python scripts/demo_text.py                       # 6 minutes on 2 CPU cores
     python scripts/demo_text.py --imdb aclImdb_v1.tar.gz --imdb-n 5000
     python scripts/demo_text.py --quick --out /tmp/x  # a smoke run (tiny epochs)
 

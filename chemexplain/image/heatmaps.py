@@ -10,9 +10,9 @@
 Captum's LRP has the α1β0 rule but no α2β1, and passes relevance through a
 residual sum by plain gradient (the z-rule) instead of the αβ rule; zennit
 has both but requires torchvision (which pulls a CUDA build of torch). So
-the αβ pass here is explicit, layer by layer; with the residual branches
-switched off it agrees with Captum's α1β0 (tested). Biases take no
-relevance; every method ``attribute(images, target)`` returns (B, C, H, W).
+the αβ pass here is explicit, layer by layer. On a network without a
+residual sum it agrees with Captum's α1β0, and it conserves the target logit
+when biases are zero (both tested). Biases take no relevance; every method ``attribute(images, target)`` returns (B, C, H, W).
 
 :func:`pixel_flipping` removes the most relevant pixels first, replacing them
 with uniform noise (or 0), and records the target class's logit: the faster
