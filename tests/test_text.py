@@ -99,12 +99,12 @@ def test_entropy_penalty_is_the_masks_entropy():
     model = BiGRUClassifier(10, embedding_dim=4, hidden=4, dense=4)
     explainer = MaskExplainer(model, torch.nn.Identity(), entropy=1.0, l1=0.0, l2=0.0)
     peaked, flat = torch.tensor([[1.0, 0.0, 0.0, 0.0]]), torch.tensor([[0.5, 0.5, 0.5, 0.5]])
-    explainer.network = lambda embedded, lengths: peaked if embedded.shape[0] == 1 else flat
-    ids, lengths, labels = torch.tensor([[1, 2, 3, 4]]), torch.tensor([4]), torch.tensor([0])
+    batch = (torch.tensor([[1, 2, 3, 4]]), torch.tensor([4]), torch.tensor([0]))
     explainer.task = "multiclass"
-    low = explainer._losses((ids, lengths, labels))["entropy"]
+    explainer.network = lambda embedded, lengths: peaked
+    low = explainer._losses(batch)["entropy"]
     explainer.network = lambda embedded, lengths: flat
-    high = explainer._losses((ids, lengths, labels))["entropy"]
+    high = explainer._losses(batch)["entropy"]
     assert float(low) == pytest.approx(0.0, abs=1e-6)
     assert float(high) == pytest.approx(torch.log(torch.tensor(4.0)).item(), rel=1e-5)
 

@@ -13,6 +13,7 @@ import os
 import tempfile
 import urllib.request
 import warnings
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -74,6 +75,23 @@ def _download(url: str, destination: Path, entry: dict) -> Path:
         if os.path.exists(partial):
             os.remove(partial)
     return destination
+
+
+def find_local_copy(path, names: Sequence[str], what: str, fix: str) -> Path:
+    """A dataset the user keeps locally (never downloaded): ``path``, else one of
+    ``names`` in ``$CHEMEXPLAIN_DATA``, else in the user cache.
+
+    Raises ``DatasetNotFoundError`` listing every place looked and ``fix``.
+    """
+    candidates = [Path(path)] if path is not None else []
+    if os.environ.get("CHEMEXPLAIN_DATA"):
+        candidates += [Path(os.environ["CHEMEXPLAIN_DATA"]) / name for name in names]
+    candidates += [cache_dir() / name for name in names]
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    looked = ", ".join(str(c) for c in candidates)
+    raise DatasetNotFoundError(f"{what} not found; looked in: {looked}. Fix: {fix}")
 
 
 def find_dataset(name: str, path: str | os.PathLike | None = None) -> Path:

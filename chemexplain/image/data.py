@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from chemexplain.data.datasets import cache_dir
-from chemexplain.errors import DataFormatError, DatasetNotFoundError
+from chemexplain.data.datasets import find_local_copy
+from chemexplain.errors import DataFormatError
 
 __all__ = [
     "ImageSplits",
@@ -199,26 +199,6 @@ def _read_members(source: Path) -> dict[str, bytes]:
     return found
 
 
-def _find_cifar10(path) -> Path:
-    candidates = []
-    if path is not None:
-        candidates.append(Path(path))
-    if os.environ.get("CHEMEXPLAIN_DATA"):
-        base = Path(os.environ["CHEMEXPLAIN_DATA"])
-        candidates += [base / n for n in _CIFAR_NAMES]
-    candidates += [cache_dir() / n for n in _CIFAR_NAMES]
-    for candidate in candidates:
-        if candidate.exists():
-            return candidate
-    raise DatasetNotFoundError(
-        "CIFAR-10 not found; looked in: "
-        + ", ".join(str(c) for c in candidates)
-        + ". Fix: download the binary or python version from "
-        "https://www.cs.toronto.edu/~kriz/cifar.html and pass its folder or archive as path=, "
-        "or put it in $CHEMEXPLAIN_DATA (chemexplain never downloads CIFAR-10 itself)"
-    )
-
-
 _CIFAR_NAMES = (
     "cifar-10-batches-bin",
     "cifar-10-batches-py",
@@ -240,7 +220,14 @@ def load_cifar10(
     """
     if split not in _BATCH_NAMES:
         raise ValueError("split must be 'train' or 'test'")
-    source = _find_cifar10(path)
+    source = find_local_copy(
+        path,
+        _CIFAR_NAMES,
+        "CIFAR-10",
+        "download the binary or python version from https://www.cs.toronto.edu/~kriz/cifar.html "
+        "and pass its folder or archive as path=, or put it in $CHEMEXPLAIN_DATA "
+        "(chemexplain never downloads CIFAR-10 itself)",
+    )
     members = _read_members(source)
     images, labels = [], []
     for name in _BATCH_NAMES[split]:

@@ -77,10 +77,13 @@ class BottleneckImageMask(nn.Module):
         self.output = nn.Conv2d(channels, 1, 1)
 
     def forward(self, images: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        model = self._model[0]
         with torch.no_grad():
-            bottleneck = self._model[0].features(images)
-            if self.skip == "features":
-                feature_map = self._model[0].feature_map(images)
+            if self.skip == "features":  # one pass through the classifier for both inputs
+                feature_map = model.feature_map(images)
+                bottleneck = model.features_from_map(feature_map)
+            else:
+                bottleneck = model.features(images)
         side = math.isqrt(bottleneck.shape[1])
         if side * side != bottleneck.shape[1]:
             raise ValueError(f"bottleneck of size {bottleneck.shape[1]} is not a square")

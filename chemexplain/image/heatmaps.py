@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from chemexplain.attribution.lrp import alpha_beta_weights
+from chemexplain.attribution.lrp import alpha_beta, alpha_beta_weights
 from chemexplain.image.models import ResidualCNN
 
 __all__ = ["Sensitivity", "GradientXInput", "LRPAlphaBeta", "pixel_flipping", "HEATMAPS"]
@@ -119,16 +119,10 @@ def _pool(pool):  # average pooling: all weights positive
     return lambda a, s: pool(a) if s > 0 else torch.zeros_like(pool(a))
 
 
-def _sum_rule(parts, relevance, alpha, beta, eps=1e-9):
-    """αβ rule for ``y = sum(parts)`` (a residual connection): weights are all 1."""
-    z_pos = sum(p.clamp(min=0) for p in parts)
-    z_neg = sum(p.clamp(max=0) for p in parts)
-    alphas, betas = alpha_beta_weights(z_pos, z_neg, alpha, beta)
-    return [
-        alphas * p.clamp(min=0) * relevance / (z_pos + eps)
-        - betas * p.clamp(max=0) * relevance / (z_neg - eps)
-        for p in parts
-    ]
+def _sum_rule(parts, relevance, alpha, beta):
+    """αβ rule for ``y = sum(parts)`` (a residual connection): each part is its own contribution."""
+    contributions = torch.stack(parts, dim=-1).unsqueeze(-1)  # (..., I = len(parts), J = 1)
+    return alpha_beta(contributions, relevance.unsqueeze(-1), alpha, beta).unbind(-1)
 
 
 def _block_relevance(block, h, relevance, alpha, beta):
@@ -215,13 +209,14 @@ def pixel_flipping(
     order = heatmaps.sum(1).reshape(batch, -1).argsort(dim=1, descending=True, stable=True)
     if baseline not in ("noise", "zero"):
         raise ValueError("baseline must be 'noise' or 'zero'")
-    generator = torch.Generator().manual_seed(random_state)
-    noise = torch.rand(images.shape, generator=generator)
-    if baseline == "zero":
-        noise = torch.zeros_like(noise)
+    if baseline == "noise":
+        generator = torch.Generator().manual_seed(random_state)
+        replacement = torch.rand(images.shape, generator=generator)
+    else:
+        replacement = torch.zeros_like(images)
     target = _as_target(target, batch)
     flipped = images.clone().reshape(batch, channels, -1)
-    noise = noise.reshape(batch, channels, -1)
+    replacement = replacement.reshape(batch, channels, -1)
     counts = np.linspace(0, n_pixels, steps + 1).round().astype(int)
     rows = torch.arange(batch)
     logits, done = [], 0
@@ -230,7 +225,7 @@ def pixel_flipping(
         for count in counts:
             chosen = order[:, done:count]
             for c in range(channels):
-                flipped[rows.unsqueeze(1), c, chosen] = noise[rows.unsqueeze(1), c, chosen]
+                flipped[rows.unsqueeze(1), c, chosen] = replacement[rows.unsqueeze(1), c, chosen]
             done = count
             out = model(flipped.reshape(images.shape))
             logits.append(float(out[rows, target].mean()))

@@ -73,10 +73,14 @@ class ResidualCNN(nn.Module):
         """(B, C, H, W) -> (B, channels, H, W): the first block's output, full resolution."""
         return self.block1(F.relu(self.stem(x)))
 
+    def features_from_map(self, feature_map: torch.Tensor) -> torch.Tensor:
+        """:meth:`feature_map` output -> (B, bottleneck) non-negative bottleneck vector."""
+        hidden = self.block2(self.pool(feature_map))
+        return F.relu(self.dense(hidden.flatten(1)))
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) -> (B, bottleneck) non-negative bottleneck vector."""
-        hidden = self.block2(self.pool(self.feature_map(x)))
-        return F.relu(self.dense(hidden.flatten(1)))
+        return self.features_from_map(self.feature_map(x))
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         return self.head(self.dropout(self.features(x)))

@@ -16,9 +16,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["make_batches", "fit_classifier", "predict_logits", "accuracy"]
+from chemexplain.mask.explainer import Batch
 
-Batch = tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]
+__all__ = ["make_batches", "fit_classifier", "predict_logits", "accuracy"]
 
 
 def make_batches(
@@ -26,34 +26,32 @@ def make_batches(
     labels: torch.Tensor | None = None,
     lengths: torch.Tensor | None = None,
     batch_size: int = 64,
-    shuffle: bool = False,
-    random_state: int = 0,
 ) -> list[Batch]:
-    """Split tensors into ``(inputs, lengths, labels)`` batches (a list, re-iterable)."""
-    order = np.arange(len(inputs))
-    if shuffle:
-        order = np.random.default_rng(random_state).permutation(len(inputs))
-    batches = []
-    for start in range(0, len(order), batch_size):
-        index = torch.as_tensor(order[start : start + batch_size])
-        batches.append(
-            (
-                inputs[index],
-                None if lengths is None else lengths[index],
-                None if labels is None else labels[index],
-            )
+    """Split tensors, in order, into ``(inputs, lengths, labels)`` batches (a re-iterable list).
+
+    :func:`fit_classifier` and :meth:`MaskExplainer.fit` shuffle the batch order each epoch.
+    """
+    return [
+        (
+            inputs[start : start + batch_size],
+            None if lengths is None else lengths[start : start + batch_size],
+            None if labels is None else labels[start : start + batch_size],
         )
-    return batches
+        for start in range(0, len(inputs), batch_size)
+    ]
 
 
-def _loss(model: nn.Module, batches: list[Batch]) -> float:
+def _loss_and_accuracy(model: nn.Module, batches: list[Batch]) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy over labelled ``batches``, one forward pass each."""
     model.eval()
-    total, n = 0.0, 0
+    total, correct, n = 0.0, 0, 0
     with torch.no_grad():
         for inputs, lengths, labels in batches:
-            total += F.cross_entropy(model(inputs, lengths), labels, reduction="sum").item()
+            logits = model(inputs, lengths)
+            total += F.cross_entropy(logits, labels, reduction="sum").item()
+            correct += int((logits.argmax(1) == labels).sum())
             n += len(labels)
-    return total / n
+    return total / n, correct / n
 
 
 def fit_classifier(
@@ -71,8 +69,9 @@ def fit_classifier(
     """Train ``model(inputs, lengths) -> logits (B, K)`` in place; keep the best epoch.
 
     ``augment(inputs, generator) -> inputs``, if given, transforms each training
-    batch (e.g. :func:`chemexplain.image.data.random_shift`). Returns the history, one dict per epoch (``train_loss``, ``val_loss``,
-    ``val_accuracy``); the model ends in eval mode with its best validation weights.
+    batch (e.g. :func:`chemexplain.image.data.random_shift`). Returns the history,
+    one dict per epoch (``train_loss``, ``val_loss``, ``val_accuracy``); the model
+    ends in eval mode with its best validation weights.
     """
     torch.manual_seed(random_state)
     rng = np.random.default_rng(random_state)
@@ -93,13 +92,13 @@ def fit_classifier(
             optimizer.step()
             total += loss.item() * len(labels)
             n += len(labels)
-        val_loss = _loss(model, val)
+        val_loss, val_accuracy = _loss_and_accuracy(model, val)
         history.append(
             {
                 "epoch": epoch,
                 "train_loss": total / n,
                 "val_loss": val_loss,
-                "val_accuracy": accuracy(model, val),
+                "val_accuracy": val_accuracy,
             }
         )
         if val_loss < best - 1e-6:
@@ -122,6 +121,4 @@ def predict_logits(model: nn.Module, batches: list[Batch]) -> torch.Tensor:
 
 def accuracy(model: nn.Module, batches: list[Batch]) -> float:
     """Fraction of correct argmax predictions over labelled ``batches``."""
-    logits = predict_logits(model, batches)
-    labels = torch.cat([labels for _, _, labels in batches])
-    return float((logits.argmax(1) == labels).float().mean())
+    return _loss_and_accuracy(model, batches)[1]

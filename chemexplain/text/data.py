@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from chemexplain.data.datasets import cache_dir
-from chemexplain.errors import DataFormatError, DatasetNotFoundError
-from chemexplain.vocabulary import Vocabulary
+from chemexplain.data.datasets import find_local_copy
+from chemexplain.errors import DataFormatError
+from chemexplain.nn.smiles2vec import pad_ids
+from chemexplain.vocabulary import UNK, Vocabulary
 
 __all__ = [
     "words",
@@ -69,12 +70,7 @@ def encode_texts(
 
     Unknown words map to the vocabulary's UNK id; an empty text keeps one UNK.
     """
-    encoded = [vocabulary.encode(words(text)[:max_length] or ["<unk>"])[0] for text in texts]
-    width = max(len(ids) for ids in encoded)
-    ids = torch.zeros(len(encoded), width, dtype=torch.long)
-    for i, row in enumerate(encoded):
-        ids[i, : len(row)] = torch.tensor(row)
-    return ids, torch.tensor([len(row) for row in encoded])
+    return pad_ids([vocabulary.encode(words(text)[:max_length] or [UNK])[0] for text in texts])
 
 
 def word_dropout(ids: torch.Tensor, generator: torch.Generator, rate: float = 0.3) -> torch.Tensor:
@@ -114,24 +110,6 @@ def synthetic_reviews(
     return pd.DataFrame(rows)
 
 
-def _find_imdb(path) -> Path:
-    names = ("aclImdb", "aclImdb_v1.tar.gz")
-    candidates = [Path(path)] if path is not None else []
-    if os.environ.get("CHEMEXPLAIN_DATA"):
-        candidates += [Path(os.environ["CHEMEXPLAIN_DATA"]) / n for n in names]
-    candidates += [cache_dir() / n for n in names]
-    for candidate in candidates:
-        if candidate.exists():
-            return candidate
-    raise DatasetNotFoundError(
-        "IMDB reviews not found; looked in: "
-        + ", ".join(str(c) for c in candidates)
-        + ". Fix: download aclImdb_v1.tar.gz from https://ai.stanford.edu/~amaas/data/sentiment/ "
-        "and pass it (or its extracted aclImdb folder) as path=, or put it in $CHEMEXPLAIN_DATA "
-        "(chemexplain never downloads IMDB itself)"
-    )
-
-
 def load_imdb(path: str | os.PathLike | None = None, split: str = "train") -> pd.DataFrame:
     """Large Movie Review Dataset (Maas et al. 2011) from a local copy: ``text``, ``label``.
 
@@ -143,7 +121,14 @@ def load_imdb(path: str | os.PathLike | None = None, split: str = "train") -> pd
     """
     if split not in ("train", "test"):
         raise ValueError("split must be 'train' or 'test'")
-    source = _find_imdb(path)
+    source = find_local_copy(
+        path,
+        ("aclImdb", "aclImdb_v1.tar.gz"),
+        "IMDB reviews",
+        "download aclImdb_v1.tar.gz from https://ai.stanford.edu/~amaas/data/sentiment/ and pass "
+        "it (or its extracted aclImdb folder) as path=, or put it in $CHEMEXPLAIN_DATA "
+        "(chemexplain never downloads IMDB itself)",
+    )
     pattern = re.compile(rf"(?:^|/){split}/(pos|neg)/[^/]+\.txt$")
     found: list[tuple[str, str, str]] = []
     if source.is_dir():

@@ -12,9 +12,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torch.nn import functional as F
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from chemexplain.mask import MaskExplainer
+from chemexplain.text.models import run_packed
 
 __all__ = ["WordMaskNet", "text_mask_explainer"]
 
@@ -37,10 +37,7 @@ class WordMaskNet(nn.Module):
     def forward(self, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
             states = self._model[0].encode(embedded, lengths)
-        packed = pack_padded_sequence(states, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        hidden, _ = pad_packed_sequence(
-            self.gru(packed)[0], batch_first=True, total_length=embedded.shape[1]
-        )
+        hidden = run_packed(self.gru, states, lengths)
         return torch.sigmoid(self.output(F.relu(self.dense(hidden))).squeeze(-1))
 
 

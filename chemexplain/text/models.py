@@ -16,7 +16,14 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from chemexplain.nn.smiles2vec import length_mask
 
-__all__ = ["BiGRUClassifier"]
+__all__ = ["BiGRUClassifier", "run_packed"]
+
+
+def run_packed(gru: nn.GRU, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """A batch-first GRU over the real steps of (B, L, D) only -> outputs (B, L, H'), 0 at padding."""
+    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    outputs, _ = pad_packed_sequence(gru(packed)[0], batch_first=True, total_length=x.shape[1])
+    return outputs
 
 
 class BiGRUClassifier(nn.Module):
@@ -49,13 +56,7 @@ class BiGRUClassifier(nn.Module):
 
     def encode(self, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """(B, L, E) -> GRU outputs (B, L, 2 * hidden), zero at padding."""
-        packed = pack_padded_sequence(
-            embedded, lengths.cpu(), batch_first=True, enforce_sorted=False
-        )
-        outputs, _ = pad_packed_sequence(
-            self.gru(packed)[0], batch_first=True, total_length=embedded.shape[1]
-        )
-        return outputs
+        return run_packed(self.gru, embedded, lengths)
 
     def forward_embedded(self, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         outputs = self.encode(embedded, lengths)
