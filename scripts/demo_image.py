@@ -1,7 +1,7 @@
 """Image demo: explanation masks, Montavon heatmaps and prototypes on the bundled digits,
 and the planted-patch check. Writes benchmarks/image.json, figures and a README section.
 
-    python scripts/demo_image.py            # 6 minutes on 2 CPU cores
+    python scripts/demo_image.py            # 5 minutes on 2 CPU cores
     python scripts/demo_image.py --quick    # a smoke run (tiny epochs); writes to --out only
 
 Parts:
