@@ -1,4 +1,4 @@
-"""Shared fixtures: the real ESOL file (from CHEMEXPLAIN_DATA) and one tiny trained model."""
+"""Shared fixtures: the real ESOL file and one tiny trained model."""
 
 from __future__ import annotations
 
@@ -21,20 +21,10 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def esol():
-    """The real ESOL DataFrame. In CI (CI=true) a missing file fails instead of skipping."""
-    from chemexplain import DatasetNotFoundError, load_esol
+    """The real ESOL DataFrame (the shared copy under CHEMEXPLAIN_DATA, else the packaged one)."""
+    from chemexplain import load_esol
 
-    offline = os.environ.get("CHEMEXPLAIN_OFFLINE")
-    os.environ["CHEMEXPLAIN_OFFLINE"] = "1"  # tests never download
-    try:
-        return load_esol()
-    except DatasetNotFoundError as error:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"ESOL not available: {error}")
-    finally:
-        if offline is None:
-            os.environ.pop("CHEMEXPLAIN_OFFLINE", None)
+    return load_esol()
 
 
 @pytest.fixture(scope="session")

@@ -1,3 +1,4 @@
+import os
 import shutil
 from pathlib import Path
 
@@ -27,19 +28,42 @@ def test_freesolv_targets_are_numeric_despite_trailing_spaces(esol):
 @pytest.fixture
 def isolated(monkeypatch, tmp_path):
     """No CHEMEXPLAIN_DATA, an empty cache, downloads allowed only where a test says."""
-    shared = Path(datasets.find_dataset("esol")).parent  # resolved before isolating
+    shared = datasets.packaged_path("esol").parent
     monkeypatch.delenv("CHEMEXPLAIN_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("CHEMEXPLAIN_OFFLINE", "1")
     return shared
 
 
-def test_lookup_order_explicit_then_env_then_cache(isolated, tmp_path, monkeypatch):
+@pytest.fixture
+def unpackaged(isolated, monkeypatch):
+    """As ``isolated``, and the packaged copies are missing (a stripped install)."""
+    monkeypatch.setattr(datasets, "packaged_path", lambda name: None)
+    return isolated
+
+
+def test_packaged_copies_match_the_manifest_and_the_shared_copies():
+    shared = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+    for name, entry in datasets.MANIFEST.items():
+        packaged = datasets.packaged_path(name)
+        assert packaged is not None, f"{name} is not shipped"
+        assert datasets.sha256_of(packaged) == entry["sha256"]
+        assert entry["citation"] and entry["licence"] and entry["url"].startswith("https://")
+        original = shared / entry["subdir"] / entry["filename"]
+        if os.environ.get("CI"):
+            assert original.is_file(), f"CI has no shared copy at {original}"
+        if original.is_file():
+            assert datasets.sha256_of(original) == datasets.sha256_of(packaged)
+
+
+def test_the_packaged_copy_is_used_when_nothing_else_is_given(isolated):
+    assert datasets.find_dataset("esol") == datasets.packaged_path("esol")
+    assert len(load_esol()) == 1128
+    assert len(load_freesolv()) == 642
+
+
+def test_lookup_order_explicit_then_env_then_cache_then_package(isolated, tmp_path, monkeypatch):
     source = isolated / "delaney-processed.csv"
-    with pytest.raises(DatasetNotFoundError) as error:
-        load_esol()
-    message = str(error.value)
-    assert "CHEMEXPLAIN_DATA" in message and datasets.MANIFEST["esol"]["url"] in message
     assert len(load_esol(path=source)) == 1128
     env = tmp_path / "env"
     (env / "esol").mkdir(parents=True)
@@ -53,8 +77,16 @@ def test_lookup_order_explicit_then_env_then_cache(isolated, tmp_path, monkeypat
     assert datasets.find_dataset("esol") == cache / "delaney-processed.csv"
 
 
-def test_download_is_checked_and_cached(isolated, monkeypatch):
-    source = isolated / "delaney-processed.csv"
+def test_without_any_copy_the_error_names_every_place(unpackaged):
+    with pytest.raises(DatasetNotFoundError) as error:
+        load_esol()
+    message = str(error.value)
+    assert "CHEMEXPLAIN_DATA" in message and datasets.MANIFEST["esol"]["url"] in message
+    assert "inside the package" in message
+
+
+def test_download_is_checked_and_cached(unpackaged, monkeypatch):
+    source = unpackaged / "delaney-processed.csv"
     monkeypatch.delenv("CHEMEXPLAIN_OFFLINE")
     entry = dict(datasets.MANIFEST["esol"], url=source.resolve().as_uri())
     monkeypatch.setitem(datasets.MANIFEST, "esol", entry)
@@ -63,7 +95,7 @@ def test_download_is_checked_and_cached(isolated, monkeypatch):
     assert datasets.sha256_of(path) == entry["sha256"]
 
 
-def test_download_with_wrong_checksum_leaves_nothing(isolated, monkeypatch, tmp_path):
+def test_download_with_wrong_checksum_leaves_nothing(unpackaged, monkeypatch, tmp_path):
     monkeypatch.delenv("CHEMEXPLAIN_OFFLINE")
     fake = tmp_path / "fake.csv"
     fake.write_text("smiles,measured log solubility in mols per litre\nCCO,1.1\n")

@@ -1,22 +1,21 @@
-"""Datasets (ESOL, FreeSolv, user CSVs) and train/val/test splits."""
+"""Datasets (ESOL, FreeSolv, user CSVs) and train/val/test splits.
 
-from chemexplain.data.datasets import (
-    MANIFEST,
-    find_dataset,
-    load_csv,
-    load_dataset,
-    load_esol,
-    load_freesolv,
+Names load on first use, so the command line's ``--help`` needs no pandas.
+"""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "datasets": [
+            "MANIFEST",
+            "find_dataset",
+            "load_csv",
+            "load_dataset",
+            "load_esol",
+            "load_freesolv",
+        ],
+        "splits": ["Split", "split_indices"],
+    },
 )
-from chemexplain.data.splits import Split, split_indices
-
-__all__ = [
-    "MANIFEST",
-    "Split",
-    "find_dataset",
-    "load_csv",
-    "load_dataset",
-    "load_esol",
-    "load_freesolv",
-    "split_indices",
-]

@@ -1,8 +1,10 @@
 """Find, verify and load the benchmark datasets (ESOL, FreeSolv) and user CSV files.
 
 Files are looked up through an explicit path, then ``$CHEMEXPLAIN_DATA``, then
-the user cache, then downloaded from the public URL of the manifest with a
-sha256 check. See ``datasets/README.md``.
+the user cache, then the copy shipped inside the package (ESOL and FreeSolv
+are small: about 100 KB and 30 KB), and only when that copy is missing
+downloaded from the public URL of the manifest. Every copy but an explicit
+path is checked against the manifest's sha256. See ``datasets/README.md``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "load_esol",
     "load_freesolv",
     "load_csv",
+    "packaged_path",
     "sha256_of",
 ]
 
@@ -77,6 +80,15 @@ def _download(url: str, destination: Path, entry: dict) -> Path:
     return destination
 
 
+def packaged_path(name: str) -> Path | None:
+    """The copy of dataset ``name`` shipped inside the package, or None if it is absent."""
+    relative = MANIFEST[name].get("packaged")
+    if not relative:
+        return None
+    path = Path(str(resources.files("chemexplain.data").joinpath(relative)))
+    return path if path.is_file() else None
+
+
 def find_local_copy(path, names: Sequence[str], what: str, fix: str) -> Path:
     """A dataset the user keeps locally (never downloaded): ``path``, else one of
     ``names`` in ``$CHEMEXPLAIN_DATA``, else in the user cache.
@@ -95,7 +107,7 @@ def find_local_copy(path, names: Sequence[str], what: str, fix: str) -> Path:
 
 
 def find_dataset(name: str, path: str | os.PathLike | None = None) -> Path:
-    """Path of dataset ``name`` ("esol" or "freesolv"), downloading it if needed.
+    """Path of dataset ``name`` ("esol" or "freesolv"); see the module docstring for the order.
 
     Raises ``DatasetNotFoundError`` with instructions when every place fails.
     """
@@ -123,6 +135,10 @@ def find_dataset(name: str, path: str | os.PathLike | None = None) -> Path:
     if cached.is_file():
         return _check(cached, entry)
     tried.append(str(cached))
+    packaged = packaged_path(name)
+    if packaged is not None:
+        return _check(packaged, entry)
+    tried.append("the copy inside the package (missing: reinstall chemexplain)")
     if os.environ.get("CHEMEXPLAIN_OFFLINE"):
         tried.append(f"download from {entry['url']} (skipped: CHEMEXPLAIN_OFFLINE is set)")
     else:
