@@ -11,51 +11,31 @@ The main nouns::
     mask.atom_weights(["CCO"])                    # per-atom weights
     e = cx.explain("CCO")                         # bundled pretrained model + mask
     e.prediction, e.top_atoms(), e.draw("ethanol.svg")
+
+Names load on first use (``lazy_loader``), so ``import chemexplain`` and the
+command line's ``--help`` start without torch, RDKit or pandas.
 """
 
-__version__ = "0.1.0"
+import lazy_loader
 
-from chemexplain.chem import InvalidSmilesError, Token, tokenize
-from chemexplain.chem.drawing import draw_explanation, draw_grid
-from chemexplain.chem.explanation import Explanation, ExplanationList, explain
-from chemexplain.chem.masking import SmilesMask
-from chemexplain.chem.standardize import standardize_smiles
-from chemexplain.chem.view3d import view3d
-from chemexplain.data import load_csv, load_esol, load_freesolv, split_indices
-from chemexplain.errors import ChemexplainError, DatasetNotFoundError, ModelFileError
-from chemexplain.io import score_file
-from chemexplain.mask import MaskExplainer
-from chemexplain.models import SmilesClassifier, SmilesRegressor, load_model, train_on_frame
-from chemexplain.models.pretrained import model_card, pretrained
-from chemexplain.vocabulary import Vocabulary
+from chemexplain.version import __version__
 
-__all__ = [
-    "ChemexplainError",
-    "DatasetNotFoundError",
-    "Explanation",
-    "ExplanationList",
-    "InvalidSmilesError",
-    "MaskExplainer",
-    "ModelFileError",
-    "SmilesClassifier",
-    "SmilesMask",
-    "SmilesRegressor",
-    "Token",
-    "Vocabulary",
-    "__version__",
-    "draw_explanation",
-    "draw_grid",
-    "explain",
-    "load_csv",
-    "load_esol",
-    "load_freesolv",
-    "load_model",
-    "model_card",
-    "pretrained",
-    "score_file",
-    "split_indices",
-    "standardize_smiles",
-    "tokenize",
-    "train_on_frame",
-    "view3d",
-]
+__getattr__, __dir__, _names = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "chem": ["InvalidSmilesError", "Token", "tokenize"],
+        "chem.drawing": ["draw_explanation", "draw_grid"],
+        "chem.explanation": ["Explanation", "ExplanationList", "explain"],
+        "chem.masking": ["SmilesMask"],
+        "chem.standardize": ["standardize_smiles"],
+        "chem.view3d": ["view3d"],
+        "data": ["load_csv", "load_esol", "load_freesolv", "split_indices"],
+        "errors": ["ChemexplainError", "DatasetNotFoundError", "ModelFileError"],
+        "io": ["score_file"],
+        "mask": ["MaskExplainer"],
+        "models": ["SmilesClassifier", "SmilesRegressor", "load_model", "train_on_frame"],
+        "models.pretrained": ["model_card", "pretrained"],
+        "vocabulary": ["Vocabulary"],
+    },
+)
+__all__ = [*_names, "__version__"]

@@ -80,7 +80,8 @@ def test_predict_keeps_every_row_in_order(trained, tmp_path, capsys):
     result = pd.read_csv(out, keep_default_na=False)
     assert result["id"].tolist() == list(range(len(rows)))
     assert result["status"].tolist() == ["ok", "error", "error", "ok", "error", "ok", "ok"]
-    assert "could not parse" in result["error"][1] and "empty" in result["error"][2]
+    assert "unclosed ring" in result["error"][1] and "empty" in result["error"][2]
+    assert "syntax error" in result["error"][4]
     assert "unknown" in result["warning"][5]
     ok = result[result.status == "ok"]
     assert ok["prediction"].astype(float).notna().all()

@@ -90,6 +90,34 @@ def test_grid_and_contour_style(pair, tmp_path):
     assert png[:4] == b"\x89PNG"
 
 
+def test_grid_labels_every_panel_and_stays_small(pair, tmp_path):
+    smiles = [
+        "CC(=O)Nc1ccc(O)cc1",
+        "OCC(O)CO",
+        "Clc1ccc(Cl)cc1",
+        "CCO",
+        "c1ccccc1",
+        "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
+        "O=C(O)c1ccccc1O",
+        "CCCCCCCC",
+        "Nc1ccccc1",
+        "CC(=O)Oc1ccccc1C(=O)O",
+        "ClC(Cl)(Cl)Cl",
+        "C1CC",
+    ]
+    many = cx.explain(smiles, *pair, on_invalid="nan")
+    svg = many.draw_grid(tmp_path / "grid.svg")
+    assert len(svg.encode()) < 300_000
+    description = re.search("<desc>(.*)</desc>", svg).group(1)
+    for e in many[:-1]:
+        assert f"{e.input}: {e.prediction:.2f}" in description
+    assert "C1CC: error: invalid SMILES: unclosed ring" in description
+    labelled = many.draw_grid(labels=[f"id-{i}" for i in range(12)])
+    assert "id-0: " in labelled and labelled.count("class='legend'") != svg.count("class='legend'")
+    with pytest.raises(ValueError, match="2 labels for 12"):
+        many.draw_grid(labels=["a", "b"])
+
+
 def test_view3d_html_colors_atoms(pair, tmp_path):
     e = cx.explain("CC(=O)Nc1ccc(O)cc1", *pair)
     view = e.view3d(outfile=tmp_path / "v.html")
@@ -98,6 +126,11 @@ def test_view3d_html_colors_atoms(pair, tmp_path):
     color = "#" + "".join(f"{round(255 * c):02x}" for c in weight_color(e.atom_weights[top]))
     assert color in html and "addModel" in html
     assert view is not None
+    # 3Dmol.js is inline and defined before py3Dmol's loader, which then skips its CDN
+    library = html.index("For license information please see 3Dmol-min.js")
+    assert library < html.index("var $3Dmolpromise = Promise.resolve()") < html.rindex("addModel")
+    cdn = e.view3d(outfile=tmp_path / "cdn.html", embed_js=False)
+    assert "3Dmol-min.js.LICENSE" not in (tmp_path / "cdn.html").read_text() and cdn is not None
 
 
 def test_sdf_round_trip_with_atom_weights(pair, tmp_path):
@@ -111,4 +144,4 @@ def test_sdf_round_trip_with_atom_weights(pair, tmp_path):
     assert mols[2].GetDoubleProp("prediction") == pytest.approx(many[2].prediction)
     read = [a.GetDoubleProp("weight") for a in mols[2].GetAtoms()]
     np.testing.assert_allclose(read, many[2].atom_weights, rtol=1e-5)
-    assert re.search("parse", mols[1].GetProp("error"))
+    assert re.search("unclosed ring", mols[1].GetProp("error"))

@@ -67,10 +67,14 @@ def _highlights(e, vmax: float, highlight: float):
     return mol, atoms, atom_colors, bonds, bond_colors
 
 
-def _legend(e) -> str:
-    if not e.ok:
-        return f"error: {e.error}"
-    return f"{e.prediction:.2f} {e.units}".strip()
+def _legend(e, label: str | None = None) -> str:
+    """The prediction (or the error), under ``label`` when one is given."""
+    text = f"error: {e.error}" if not e.ok else f"{e.prediction:.2f} {e.units}".strip()
+    return text if label is None else f"{label}\n{text}"
+
+
+def _short(text: str, limit: int = 36) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _description(e, vmax: float, n: int = 1) -> str:
@@ -184,10 +188,14 @@ def draw_grid(
     sub_size: tuple[int, int] = (300, 240),
     vmax: float = DEFAULT_VMAX,
     highlight: float | None = None,
+    labels=None,
 ) -> str | bytes:
     """Many explanations in one picture, all on the same fixed scale, with one color bar.
 
-    Error rows are drawn as empty panels whose legend says why.
+    Each panel is labelled with ``labels[i]`` (ids, say; default: the input
+    SMILES, shortened to 36 characters) above its prediction. Error rows are
+    drawn as empty panels whose legend says why. About 160 KB of SVG for 12
+    small molecules.
     """
     from rdkit import Chem
 
@@ -196,11 +204,15 @@ def draw_grid(
     explanations = list(explanations)
     if not explanations:
         raise ValueError("draw_grid needs at least one explanation")
+    labels = [e.input for e in explanations] if labels is None else list(labels)
+    if len(labels) != len(explanations):
+        raise ValueError(f"{len(labels)} labels for {len(explanations)} explanations")
     rows = -(-len(explanations) // mols_per_row)
     cols = min(mols_per_row, len(explanations))
     width, height = cols * sub_size[0], rows * sub_size[1]
     drawer = _drawer(format, width, height + _BAR_HEIGHT, *sub_size)
     drawer.drawOptions().legendFontSize = 14
+    drawer.drawOptions().legendFraction = 0.2
     mols, atoms, atom_colors, bonds, bond_colors = [], [], [], [], []
     for e in explanations:
         if e.ok:
@@ -218,8 +230,19 @@ def draw_grid(
         highlightAtomColors=atom_colors,
         highlightBonds=bonds,
         highlightBondColors=bond_colors,
-        legends=[_legend(e) for e in explanations],
+        legends=[_legend(e, _short(str(label))) for e, label in zip(explanations, labels)],
     )
+    drawer.SetColour((0.0, 0.0, 0.0))
+    drawer.SetFontSize(13)
+    for i, (e, label) in enumerate(zip(explanations, labels)):
+        if not e.ok:  # RDKit draws no legend under an empty molecule: say why in the panel
+            x, y = (i % cols + 0.5) * sub_size[0], (i // cols + 0.5) * sub_size[1]
+            drawer.DrawString(_short(str(label)), Geometry.Point2D(x, y - 10), 0, True)
+            drawer.DrawString(_short(f"error: {e.error}", 44), Geometry.Point2D(x, y + 10), 0, True)
     method = explanations[0].method
     _color_bar(drawer, min(width, 520), height, vmax, f"{method} weight per atom (fixed scale)")
-    return _finish(drawer, format, outfile, _description(explanations[0], vmax, len(explanations)))
+    panels = "; ".join(
+        _legend(e, str(label)).replace("\n", ": ") for e, label in zip(explanations, labels)
+    )
+    description = f"{_description(explanations[0], vmax, len(explanations))}. Panels: {panels}"
+    return _finish(drawer, format, outfile, description)

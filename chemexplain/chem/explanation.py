@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from rdkit import Chem
 
+from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.chem.atom_attribution import atom_scores_from_tokens
 from chemexplain.chem.parsing import parse_smiles
 from chemexplain.chem.standardize import standardize_smiles
@@ -31,10 +32,6 @@ from chemexplain.chem.tokenizer import tokenize
 from chemexplain.errors import InvalidSmilesError
 
 __all__ = ["Explanation", "ExplanationList", "explain", "explain_batch", "MAX_SMILES_LENGTH"]
-
-#: Longer SMILES are refused: ESOL's longest is 98 characters, and a recurrent
-#: model's prediction 3x beyond its training lengths is not worth reporting.
-MAX_SMILES_LENGTH = 200
 
 
 @dataclass

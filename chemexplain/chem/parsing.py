@@ -7,18 +7,54 @@ an :class:`~chemexplain.errors.InvalidSmilesError` naming the string.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
+
 import numpy as np
-from rdkit import Chem, RDLogger
+from rdkit import Chem, RDLogger, rdBase
 
 from chemexplain.errors import InvalidSmilesError
 
 __all__ = ["parse_smiles", "randomize_smiles", "canonical_smiles", "InvalidSmilesError"]
 
 RDLogger.DisableLog("rdApp.*")
+rdBase.LogToPythonStderr()  # so that parse_smiles can capture RDKit's reason
+
+
+def _rdkit_reason(log: str, smiles: str) -> str:
+    """RDKit's error log for one parse as one line ("unclosed ring ...", "Explicit valence ...")."""
+    reasons: list[str] = []
+    for line in log.splitlines():
+        line = re.sub(r"^\[[0-9:]+\] ", "", line).strip()
+        line = line.removeprefix("SMILES Parse Error: ").rstrip(":").strip()
+        if not line or line == smiles or set(line) <= {"~", "^"}:
+            continue
+        if line.startswith("Failed parsing SMILES") or line in reasons:
+            continue
+        reasons.append(line)
+    return "; ".join(reasons) or "RDKit could not parse it"
+
+
+def _mol_from_smiles(smiles: str, params=None):
+    """``Chem.MolFromSmiles`` with RDKit's error log captured: (molecule or None, log)."""
+    log = io.StringIO()
+    rdBase.EnableLog("rdApp.error")
+    try:
+        with contextlib.redirect_stderr(log):
+            mol = (
+                Chem.MolFromSmiles(smiles) if params is None else Chem.MolFromSmiles(smiles, params)
+            )
+    finally:
+        rdBase.DisableLog("rdApp.error")
+    return mol, log.getvalue()
 
 
 def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) -> Chem.Mol:
     """Parse ``smiles`` into an RDKit molecule or raise ``InvalidSmilesError``.
+
+    The error's ``reason`` is RDKit's own message (unclosed ring, valence,
+    kekulization, syntax error and where), captured from its log.
 
     ``row`` is only used in the error message. ``remove_hs=False`` keeps explicit
     hydrogen atoms (``[H]``) as atoms, in SMILES order.
@@ -29,14 +65,13 @@ def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) ->
         )
     if not smiles.strip():
         raise InvalidSmilesError(smiles, "empty string", row)
-    if remove_hs:
-        mol = Chem.MolFromSmiles(smiles)
-    else:
+    params = None
+    if not remove_hs:
         params = Chem.SmilesParserParams()
         params.removeHs = False
-        mol = Chem.MolFromSmiles(smiles, params)
+    mol, log = _mol_from_smiles(smiles, params)
     if mol is None:
-        raise InvalidSmilesError(smiles, "RDKit could not parse it", row)
+        raise InvalidSmilesError(smiles, _rdkit_reason(log, smiles), row)
     return mol
 
 

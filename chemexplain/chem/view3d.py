@@ -4,14 +4,16 @@
     view3d(e, outfile="mol.html")     # standalone HTML page
 
 Colors follow the fixed scale of :mod:`chemexplain.chem.drawing`; hydrogens
-added for the conformer are grey. The page loads the 3Dmol.js library from
-its CDN (py3Dmol's design), so it needs a network connection to render; the
-2D drawings and the ``score --html`` report do not.
+added for the conformer are grey. The written page embeds 3Dmol.js (2.5.5,
+about 540 KB, BSD-3-Clause, shipped in ``chemexplain/chem/static/`` with its
+licence), so it opens offline; ``embed_js=False`` writes py3Dmol's small page
+that loads the library from its CDN instead (it then needs a network).
 """
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 
 from rdkit import Chem
 from rdkit.Chem import AllChem
@@ -41,6 +43,18 @@ def conformer_molblock(smiles: str, random_seed: int = 0xC0FFEE) -> str:
     return Chem.MolToMolBlock(mol)
 
 
+def _offline_html(page: str) -> str:
+    """py3Dmol's page with 3Dmol.js inline, so that it skips the CDN download."""
+    library = resources.files("chemexplain.chem").joinpath("static/3Dmol-min.js").read_text()
+    inline = (
+        f"<script>\n{library}\n</script>\n<script>var $3Dmolpromise = Promise.resolve();</script>\n"
+    )
+    head, sep, rest = page.partition("<script>")
+    if not sep:
+        raise RuntimeError("unexpected py3Dmol page layout: no <script> to embed 3Dmol.js before")
+    return head + inline + sep + rest
+
+
 def _hex(rgb) -> str:
     return "#" + "".join(f"{round(255 * c):02x}" for c in rgb)
 
@@ -52,8 +66,12 @@ def view3d(
     size: tuple[int, int] = (480, 360),
     vmax: float = DEFAULT_VMAX,
     random_seed: int = 0xC0FFEE,
+    embed_js: bool = True,
 ):
-    """A ``py3Dmol.view`` of ``e`` (an Explanation); writes HTML to ``outfile`` if given."""
+    """A ``py3Dmol.view`` of ``e`` (an Explanation); writes HTML to ``outfile`` if given.
+
+    ``embed_js`` (default): the page carries 3Dmol.js and opens offline.
+    """
     import py3Dmol
 
     view = py3Dmol.view(width=size[0], height=size[1])
@@ -72,5 +90,7 @@ def view3d(
     view.addLabel(label, {"position": {"x": 0, "y": 0, "z": 0}, "useScreen": True, "fontSize": 12})
     view.zoomTo()
     if outfile is not None:
-        view.write_html(os.fspath(outfile))
+        page = view.write_html()
+        with open(os.fspath(outfile), "w", encoding="utf-8") as handle:
+            handle.write(_offline_html(page) if embed_js else page)
     return view

@@ -2,6 +2,8 @@
 
 One module per subcommand, each with ``add_args(parser)`` and ``run(args)``.
 ``main(argv)`` is callable in-process (tests do) and returns the exit status.
+Subcommand modules import torch, RDKit and pandas inside ``run``, so that
+``--help`` answers at once.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ COMMANDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from chemexplain import __version__
+    from chemexplain.version import __version__
 
     parser = argparse.ArgumentParser(
         prog="chemexplain",
@@ -42,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module in COMMANDS.items():
         sub = commands.add_parser(
-            name, help=module.__doc__.strip().splitlines()[0], description=module.__doc__
+            name,
+            help=module.__doc__.strip().splitlines()[0],
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_args(sub)
         sub.set_defaults(run=module.run)

@@ -12,14 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
-from chemexplain.chem.evaluation import top_k_report
-from chemexplain.chem.masking import SmilesMask, randomized_copy
 from chemexplain.cli.fit_mask import CONTROL_SEED
-from chemexplain.models.estimator import load_model
 from chemexplain.models.pretrained import PRETRAINED_DIR
-from chemexplain.models.training import regression_metrics, training_frame
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -44,12 +38,19 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         help="soluble = logS >= -1, insoluble = logS <= -5 (corrected, default) "
         "or the paper's printed inequalities",
     )
-    parser.add_argument("--k", type=int, default=3)
-    parser.add_argument("--json", help="write the report here")
+    parser.add_argument(
+        "--k", type=int, default=3, help="top-k atoms and characters scored (default 3)"
+    )
+    parser.add_argument("--json", help="also write the report to this JSON file")
 
 
 def evaluate(model, mask, control, smiles, y, k=3, reading="corrected") -> dict:
     """The full report of one mask on ``smiles`` with measured ``y`` (log10 mol/L)."""
+    import numpy as np
+
+    from chemexplain.chem.evaluation import top_k_report
+    from chemexplain.models.training import regression_metrics
+
     weights = mask.token_weights(smiles)
     control_weights = control.token_weights(smiles) if control is not None else None
     flat = np.concatenate(weights)
@@ -76,6 +77,10 @@ def evaluate(model, mask, control, smiles, y, k=3, reading="corrected") -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chemexplain.chem.masking import SmilesMask, randomized_copy
+    from chemexplain.models.estimator import load_model
+    from chemexplain.models.training import training_frame
+
     model = load_model(args.model)
     mask = SmilesMask.load(args.mask, model)
     control_dir = Path(args.mask) / "randomized"

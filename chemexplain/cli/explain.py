@@ -1,11 +1,14 @@
 """Predict and explain SMILES: prediction and top atoms per molecule, with optional pictures.
 
-Example: chemexplain explain "CCO" "Clc1ccc(Cl)cc1" --draw pictures --format png --3d
+Example:
+  chemexplain explain "CCO" "Clc1ccc(Cl)cc1" --draw pictures --format png --3d
 
 Uses the bundled ESOL model and mask unless --model names a directory holding
 model/ and mask/ (as written by scripts/train_pretrained.py). An invalid
-SMILES is reported on its own line; the others are still explained, and the
-exit status is 1 when any failed.
+SMILES is reported on its own line with RDKit's reason; the others are still
+explained. Exit status 0 once every row is done (1 with --fail-on-error when
+a row failed). Atom indices refer to the SMILES printed after "atoms of:"
+(the input, or its standardized form).
 """
 
 from __future__ import annotations
@@ -14,20 +17,38 @@ import argparse
 import re
 from pathlib import Path
 
-from chemexplain.chem.explanation import explain_batch
+from chemexplain.cli.common import add_fail_on_error, add_test_augment, row_exit_status
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("smiles", nargs="+", help="SMILES strings to explain")
     parser.add_argument("--model", help="directory with model/ and mask/ (default: bundled)")
     parser.add_argument("--draw", metavar="DIR", help="write one picture per molecule here")
-    parser.add_argument("--format", choices=("png", "svg"), default="svg")
-    parser.add_argument("--style", choices=("atoms", "contour"), default="atoms")
     parser.add_argument(
-        "--3d", dest="three_d", action="store_true", help="also write 3D HTML views"
+        "--format", choices=("png", "svg"), default="svg", help="picture format (default: svg)"
     )
-    parser.add_argument("--standardize", action="store_true", help="largest fragment, neutralized")
+    parser.add_argument(
+        "--style",
+        choices=("atoms", "contour"),
+        default="atoms",
+        help="atoms: colored atom discs on a fixed scale; contour: RDKit's SimilarityMaps "
+        "look (default: atoms)",
+    )
+    parser.add_argument(
+        "--3d",
+        dest="three_d",
+        action="store_true",
+        help="also write a 3D HTML view per molecule (3Dmol.js embedded: opens offline)",
+    )
+    parser.add_argument(
+        "--standardize",
+        action="store_true",
+        help="keep the largest fragment and neutralize charges first (atom indices then "
+        "refer to the standardized SMILES, which is printed)",
+    )
     parser.add_argument("-k", type=int, default=3, help="number of top atoms to print (default 3)")
+    add_test_augment(parser, 0)
+    add_fail_on_error(parser)
 
 
 def _filename(row: int, smiles: str) -> str:
@@ -36,7 +57,11 @@ def _filename(row: int, smiles: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    explanations = explain_batch(args.smiles, args.model, standardize=args.standardize)
+    from chemexplain.chem.explanation import explain_batch
+
+    explanations = explain_batch(
+        args.smiles, args.model, standardize=args.standardize, n_test_augment=args.test_augment
+    )
     out = Path(args.draw) if args.draw else None
     if out:
         out.mkdir(parents=True, exist_ok=True)
@@ -47,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{e.input}\terror: {e.error}")
             continue
         top = ", ".join(f"{s}{i} ({w:.2f})" for i, s, w in e.top_atoms(args.k))
-        print(f"{e.input}\t{e.prediction:.3f} {e.units}\ttop atoms: {top}")
+        print(f"{e.input}\t{e.prediction:.3f} {e.units}\ttop atoms: {top}\tatoms of: {e.smiles}")
         if out:
             stem = _filename(row, e.input)
             e.draw(out / f"{stem}.{args.format}", style=args.style)
@@ -55,4 +80,4 @@ def run(args: argparse.Namespace) -> int:
                 e.view3d(outfile=out / f"{stem}_3d.html")
     if out:
         print(f"pictures written to {out}")
-    return 1 if failed else 0
+    return row_exit_status(args, failed)

@@ -15,14 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from chemexplain.chem.masking import SmilesMask, randomized_copy
-from chemexplain.data.datasets import load_csv
 from chemexplain.errors import DataFormatError
-from chemexplain.models.estimator import load_model
 from chemexplain.models.pretrained import PRETRAINED_DIR
-from chemexplain.models.training import training_frame
 
 CONTROL_SEED = 12345
 
@@ -46,17 +40,24 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", help="CSV of molecules to train on instead of the model's own data"
     )
-    parser.add_argument("--smiles-col", default="smiles")
+    parser.add_argument(
+        "--smiles-col", default="smiles", help="SMILES column of --data (default: smiles)"
+    )
     parser.add_argument("--target-col", help="label column of --data (needed with --target label)")
     parser.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the mask's initialization (default 0)"
+    )
     parser.add_argument(
         "--no-control", action="store_true", help="skip the randomized-model control"
     )
-    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _data(args, model):
+    from chemexplain.data.datasets import load_csv
+    from chemexplain.models.training import training_frame
+
     if args.data is None:
         frame, target = training_frame(model)
         split = model.split_
@@ -73,6 +74,11 @@ def _data(args, model):
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from chemexplain.chem.masking import SmilesMask, randomized_copy
+    from chemexplain.models.estimator import load_model
+
     model = load_model(args.model)
     smiles, y, val_smiles, val_y = _data(args, model)
     if args.target == "model":

@@ -13,13 +13,8 @@ import sys
 import warnings
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-from chemexplain.chem.parsing import parse_smiles
-from chemexplain.data.datasets import read_csv_file
+from chemexplain.cli.common import add_fail_on_error, add_test_augment, row_exit_status
 from chemexplain.errors import DataFormatError, InvalidSmilesError
-from chemexplain.models.estimator import load_model
 from chemexplain.models.pretrained import PRETRAINED_DIR
 
 
@@ -37,10 +32,16 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "--smiles-col", default="smiles", help="SMILES column of a CSV input (default: smiles)"
     )
     parser.add_argument("-o", "--output", help="CSV file to write (default: standard output)")
+    add_test_augment(parser, None)
+    add_fail_on_error(parser)
 
 
-def read_smiles_file(path: str, smiles_col: str) -> pd.DataFrame:
+def read_smiles_file(path: str, smiles_col: str):
     """Input rows as a DataFrame with a ``smiles`` column (other CSV columns kept)."""
+    import pandas as pd
+
+    from chemexplain.data.datasets import read_csv_file
+
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"{path} does not exist")
@@ -63,8 +64,13 @@ def read_smiles_file(path: str, smiles_col: str) -> pd.DataFrame:
     )
 
 
-def predict_rows(model, smiles: list) -> pd.DataFrame:
+def predict_rows(model, smiles: list, n_test_augment: int | None = None):
     """prediction / status / error / warning for every SMILES, one row each, in order."""
+    import numpy as np
+    import pandas as pd
+
+    from chemexplain.chem.parsing import parse_smiles
+
     smiles = ["" if not isinstance(s, str) else s.strip() for s in smiles]
     errors = [""] * len(smiles)
     for row, s in enumerate(smiles):
@@ -80,7 +86,7 @@ def predict_rows(model, smiles: list) -> pd.DataFrame:
         _, unknown = model.encode(valid_smiles)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # reported per row below
-            predictions[valid] = model.predict(valid_smiles)
+            predictions[valid] = model.predict(valid_smiles, n_test_augment=n_test_augment)
         for row, tokens in zip(valid, unknown):
             if tokens:
                 row_warnings[row] = "tokens unknown to the model: " + " ".join(sorted(set(tokens)))
@@ -96,6 +102,10 @@ def predict_rows(model, smiles: list) -> pd.DataFrame:
 
 
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from chemexplain.models.estimator import load_model
+
     if bool(args.smiles) == bool(args.input):
         raise DataFormatError("give SMILES on the command line or --input FILE (one of them)")
     model = load_model(args.model)
@@ -104,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         if args.input
         else pd.DataFrame({"smiles": args.smiles})
     )
-    result = predict_rows(model, frame["smiles"].tolist())
+    result = predict_rows(model, frame["smiles"].tolist(), args.test_augment)
     extra = frame.drop(columns=["smiles"])
     output = pd.concat([extra.reset_index(drop=True), result], axis=1)
     if args.output:
@@ -113,4 +123,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {len(output)} rows to {args.output} ({n_bad} invalid)", file=sys.stderr)
     else:
         output.to_csv(sys.stdout, index=False)
-    return 0
+    return row_exit_status(args, int((result["status"] == "error").sum()))

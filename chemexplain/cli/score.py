@@ -1,11 +1,14 @@
 """Score a molecule file: prediction and per-atom weights, one output row per input row.
 
-Example: chemexplain score library.csv -o scored.parquet --id-col id --html report.html
+Example:
+  chemexplain score library.csv -o scored.parquet --id-col id --html report.html
 
-Input: .csv, .smi, .sdf or .parquet; output: .csv, .parquet or .sdf. Bad rows
-(empty, invalid, unknown characters, over-long, several fragments) get
-status 'error' and a reason, and every other row is still scored. The output
-appears at its path only when the run completes.
+Input: .csv, .smi, .sdf or .parquet; output: .csv, .parquet or .sdf. The
+input's other columns are kept (choose with --columns). Bad rows (empty,
+invalid, unknown characters, over-long, several fragments) get status
+'error' and a reason, and every other row is still scored. The output
+appears at its path only when the run completes. Exit status 0 once every
+row is done (1 with --fail-on-error when a row failed).
 """
 
 from __future__ import annotations
@@ -15,8 +18,13 @@ import json
 import os
 import sys
 
-from chemexplain.chem.explanation import MAX_SMILES_LENGTH
-from chemexplain.io.scoring import score_file
+from chemexplain.chem import MAX_SMILES_LENGTH
+from chemexplain.cli.common import (
+    add_fail_on_error,
+    add_test_augment,
+    positive_int,
+    row_exit_status,
+)
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -26,38 +34,58 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smiles-col", default="smiles", help="SMILES column (default: smiles)")
     parser.add_argument("--id-col", help="id column kept in the output (SDF: a property name)")
     parser.add_argument(
+        "--columns",
+        help="comma-separated input columns to keep in the output (default: all; the SMILES "
+        "and id columns are always kept)",
+    )
+    parser.add_argument(
         "--standardize",
         action="store_true",
         help="keep the largest fragment and neutralize charges (RDKit rdMolStandardize) first",
     )
+    add_test_augment(parser, 0)
     parser.add_argument(
-        "--test-augment",
-        type=int,
-        default=0,
-        metavar="M",
-        help="average each prediction over M random SMILES spellings (default 0: as given; "
-        "slower by about M+1 times)",
+        "--chunk-size",
+        type=positive_int,
+        default=2048,
+        help="molecules read, scored and written at a time (default 2048); memory grows with it",
     )
-    parser.add_argument("--chunk-size", type=int, default=2048)
-    parser.add_argument("--max-length", type=int, default=MAX_SMILES_LENGTH)
+    parser.add_argument(
+        "--max-length",
+        type=positive_int,
+        default=MAX_SMILES_LENGTH,
+        help=f"longer SMILES are error rows (default {MAX_SMILES_LENGTH} characters)",
+    )
     parser.add_argument("--html", metavar="REPORT.html", help="also write a self-contained report")
-    parser.add_argument("--html-molecules", type=int, default=50, help="molecules drawn in it")
+    parser.add_argument(
+        "--html-molecules",
+        type=positive_int,
+        default=50,
+        help="molecules drawn in the HTML report (default 50)",
+    )
     parser.add_argument(
         "--workers",
-        type=int,
+        type=positive_int,
         default=min(os.cpu_count() or 1, 4),
         help="single-threaded worker processes (default: CPU cores, at most 4; 1: in-process)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_fail_on_error(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    from chemexplain.io.scoring import score_file
+
+    columns = None
+    if args.columns is not None:
+        columns = [c.strip() for c in args.columns.split(",") if c.strip()]
     summary = score_file(
         args.input,
         args.output,
         args.model,
         smiles_col=args.smiles_col,
         id_col=args.id_col,
+        columns=columns,
         standardize=args.standardize,
         n_test_augment=args.test_augment,
         chunk_size=args.chunk_size,
@@ -69,4 +97,4 @@ def run(args: argparse.Namespace) -> int:
     )
     print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in summary.items()}))
     print(f"wrote {args.output}", file=sys.stderr)
-    return 0
+    return row_exit_status(args, summary["error"])

@@ -1,29 +1,32 @@
 """Read molecule files in chunks: .csv, .smi, .sdf and .parquet, with bounded memory.
 
 Every reader yields ``pandas.DataFrame`` chunks holding the SMILES column
-(as text, exactly as written) and the id column when there is one, plus a
+(as text, exactly as written), the id column when there is one and the
+file's other columns (all, or those named in ``columns``), plus a
 ``_read_error`` column that is non-empty for a record the file itself could
-not give (an SDF block RDKit cannot read). Row order is the file's order.
+not give (an SDF block RDKit cannot read). Row order is the file's order,
+one row per record: a blank CSV line is a row (with an empty SMILES).
 
-- ``.csv``: ``smiles_col`` (default ``smiles``) and ``id_col`` if given.
+- ``.csv``: every column, as text (``smiles_col``, default ``smiles``).
 - ``.smi``: one molecule per line, ``SMILES [name]`` separated by whitespace,
   no header; columns ``smiles`` and ``name``.
 - ``.sdf``: the molecule written as SMILES by RDKit; ``id_col`` names an SD
   property (default: the title line, as ``name``).
-- ``.parquet``: columns as in .csv, read in row batches with pyarrow.
+- ``.parquet``: columns as in .csv, with their types, read in row batches with pyarrow.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from chemexplain.errors import DataFormatError
 
-__all__ = ["FORMATS", "file_format", "read_chunks"]
+__all__ = ["FORMATS", "MoleculeFile", "file_format", "read_chunks"]
 
 FORMATS = ("csv", "smi", "sdf", "parquet")
 READ_ERROR = "_read_error"
@@ -42,29 +45,49 @@ def file_format(path: str | os.PathLike) -> str:
     return suffix
 
 
-def _check_columns(columns, path, smiles_col: str, id_col: str | None) -> None:
-    missing = [c for c in (smiles_col, id_col) if c and c not in columns]
+def _select_columns(found, path, smiles_col: str, id_col: str | None, keep) -> list[str]:
+    """The input columns to read: id, SMILES, then ``keep`` (None: every other column)."""
+    found = [str(c) for c in found]
+    wanted = [c for c in (id_col, smiles_col) if c]
+    missing = [c for c in [*wanted, *(keep or [])] if c not in found]
     if missing:
         raise DataFormatError(
-            f"{path} has no column {missing[0]!r}; its columns are {list(columns)} "
-            "(choose with --smiles-col / --id-col)"
+            f"{path} has no column {missing[0]!r}; its columns are {found} "
+            "(choose with --smiles-col / --id-col / --columns)"
         )
+    others = found if keep is None else keep
+    return wanted + [c for c in others if c not in wanted]
 
 
-def _csv_chunks(path, smiles_col, id_col, chunk_size) -> Iterator[pd.DataFrame]:
-    header = pd.read_csv(path, nrows=0).columns
-    _check_columns(header, path, smiles_col, id_col)
-    columns = [c for c in (id_col, smiles_col) if c]
+def _csv_header(path) -> list[str]:
+    try:
+        return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+    except pd.errors.EmptyDataError:
+        raise DataFormatError(f"{path} is empty: a CSV input needs a header line") from None
+    except UnicodeDecodeError:
+        raise DataFormatError(f"{path} is not UTF-8 text; save it as UTF-8 CSV") from None
+    except pd.errors.ParserError as error:
+        raise DataFormatError(f"cannot read {path} as CSV: {error}") from None
+
+
+def _csv_chunks(path, columns, chunk_size) -> Iterator[pd.DataFrame]:
     reader = pd.read_csv(
         path,
         usecols=columns,
-        dtype={c: str for c in columns},
+        dtype=str,
         keep_default_na=False,
+        skip_blank_lines=False,
         chunksize=chunk_size,
     )
-    for chunk in reader:
-        chunk[READ_ERROR] = ""
-        yield chunk[columns + [READ_ERROR]].reset_index(drop=True)
+    try:
+        for chunk in reader:
+            chunk = chunk.fillna("")
+            chunk[READ_ERROR] = ""
+            yield chunk[columns + [READ_ERROR]].reset_index(drop=True)
+    except UnicodeDecodeError:
+        raise DataFormatError(f"{path} is not UTF-8 text; save it as UTF-8 CSV") from None
+    except pd.errors.ParserError as error:
+        raise DataFormatError(f"cannot read {path} as CSV: {error}") from None
 
 
 def _smi_chunks(path, chunk_size) -> Iterator[pd.DataFrame]:
@@ -103,16 +126,31 @@ def _sdf_chunks(path, id_col, chunk_size) -> Iterator[pd.DataFrame]:
         yield pd.DataFrame(rows, columns=[name, "smiles", READ_ERROR])
 
 
-def _parquet_chunks(path, smiles_col, id_col, chunk_size) -> Iterator[pd.DataFrame]:
+def _parquet_file(path):
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    source = pq.ParquetFile(path)
-    _check_columns(source.schema_arrow.names, path, smiles_col, id_col)
-    columns = [c for c in (id_col, smiles_col) if c]
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as error:
+        raise DataFormatError(f"cannot read {path} as Parquet: {error}") from None
+
+
+def _parquet_chunks(source, columns, chunk_size) -> Iterator[pd.DataFrame]:
     for batch in source.iter_batches(batch_size=chunk_size, columns=columns):
         chunk = batch.to_pandas()
         chunk[READ_ERROR] = ""
         yield chunk
+
+
+@dataclass
+class MoleculeFile:
+    """A molecule file opened for chunked reading (see :func:`read_chunks`)."""
+
+    chunks: Iterator[pd.DataFrame]
+    smiles_col: str
+    id_col: str | None
+    columns: list[str]  # input columns of every chunk, id and SMILES first
 
 
 def read_chunks(
@@ -120,17 +158,33 @@ def read_chunks(
     *,
     smiles_col: str = "smiles",
     id_col: str | None = None,
+    columns: list[str] | None = None,
     chunk_size: int = 2048,
-) -> tuple[Iterator[pd.DataFrame], str, str | None]:
-    """(chunk iterator, SMILES column name, id column name) for a molecule file."""
+) -> MoleculeFile:
+    """Open a molecule file for reading in chunks of ``chunk_size`` rows.
+
+    ``columns``: the other input columns to keep (None: all of a CSV's or
+    Parquet file's; .smi and .sdf inputs give only their SMILES and name/id).
+    A missing column or an unreadable header raises ``DataFormatError`` here,
+    before any chunk is read.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(f"no input file at {path}")
+    if chunk_size < 1:
+        raise DataFormatError(f"the chunk size must be 1 or more, got {chunk_size}")
+    if id_col is not None and id_col == smiles_col:
+        raise DataFormatError(f"the id column and the SMILES column are both {id_col!r}")
     kind = file_format(path)
     if kind == "csv":
-        return _csv_chunks(path, smiles_col, id_col, chunk_size), smiles_col, id_col
+        selected = _select_columns(_csv_header(path), path, smiles_col, id_col, columns)
+        return MoleculeFile(_csv_chunks(path, selected, chunk_size), smiles_col, id_col, selected)
     if kind == "parquet":
-        return _parquet_chunks(path, smiles_col, id_col, chunk_size), smiles_col, id_col
+        source = _parquet_file(path)
+        selected = _select_columns(source.schema_arrow.names, path, smiles_col, id_col, columns)
+        chunks = _parquet_chunks(source, selected, chunk_size)
+        return MoleculeFile(chunks, smiles_col, id_col, selected)
     if kind == "smi":
-        return _smi_chunks(path, chunk_size), "smiles", "name"
-    return _sdf_chunks(path, id_col, chunk_size), "smiles", id_col or "name"
+        return MoleculeFile(_smi_chunks(path, chunk_size), "smiles", "name", ["name", "smiles"])
+    name = id_col or "name"
+    return MoleculeFile(_sdf_chunks(path, id_col, chunk_size), "smiles", name, [name, "smiles"])

@@ -4,7 +4,8 @@
     summary = score_file("library.csv", "scored.parquet", id_col="id")
 
 The output holds, in input order: the id column (under its input name), the
-SMILES column (under its input name), ``prediction``, ``top_atoms`` (up to
+SMILES column (under its input name), the input's other columns (all, or
+those named in ``columns``), ``prediction``, ``top_atoms`` (up to
 three atoms as symbol + RDKit index, e.g. ``O3 C1 N5``), ``atom_weights`` (a
 JSON list, one weight per atom in RDKit order of the explained SMILES: the
 input, or with ``standardize`` the ``standardized_smiles`` column),
@@ -22,7 +23,9 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from chemexplain.chem.explanation import MAX_SMILES_LENGTH, _resolve, explain_batch
+from chemexplain.chem import MAX_SMILES_LENGTH
+from chemexplain.chem.explanation import _resolve, explain_batch
+from chemexplain.errors import DataFormatError
 from chemexplain.io.html_report import write_report
 from chemexplain.io.molecule_files import READ_ERROR, read_chunks
 from chemexplain.io.result_files import ResultWriter
@@ -32,17 +35,11 @@ __all__ = ["score_file", "RESULT_COLUMNS"]
 RESULT_COLUMNS = ["prediction", "top_atoms", "atom_weights", "status", "error"]
 
 
-def _result_frame(
-    chunk: pd.DataFrame, explanations, smiles_col, id_col, standardize=False
-) -> pd.DataFrame:
+def _result_frame(chunk: pd.DataFrame, explanations, standardize=False) -> pd.DataFrame:
     rows = [e.to_dict() for e in explanations]
-    frame = pd.DataFrame(
-        {
-            **({id_col: chunk[id_col].to_numpy()} if id_col else {}),
-            smiles_col: chunk[smiles_col].to_numpy(),
-            **{c: [r[c] for r in rows] for c in RESULT_COLUMNS},
-        }
-    )
+    frame = chunk.drop(columns=[READ_ERROR]).reset_index(drop=True)
+    for column in RESULT_COLUMNS:
+        frame[column] = [r[column] for r in rows]
     if standardize:
         frame.insert(
             frame.columns.get_loc("prediction"),
@@ -54,6 +51,18 @@ def _result_frame(
         if message:
             frame.loc[i, "status"], frame.loc[i, "error"] = "error", message
     return frame
+
+
+def _check_no_collision(input_columns: list[str], standardize: bool) -> None:
+    """Refuse input columns that a result column would overwrite."""
+    ours = RESULT_COLUMNS + (["standardized_smiles"] if standardize else [])
+    clash = [c for c in input_columns if c in ours]
+    if clash:
+        raise DataFormatError(
+            f"the input column {clash[0]!r} has the name of a result column "
+            f"({', '.join(ours)}); keep other columns with --columns (columns=...), "
+            "or rename it"
+        )
 
 
 def _smiles_of(chunk: pd.DataFrame, smiles_col: str) -> list:
@@ -130,6 +139,7 @@ def score_file(
     *,
     smiles_col: str = "smiles",
     id_col: str | None = None,
+    columns: list[str] | None = None,
     standardize: bool = False,
     n_test_augment: int | None = 0,
     chunk_size: int = 2048,
@@ -152,22 +162,24 @@ def score_file(
     in_memory = model is not None and not isinstance(model, (str, os.PathLike))
     if workers > 1 and (in_memory or mask is not None):
         raise ValueError("workers > 1 needs model=None (bundled) or a model directory")
+    source = read_chunks(
+        input_path, smiles_col=smiles_col, id_col=id_col, columns=columns, chunk_size=chunk_size
+    )
+    _check_no_collision(source.columns, standardize)
+    chunks, smiles_col, id_col = source.chunks, source.smiles_col, source.id_col
+    writer = ResultWriter(output_path, id_col)
     if workers > 1:
         explainer = _ParallelExplainer(model, workers, settings)
     else:
         pair = _resolve(model, mask)
         explainer = _InlineExplainer(pair, settings)
-    chunks, smiles_col, id_col = read_chunks(
-        input_path, smiles_col=smiles_col, id_col=id_col, chunk_size=chunk_size
-    )
-    writer = ResultWriter(output_path, id_col)
     started = time.perf_counter()
     counts = {"rows": 0, "ok": 0, "error": 0}
     shown: list = []
     bar = tqdm(desc="score", unit="mol", file=sys.stderr, disable=not progress, dynamic_ncols=True)
     try:
         for chunk, explanations in explainer.map(chunks, smiles_col):
-            frame = _result_frame(chunk, explanations, smiles_col, id_col, standardize)
+            frame = _result_frame(chunk, explanations, standardize)
             writer.write(frame, explanations)
             if html and len(shown) < html_molecules:
                 ids = chunk[id_col].tolist() if id_col else [None] * len(chunk)

@@ -1,14 +1,16 @@
-"""Estimators (fit / predict / save / load), named configs and dataset training."""
+"""Estimators (fit / predict / save / load), named configs and dataset training.
 
-from chemexplain.models.configs import CONFIGS
-from chemexplain.models.estimator import SmilesClassifier, SmilesRegressor, load_model
-from chemexplain.models.training import regression_metrics, train_on_frame
+Names load on first use, so ``chemexplain.models.configs`` and
+``chemexplain.models.pretrained`` import without torch.
+"""
 
-__all__ = [
-    "CONFIGS",
-    "SmilesClassifier",
-    "SmilesRegressor",
-    "load_model",
-    "regression_metrics",
-    "train_on_frame",
-]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "configs": ["CONFIGS"],
+        "estimator": ["SmilesClassifier", "SmilesRegressor", "load_model"],
+        "training": ["regression_metrics", "train_on_frame"],
+    },
+)

@@ -326,7 +326,7 @@ class _SmilesEstimator:
     def save(self, directory: str | os.PathLike) -> None:
         """Write the model directory (JSON config, safetensors weights, metrics.json)."""
         self._check_fitted()
-        from chemexplain import __version__
+        from chemexplain.version import __version__
 
         config = {
             "package_version": __version__,

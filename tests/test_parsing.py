@@ -1,0 +1,31 @@
+"""The one SMILES parser: RDKit's own reason reaches the user."""
+
+import pytest
+
+from chemexplain.chem.parsing import parse_smiles
+from chemexplain.errors import InvalidSmilesError
+
+
+@pytest.mark.parametrize(
+    "smiles, reason",
+    [
+        ("C1CC", "unclosed ring for input: 'C1CC'"),
+        ("C(C)(C)(C)(C)C", "Explicit valence for atom # 0 C, 5, is greater than permitted"),
+        ("c1cccc1", "Can't kekulize mol.  Unkekulized atoms: 0 1 2 3 4"),
+        ("CXC", "syntax error while parsing: CXC; check for mistakes around position 2"),
+    ],
+)
+def test_invalid_smiles_carry_rdkits_reason(smiles, reason, capfd):
+    with pytest.raises(InvalidSmilesError) as error:
+        parse_smiles(smiles, row=4)
+    assert error.value.reason == reason
+    assert str(error.value) == f"invalid SMILES {smiles!r} (row 4): {reason}"
+    assert capfd.readouterr().err == ""  # captured, not printed
+
+
+def test_valid_smiles_and_the_log_stays_quiet(capfd):
+    assert parse_smiles("c1ccccc1O").GetNumAtoms() == 7
+    from rdkit import Chem
+
+    assert Chem.MolFromSmiles("C1CC") is None
+    assert capfd.readouterr().err == ""
