@@ -28,6 +28,7 @@ def _load(name):
 
 
 @pytest.mark.cli
+@pytest.mark.slow
 def test_demo_image_quick_writes_every_part(tmp_path):
     assert _load("demo_image").main(["--quick", "--out", str(tmp_path), "--threads", "1"]) == 0
     result = json.loads((tmp_path / "image.json").read_text())
@@ -44,6 +45,7 @@ def test_demo_image_quick_writes_every_part(tmp_path):
 
 
 @pytest.mark.cli
+@pytest.mark.slow
 def test_demo_text_quick_with_a_local_imdb_folder(tmp_path):
     for split in ("train", "test"):
         for label, text in (("pos", "a wonderful film"), ("neg", "an awful film")):
