@@ -13,6 +13,7 @@ __all__ = [
     "DataFormatError",
     "ModelFileError",
     "NotFittedError",
+    "OutputError",
 ]
 
 
@@ -49,3 +50,7 @@ class ModelFileError(ChemexplainError, ValueError):
 
 class NotFittedError(ChemexplainError, RuntimeError):
     """An estimator was used before ``fit`` (or ``load``)."""
+
+
+class OutputError(ChemexplainError, OSError):
+    """An output path that would lose data (it is the input, or exists) or cannot be written."""

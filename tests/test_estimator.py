@@ -11,6 +11,7 @@ from chemexplain import (
     load_model,
 )
 from chemexplain.errors import NotFittedError
+from chemexplain.models.serialization import config_digest
 from tests.conftest import TINY
 
 
@@ -91,13 +92,20 @@ def test_damaged_model_files_give_clear_errors(tiny_model, tmp_path):
     config = json.loads(text)
     config["architecture"]["conv_filters"] = 64  # mismatched with the weights
     config_path.write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match="does not match its own sha256"):
+        load_model(directory)
+
+    def resealed(config):  # an edit that also recomputes the checksum
+        config_path.write_text(json.dumps({**config, "config_sha256": config_digest(config)}))
+
+    resealed(config)
     with pytest.raises(ModelFileError, match="do not fit the architecture"):
         load_model(directory)
     del config["vocabulary"]
-    config_path.write_text(json.dumps(config))
-    with pytest.raises(ModelFileError, match="incomplete or edited"):
+    resealed(config)
+    with pytest.raises(ModelFileError, match="incomplete or invalid"):
         load_model(directory)
-    with pytest.raises(ModelFileError, match="does not exist"):
+    with pytest.raises(ModelFileError, match="it does not exist"):
         load_model(tmp_path / "nothing")
     with pytest.raises(ModelFileError, match="regression model, not classification"):
         config_path.write_text(text)

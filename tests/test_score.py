@@ -58,6 +58,7 @@ def test_score_marks_exactly_the_bad_rows_in_order(bad_csv, tmp_path, tiny_pair_
         "atom_weights",
         "status",
         "error",
+        "warning",
     ]
     assert list(frame["compound"]) == [r[0] for r in ROWS]
     assert list(frame["smiles"]) == [r[1] for r in ROWS]

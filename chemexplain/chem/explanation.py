@@ -17,6 +17,7 @@ and 0 "removed".
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -54,6 +55,7 @@ class Explanation:
     method: str = "mask"
     status: str = "ok"
     error: str | None = None
+    warning: str = ""
 
     @property
     def ok(self) -> bool:
@@ -86,6 +88,7 @@ class Explanation:
             "method": self.method,
             "status": self.status,
             "error": self.error or "",
+            "warning": self.warning,
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -184,7 +187,7 @@ def explain_batch(
     mask=None,
     *,
     standardize: bool = False,
-    n_test_augment: int | None = None,
+    n_test_augment: int | None = 0,
     max_length: int = MAX_SMILES_LENGTH,
 ) -> ExplanationList:
     """Explain many SMILES; never raises on a bad row (it gets ``status="error"``).
@@ -216,6 +219,7 @@ def explain_batch(
     for row, s, mol, prediction, w in zip(rows, good, mols, predictions, weights):
         e = out[row]
         e.smiles, e.prediction, e.units, e.token_weights = s, float(prediction), units, w
+        e.warning = _warning(s)
         try:
             tokens = tokenize(s, scheme, mol=mol)
         except InvalidSmilesError as error:  # RDKit parses it, the atom map does not
@@ -226,6 +230,18 @@ def explain_batch(
         e.atom_weights = atom_scores_from_tokens(tokens, w, mol.GetNumAtoms())
         e.canonical_smiles = Chem.MolToSmiles(mol)
     return out
+
+
+#: A hydrogen written as its own bracket atom: [H], [2H], [H+] (not [nH] or [NH4+]).
+_EXPLICIT_H = re.compile(r"\[\d*H[+-]?\d*\]")
+EXPLICIT_H_WARNING = (
+    "explicit hydrogen atoms ([H]): the model never saw them in training, so this prediction "
+    "is unreliable; write the hydrogens implicitly (CO, not [H]OC([H])([H])[H])"
+)
+
+
+def _warning(smiles: str) -> str:
+    return EXPLICIT_H_WARNING if _EXPLICIT_H.search(smiles) else ""
 
 
 def _units(model) -> str:
@@ -241,7 +257,7 @@ def explain(
     smiles_col: str = "smiles",
     on_invalid: str = "raise",
     standardize: bool = False,
-    n_test_augment: int | None = None,
+    n_test_augment: int | None = 0,
 ) -> Explanation | ExplanationList:
     """Predict and explain one SMILES, a list of them, or a DataFrame's ``smiles_col``.
 
@@ -254,8 +270,10 @@ def explain(
         bad row (naming it), ``"skip"`` leaves bad rows out, ``"nan"`` keeps
         them as error rows (NaN prediction, ``status="error"``).
     standardize : keep the largest fragment and neutralize charges first.
-    n_test_augment : test-time SMILES averaging of the prediction (None: the
-        model's own setting, 0: the given SMILES only).
+    n_test_augment : test-time SMILES averaging of the prediction: 0 (default,
+        as ``chemexplain explain`` and ``score``) predicts from the given SMILES
+        only; M averages it with M random spellings drawn from a seed fixed per
+        molecule; None takes the model's own setting (what ``predict`` uses).
 
     Returns
     -------

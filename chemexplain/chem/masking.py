@@ -23,7 +23,7 @@ from chemexplain.chem.atom_attribution import atom_scores
 from chemexplain.errors import ModelFileError, NotFittedError
 from chemexplain.mask.explainer import MaskExplainer
 from chemexplain.mask.networks import ResidualConvMask
-from chemexplain.models.serialization import read_model_dir, write_model_dir
+from chemexplain.models.serialization import bounded_int, read_model_dir, write_model_dir
 from chemexplain.nn.smiles2vec import pad_ids, reinitialize
 
 __all__ = ["SmilesMask", "randomized_copy", "atom_weights_from_tokens"]
@@ -146,10 +146,24 @@ class SmilesMask:
                 results[next(rows)] = (output[i], int(lengths[i]))
         return results
 
+    def _inference_explainer(self):
+        """A float64 copy of the fitted explainer (and its model), made once per fit.
+
+        As for the model's predictions (``SmilesRegressor.inference_module``):
+        a molecule's weights are then the same alone or in any batch, to 1e-9.
+        """
+        cached = getattr(self, "_inference", None)
+        if cached is None or cached[0] is not self.explainer_:
+            copied = copy.deepcopy(self.explainer_)
+            copied.network.double()
+            copied.model.double()
+            cached = self._inference = (self.explainer_, copied)
+        return cached[1]
+
     def token_weights(self, smiles: Sequence[str]) -> list[np.ndarray]:
         """Mask weight of every token of every SMILES (characters for SMILES2vec), in order."""
         self._check_fitted()
-        rows = self._per_row(smiles, self.explainer_.explain)
+        rows = self._per_row(smiles, self._inference_explainer().explain)
         return [w[:n].double().cpu().numpy() for w, n in rows]
 
     def atom_weights(self, smiles: Sequence[str]) -> list[np.ndarray]:
@@ -205,6 +219,9 @@ class SmilesMask:
         """Load a mask saved by :meth:`save` for the same base ``model``."""
         config, state_dict = read_model_dir(directory, fmt=MASK_FORMAT)
         try:
+            where = f"{directory}/config.json"
+            bounded_int(config["params"], "channels", 1, 1024, where)
+            bounded_int(config["params"], "n_layers", 1, 200, where)
             mask = cls(model, verbose=False, **config["params"])
             explainer = mask._explainer()
             explainer.network.load_state_dict(state_dict, strict=True)

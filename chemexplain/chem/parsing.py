@@ -8,6 +8,7 @@ an :class:`~chemexplain.errors.InvalidSmilesError` naming the string.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import re
 
@@ -16,7 +17,13 @@ from rdkit import Chem, RDLogger, rdBase
 
 from chemexplain.errors import InvalidSmilesError
 
-__all__ = ["parse_smiles", "randomize_smiles", "canonical_smiles", "InvalidSmilesError"]
+__all__ = [
+    "InvalidSmilesError",
+    "canonical_smiles",
+    "molecule_rng",
+    "parse_smiles",
+    "randomize_smiles",
+]
 
 RDLogger.DisableLog("rdApp.*")
 rdBase.LogToPythonStderr()  # so that parse_smiles can capture RDKit's reason
@@ -78,6 +85,16 @@ def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) ->
 def canonical_smiles(smiles: str) -> str:
     """RDKit canonical SMILES of ``smiles`` (raises ``InvalidSmilesError``)."""
     return Chem.MolToSmiles(parse_smiles(smiles))
+
+
+def molecule_rng(smiles: str, seed: int) -> np.random.Generator:
+    """A generator seeded by the molecule itself (its canonical SMILES) and ``seed``.
+
+    Random choices made per molecule (test-time spellings) then depend on the
+    molecule alone, never on its batch or position.
+    """
+    digest = hashlib.sha256(canonical_smiles(smiles).encode()).digest()
+    return np.random.default_rng([int(seed), int.from_bytes(digest[:8], "little")])
 
 
 def randomize_smiles(smiles: str, n: int, rng: np.random.Generator) -> list[str]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 
 from chemexplain.cli import evaluate, explain, fit_mask, predict, score, train
 from chemexplain.errors import ChemexplainError
@@ -27,10 +29,25 @@ COMMANDS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``chemexplain score: error: ... (see --help)``, exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that cleanup runs as for Ctrl-C."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
 def build_parser() -> argparse.ArgumentParser:
     from chemexplain.version import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="chemexplain",
         description="Train SMILES models, predict, and explain their predictions.",
     )
@@ -41,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="torch CPU threads (default: the number of CPU cores)",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
     for name, module in COMMANDS.items():
         sub = commands.add_parser(
             name,
@@ -55,20 +74,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status.
+
+    A user error (a ``ChemexplainError``, a missing or unwritable file, a full
+    disk) is one line on stderr and status 2; Ctrl-C is 130 and SIGTERM 143,
+    both after removing any partial output.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     import torch
 
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
     try:
         return args.run(args) or 0
-    except (ChemexplainError, FileNotFoundError, PermissionError, IsADirectoryError) as error:
-        print(f"chemexplain {args.command}: error: {error}", file=sys.stderr)
+    except (ChemexplainError, OSError) as error:
+        message = str(error) if isinstance(error, ChemexplainError) else _os_message(error)
+        print(f"chemexplain {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except Terminated:
+        print(f"chemexplain {args.command}: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"chemexplain {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _os_message(error: OSError) -> str:
+    where = f"{error.filename}: " if getattr(error, "filename", None) else ""
+    return f"{where}{error.strerror or error}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -73,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         top = ", ".join(f"{s}{i} ({w:.2f})" for i, s, w in e.top_atoms(args.k))
         print(f"{e.input}\t{e.prediction:.3f} {e.units}\ttop atoms: {top}\tatoms of: {e.smiles}")
+        if e.warning:
+            print(f"{e.input}\twarning: {e.warning}")
         if out:
             stem = _filename(row, e.input)
             e.draw(out / f"{stem}.{args.format}", style=args.style)

@@ -69,6 +69,11 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         default=min(os.cpu_count() or 1, 4),
         help="single-threaded worker processes (default: CPU cores, at most 4; 1: in-process)",
     )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing output files (default: refuse; an output is never the input)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_fail_on_error(parser)
 
@@ -94,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         html_molecules=args.html_molecules,
         progress=not args.quiet,
         workers=args.workers,
+        overwrite=args.overwrite,
     )
     print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in summary.items()}))
     print(f"wrote {args.output}", file=sys.stderr)

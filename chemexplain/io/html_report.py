@@ -10,6 +10,7 @@ import html
 import os
 
 from chemexplain.chem.drawing import DEFAULT_VMAX, draw_explanation
+from chemexplain.io.output_paths import write_text_atomically
 
 __all__ = ["write_report"]
 
@@ -47,7 +48,12 @@ def write_report(
     source: str = "",
     vmax: float = DEFAULT_VMAX,
 ) -> None:
-    """Write the report; ``rows`` is a list of (id or None, Explanation)."""
+    """Write the report atomically (see :func:`render_report`); ``OutputError`` on failure."""
+    write_text_atomically(path, render_report(rows, counts, source=source, vmax=vmax))
+
+
+def render_report(rows: list, counts: dict, *, source: str = "", vmax: float = DEFAULT_VMAX) -> str:
+    """The report page; ``rows`` is a list of (id or None, Explanation)."""
     esc = html.escape
     body = []
     for ident, e in rows:
@@ -83,5 +89,4 @@ weight on one fixed scale for every molecule: white = 0, full red = {vmax:g} or 
 {chr(10).join(body)}
 </tbody></table></body></html>
 """
-    with open(os.fspath(path), "w", encoding="utf-8") as handle:
-        handle.write(page)
+    return page

@@ -18,6 +18,7 @@ one row per record: a blank CSV line is a row (with an empty SMILES).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,22 +104,62 @@ def _smi_chunks(path, chunk_size) -> Iterator[pd.DataFrame]:
         yield pd.DataFrame(rows, columns=["smiles", "name"]).assign(**{READ_ERROR: ""})
 
 
+def _sdf_records(handle) -> Iterator[list[str]]:
+    """The lines of each SDF record (up to its ``$$$$`` line), in order; a trailing
+    record without ``$$$$`` counts unless it is only blank lines."""
+    lines: list[str] = []
+    for line in handle:
+        line = line.rstrip("\r\n")
+        if line == "$$$$":
+            yield lines
+            lines = []
+        else:
+            lines.append(line)
+    if any(line.strip() for line in lines):
+        yield lines
+
+
+def _sd_properties(lines: list[str]) -> dict[str, str]:
+    """SD data items after ``M  END``: ``> <name>`` then value lines up to a blank line."""
+    properties: dict[str, str] = {}
+    try:
+        start = next(i for i, line in enumerate(lines) if line.startswith("M  END")) + 1
+    except StopIteration:
+        return properties
+    name, value = None, []
+    for line in lines[start:] + [""]:
+        if name is None:
+            match = re.match(r">.*<([^>]*)>", line)
+            if match:
+                name, value = match.group(1), []
+        elif line.strip() == "":
+            properties[name] = "\n".join(value)
+            name = None
+        else:
+            value.append(line)
+    return properties
+
+
 def _sdf_chunks(path, id_col, chunk_size) -> Iterator[pd.DataFrame]:
+    """One row per SDF record, empty and damaged ones included (with their reason)."""
     from rdkit import Chem
 
     from chemexplain.chem.parsing import RDLogger  # noqa: F401  (silences RDKit)
 
     name = id_col or "name"
     rows: list[tuple[str, str, str]] = []
-    with open(path, "rb") as handle:
-        for record, mol in enumerate(Chem.ForwardSDMolSupplier(handle)):
-            if mol is None:
-                rows.append(("", "", f"SDF record {record + 1} could not be read by RDKit"))
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for record, lines in enumerate(_sdf_records(handle), start=1):
+            properties = _sd_properties(lines)
+            ident = properties.get(id_col, "") if id_col else (lines[0] if lines else "")
+            if not any(line.strip() for line in lines):
+                rows.append((ident, "", f"SDF record {record} is empty"))
+            elif (mol := Chem.MolFromMolBlock("\n".join(lines) + "\n")) is None:
+                rows.append((ident, "", f"SDF record {record} could not be read by RDKit"))
+            elif mol.GetNumAtoms() == 0:
+                rows.append((ident, "", f"SDF record {record} holds no atoms"))
             else:
-                ident = mol.GetProp(id_col) if id_col and mol.HasProp(id_col) else None
-                if ident is None and not id_col:
-                    ident = mol.GetProp("_Name") if mol.HasProp("_Name") else ""
-                rows.append((ident or "", Chem.MolToSmiles(mol), ""))
+                rows.append((ident, Chem.MolToSmiles(mol), ""))
             if len(rows) == chunk_size:
                 yield pd.DataFrame(rows, columns=[name, "smiles", READ_ERROR])
                 rows = []

@@ -9,8 +9,9 @@ those named in ``columns``), ``prediction``, ``top_atoms`` (up to
 three atoms as symbol + RDKit index, e.g. ``O3 C1 N5``), ``atom_weights`` (a
 JSON list, one weight per atom in RDKit order of the explained SMILES: the
 input, or with ``standardize`` the ``standardized_smiles`` column),
-``status`` (``ok`` / ``error``) and ``error`` (why). Bad rows never stop the
-run. The file appears only when complete.
+``status`` (``ok`` / ``error``), ``error`` (why) and ``warning`` (a
+prediction to distrust, e.g. explicit ``[H]`` atoms). Bad rows never stop the
+run. The file appears only when complete, and the HTML report with it.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from chemexplain.chem.explanation import _resolve, explain_batch
 from chemexplain.errors import DataFormatError
 from chemexplain.io.html_report import write_report
 from chemexplain.io.molecule_files import READ_ERROR, read_chunks
+from chemexplain.io.output_paths import check_outputs
 from chemexplain.io.result_files import ResultWriter
 
 __all__ = ["score_file", "RESULT_COLUMNS"]
 
-RESULT_COLUMNS = ["prediction", "top_atoms", "atom_weights", "status", "error"]
+RESULT_COLUMNS = ["prediction", "top_atoms", "atom_weights", "status", "error", "warning"]
 
 
 def _result_frame(chunk: pd.DataFrame, explanations, standardize=False) -> pd.DataFrame:
@@ -79,14 +81,30 @@ class _InlineExplainer:
         for chunk in chunks:
             yield chunk, explain_batch(_smiles_of(chunk, smiles_col), *self.pair, **self.settings)
 
-    def close(self) -> None:
+    def close(self, completed: bool = True) -> None:
         pass
 
 
 _WORKER: dict = {}
 
 
-def _init_worker(directory, settings: dict) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Have Linux SIGKILL this worker when its parent dies (prctl PR_SET_PDEATHSIG).
+
+    Elsewhere, or if the parent is already gone, the check below exits at once.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _init_worker(parent: int, directory, settings: dict) -> None:
+    _die_with_parent(parent)
     import torch
 
     torch.set_num_threads(1)
@@ -98,18 +116,23 @@ def _explain_in_worker(smiles: list):
 
 
 class _ParallelExplainer:
-    """Explain chunks in worker processes, in order, with at most 2 chunks per worker in flight."""
+    """Explain chunks in worker processes, in order, with at most 2 chunks per worker in flight.
+
+    Workers are spawned children of this process that die with it (even on
+    SIGKILL), so none outlives a killed run.
+    """
 
     def __init__(self, directory, workers: int, settings: dict):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["chemexplain.chem.explanation"])
         directory = None if directory is None else os.fspath(directory)
         self.window = 2 * workers
         self.pool = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=(directory, settings)
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(os.getpid(), directory, settings),
         )
 
     def map(self, chunks, smiles_col):
@@ -127,8 +150,18 @@ class _ParallelExplainer:
             chunk, future = pending.popleft()
             yield chunk, future.result()
 
-    def close(self) -> None:
-        self.pool.shutdown(cancel_futures=True)
+    def close(self, completed: bool = True) -> None:
+        """Shut the workers down; after a failure or interruption, kill them at once."""
+        if completed:
+            self.pool.shutdown(cancel_futures=True)
+            return
+        terminate = getattr(self.pool, "terminate_workers", None)  # Python 3.14+
+        if terminate is not None:
+            terminate()
+        else:
+            for process in list((self.pool._processes or {}).values()):
+                process.terminate()
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def score_file(
@@ -148,34 +181,41 @@ def score_file(
     html_molecules: int = 50,
     progress: bool = True,
     workers: int = 1,
+    overwrite: bool = False,
 ) -> dict:
     """Score every molecule of ``input_path`` into ``output_path`` (see module docstring).
 
     ``n_test_augment=0`` (default) predicts from each SMILES as given, the
-    fast path (the model card gives its accuracy); None uses the model's own
-    test-time averaging. ``workers > 1`` explains chunks in that many
-    single-threaded processes (``model`` must then be None or a directory),
-    which beats threads on CPU because parsing and atom mapping run in
-    parallel too; the output is the same. Returns counts and molecules per second.
+    fast path (the model card gives its accuracy); M > 0 averages M random
+    spellings drawn from a seed fixed per molecule; None uses the model's own
+    setting. ``workers > 1`` explains chunks in that many single-threaded
+    processes (``model`` must then be None or a directory), which beats
+    threads on CPU because parsing and atom mapping run in parallel too; the
+    output is the same. Before any work, the input, every output path (not an
+    input, not existing unless ``overwrite``, in a writable folder) and the
+    model directory are checked. An input with no molecule is an error.
+    Returns counts and molecules per second.
     """
     settings = dict(standardize=standardize, n_test_augment=n_test_augment, max_length=max_length)
     in_memory = model is not None and not isinstance(model, (str, os.PathLike))
     if workers > 1 and (in_memory or mask is not None):
         raise ValueError("workers > 1 needs model=None (bundled) or a model directory")
+    check_outputs([output_path, html], inputs=[input_path], overwrite=overwrite)
     source = read_chunks(
         input_path, smiles_col=smiles_col, id_col=id_col, columns=columns, chunk_size=chunk_size
     )
     _check_no_collision(source.columns, standardize)
     chunks, smiles_col, id_col = source.chunks, source.smiles_col, source.id_col
     writer = ResultWriter(output_path, id_col)
+    pair = _resolve(model, mask)  # a wrong model path fails here, before any worker starts
     if workers > 1:
         explainer = _ParallelExplainer(model, workers, settings)
     else:
-        pair = _resolve(model, mask)
         explainer = _InlineExplainer(pair, settings)
     started = time.perf_counter()
     counts = {"rows": 0, "ok": 0, "error": 0}
     shown: list = []
+    completed = report_written = False
     bar = tqdm(desc="score", unit="mol", file=sys.stderr, disable=not progress, dynamic_ncols=True)
     try:
         for chunk, explanations in explainer.map(chunks, smiles_col):
@@ -183,24 +223,28 @@ def score_file(
             writer.write(frame, explanations)
             if html and len(shown) < html_molecules:
                 ids = chunk[id_col].tolist() if id_col else [None] * len(chunk)
-                for ident, e in zip(ids, explanations):
-                    if len(shown) < html_molecules:
-                        shown.append((ident, e))
+                shown.extend(list(zip(ids, explanations))[: html_molecules - len(shown)])
             ok = int((frame["status"] == "ok").sum())
             counts["rows"] += len(frame)
             counts["ok"] += ok
             counts["error"] += len(frame) - ok
             bar.update(len(frame))
+        if counts["rows"] == 0:
+            raise DataFormatError(f"{input_path} holds no molecules; nothing was written")
+        if html:
+            write_report(html, shown, counts, source=Path(input_path).name)
+            report_written = True
         writer.commit()
+        completed = True
     except BaseException:
         writer.abort()
+        if report_written:
+            Path(html).unlink(missing_ok=True)
         raise
     finally:
         bar.close()
-        explainer.close()
+        explainer.close(completed)
     seconds = time.perf_counter() - started
-    if html:
-        write_report(html, shown, counts, source=Path(input_path).name)
     return {
         **counts,
         "seconds": seconds,

@@ -20,11 +20,17 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from chemexplain.chem.parsing import parse_smiles, randomize_smiles
+from chemexplain.chem.parsing import molecule_rng, parse_smiles, randomize_smiles
 from chemexplain.chem.tokenizer import split_smiles
 from chemexplain.errors import InvalidSmilesError, ModelFileError, NotFittedError
 from chemexplain.models.configs import resolve_config
-from chemexplain.models.serialization import read_model_dir, write_json, write_model_dir
+from chemexplain.models.serialization import (
+    bounded_float,
+    bounded_int,
+    read_model_dir,
+    write_json,
+    write_model_dir,
+)
 from chemexplain.nn.smiles2vec import Smiles2Vec, Smiles2VecConfig, pad_ids
 from chemexplain.vocabulary import Vocabulary
 
@@ -53,6 +59,18 @@ def _length_buckets(
         part = part[np.argsort(lengths[part], kind="stable")]
         batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _vocabulary(tokens, directory) -> Vocabulary:
+    """The saved vocabulary, if it is a list of distinct short strings."""
+    if (
+        not isinstance(tokens, list)
+        or not 2 <= len(tokens) <= 100_000
+        or not all(isinstance(t, str) and len(t) <= 64 for t in tokens)
+        or len(set(tokens)) != len(tokens)
+    ):
+        raise ModelFileError(f"{directory}/config.json: the vocabulary is not a list of tokens")
+    return Vocabulary(tokens)
 
 
 class _SmilesEstimator:
@@ -141,38 +159,60 @@ class _SmilesEstimator:
         encoded = [self.vocab_.encode(self._tokens(s)) for s in smiles]
         return [ids for ids, _ in encoded], [unknown for _, unknown in encoded]
 
-    def _raw_outputs(self, smiles: Sequence[str]) -> np.ndarray:
-        """Network outputs (standardized units / logits) for valid SMILES, in order."""
+    def inference_module(self) -> torch.nn.Module:
+        """A float64 copy of ``module_`` for predictions (made once, refreshed after ``fit``).
+
+        In float32, a row's result moves by about 1e-7 with the batch's size and
+        padding (matrix kernels change their summation order); in float64 that
+        noise is below 1e-12, so a molecule's prediction is the same alone or in
+        any batch (to 1e-9). It costs about 2x the float32 time.
+        """
+        cached = getattr(self, "_inference", None)
+        if cached is None or cached[0] is not self.module_:
+            copied = copy.deepcopy(self.module_).double().eval()
+            cached = self._inference = (self.module_, copied)
+        return cached[1]
+
+    def _raw_outputs(self, smiles: Sequence[str], exact: bool = True) -> np.ndarray:
+        """Network outputs (standardized units / logits) for valid SMILES, in order.
+
+        ``exact`` (default) computes in float64 (see :meth:`inference_module`);
+        training's validation passes use the float32 module itself.
+        """
         ids, _ = self.encode(smiles)
         outputs = np.empty(len(ids), dtype=np.float64)
         order = np.argsort([len(s) for s in ids], kind="stable")
-        self.module_.eval()
+        module = self.inference_module() if exact else self.module_
+        module.eval()
         with torch.inference_mode():
             for start in range(0, len(order), _PREDICT_BATCH):
                 rows = order[start : start + _PREDICT_BATCH]
                 token_ids, lengths = pad_ids([ids[r] for r in rows])
-                out = self.module_(token_ids.to(self.device), lengths)
+                out = module(token_ids.to(self.device), lengths)
                 outputs[rows] = out.double().cpu().numpy()
         return outputs
 
     def _averaged_outputs(
-        self, smiles: Sequence[str], n_test_augment: int | None = None
+        self, smiles: Sequence[str], n_test_augment: int | None = None, exact: bool = True
     ) -> np.ndarray:
         """Outputs averaged over the SMILES and ``n_test_augment`` random spellings of it.
 
         ``n_test_augment=None`` takes the model's own setting; 0 predicts from the
         given SMILES alone (faster, see the model card for the accuracy cost).
+        The spellings are drawn from a seed fixed per molecule (its canonical
+        SMILES and ``random_state``), so a molecule's prediction never depends
+        on the other molecules of the batch, its position or the chunk size.
         """
         m = self.params_["n_test_augment"] if n_test_augment is None else n_test_augment
         if not m:
-            return self._raw_outputs(smiles)
-        rng = np.random.default_rng(self.random_state)
+            return self._raw_outputs(smiles, exact)
         variants, owner = [], []
         for row, s in enumerate(smiles):
+            rng = molecule_rng(s, self.random_state)
             spellings = [s, *(v for v in randomize_smiles(s, m, rng) if v != s)]
             variants.extend(spellings)
             owner.extend([row] * len(spellings))
-        raw = self._raw_outputs(variants)
+        raw = self._raw_outputs(variants, exact)
         owner = np.asarray(owner)
         return np.bincount(owner, weights=raw, minlength=len(smiles)) / np.bincount(
             owner, minlength=len(smiles)
@@ -305,6 +345,7 @@ class _SmilesEstimator:
         bar.close()
         self.module_.load_state_dict(best_state)
         self.module_.eval()
+        self._inference = None  # the float64 copy follows the trained weights
         self.best_val_score_ = float(best_score)
         self.train_seconds_ = time.perf_counter() - started
         return self
@@ -372,8 +413,13 @@ class _SmilesEstimator:
             )
             params = dict(config["estimator"]["params"])
             params["gru_sizes"] = tuple(params["gru_sizes"])
+            if params.get("scheme") not in ("char", "atom"):
+                raise ModelFileError(
+                    f"{directory}: unknown tokenizer scheme {params.get('scheme')!r}"
+                )
+            bounded_int(params, "n_test_augment", 0, 1000, f"{directory}/config.json")
             estimator.params_ = params
-            estimator.vocab_ = Vocabulary(config["vocabulary"])
+            estimator.vocab_ = _vocabulary(config["vocabulary"], directory)
             architecture = Smiles2VecConfig.from_dict(config["architecture"])
             estimator._load_target(config["target"])
             training = config["training"]
@@ -382,11 +428,11 @@ class _SmilesEstimator:
                 training["train_seconds"],
             )
             estimator.history_ = training["history"]
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
             if isinstance(error, ModelFileError):
                 raise
             raise ModelFileError(
-                f"{directory}/config.json is incomplete or edited ({error!r})"
+                f"{directory}/config.json is incomplete or invalid ({error})"
             ) from None
         if architecture.vocab_size != len(estimator.vocab_):
             raise ModelFileError(f"{directory}: vocabulary size does not match the architecture")
@@ -444,14 +490,16 @@ class SmilesRegressor(_SmilesEstimator):
         return torch.nn.functional.mse_loss(output, target)
 
     def _val_score(self, y_true, smiles):
-        predicted = self.inverse_transform_target(self._averaged_outputs(smiles))
+        predicted = self.inverse_transform_target(self._averaged_outputs(smiles, exact=False))
         return float(np.sqrt(np.mean((predicted - y_true) ** 2)))
 
     def _target_config(self):
         return {"mean": self.target_mean_, "std": self.target_std_}
 
     def _load_target(self, target):
-        self.target_mean_, self.target_std_ = float(target["mean"]), float(target["std"])
+        where = "config.json target"
+        self.target_mean_ = bounded_float(target, "mean", -1e6, 1e6, where)
+        self.target_std_ = bounded_float(target, "std", 1e-12, 1e6, where)
 
     def predict(
         self,
@@ -483,7 +531,7 @@ class SmilesClassifier(_SmilesEstimator):
         return torch.nn.functional.binary_cross_entropy_with_logits(output, target)
 
     def _val_score(self, y_true, smiles):
-        logits = torch.tensor(self._averaged_outputs(smiles))
+        logits = torch.tensor(self._averaged_outputs(smiles, exact=False))
         return float(
             torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor(y_true))
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from chemexplain.errors import ModelFileError
 
-__all__ = ["PRETRAINED_DIR", "Pretrained", "pretrained", "model_card"]
+__all__ = ["PRETRAINED_DIR", "Pretrained", "check_pair_directory", "pretrained", "model_card"]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained_esol"
 
@@ -37,13 +37,30 @@ def _load(directory: str) -> Pretrained:
     from chemexplain.models.estimator import load_model
 
     path = Path(directory)
-    if not (path / "model" / "config.json").is_file():
-        raise ModelFileError(
-            f"no pretrained model at {path}: the package data is missing. Reinstall "
-            "chemexplain, or run 'python scripts/train_pretrained.py' in a source checkout."
-        )
     model = load_model(path / "model")
     return Pretrained(model, SmilesMask.load(path / "mask", model), path)
+
+
+def check_pair_directory(directory: str | Path) -> Path:
+    """``directory`` if it holds ``model/`` and ``mask/``, else one accurate ``ModelFileError``."""
+    from chemexplain.models.serialization import CONFIG, check_directory
+
+    what = "model-plus-mask directory (model/ and mask/)"
+    path = check_directory(directory, what)
+    if path.resolve() == PRETRAINED_DIR.resolve() and not (path / "model" / CONFIG).is_file():
+        raise ModelFileError(
+            f"the bundled model is missing from {path}: reinstall chemexplain, or run "
+            "'python scripts/train_pretrained.py' in a source checkout"
+        )
+    if (path / CONFIG).is_file():
+        raise ModelFileError(
+            f"{path} is a single model or mask directory, but this needs a {what}: pass its "
+            "parent folder, or train a mask with 'chemexplain fit-mask' and put both in one folder"
+        )
+    for part in ("model", "mask"):
+        if not (path / part / CONFIG).is_file():
+            raise ModelFileError(f"{path} is not a {what}: {part}/{CONFIG} is missing")
+    return path
 
 
 def pretrained(directory: str | Path | None = None) -> Pretrained:
@@ -52,7 +69,8 @@ def pretrained(directory: str | Path | None = None) -> Pretrained:
     Loaded once per process and cached; ``directory`` loads another pair laid
     out the same way (``model/`` and ``mask/``).
     """
-    return _load(str(Path(directory or PRETRAINED_DIR).resolve()))
+    path = check_pair_directory(directory or PRETRAINED_DIR)
+    return _load(str(path.resolve()))
 
 
 def model_card() -> str:

@@ -43,9 +43,45 @@ class Smiles2VecConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> Smiles2VecConfig:
-        data = dict(data)
-        data["gru_sizes"] = tuple(data["gru_sizes"])
-        return cls(**data)
+        """Build from a saved dict, refusing wrong types and sizes (``ValueError`` naming them).
+
+        Bounds keep a tampered file from asking for an absurd allocation:
+        vocabulary up to 100,000 tokens, layers up to 4,096 units, up to 8 GRUs.
+        """
+        if not isinstance(data, dict) or set(data) - set(cls.__dataclass_fields__):
+            raise ValueError(
+                f"unknown architecture keys: {sorted(set(data) - set(cls.__dataclass_fields__))}"
+            )
+        limits = {
+            "vocab_size": 100_000,
+            "embedding_dim": 4096,
+            "conv_filters": 4096,
+            "kernel_size": 63,
+            "n_outputs": 1024,
+        }
+        for key, high in limits.items():
+            value = data.get(key, 1)
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+                raise ValueError(f"{key} must be an integer in [1, {high}], got {value!r}")
+        sizes = data.get("gru_sizes")
+        if (
+            not isinstance(sizes, (list, tuple))
+            or not 1 <= len(sizes) <= 8
+            or not all(
+                isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 4096 for n in sizes
+            )
+        ):
+            raise ValueError(f"gru_sizes must be 1 to 8 integers in [1, 4096], got {sizes!r}")
+        if not isinstance(data.get("bidirectional", False), bool):
+            raise ValueError("bidirectional must be true or false")
+        dropout = data.get("dropout", 0.0)
+        if (
+            isinstance(dropout, bool)
+            or not isinstance(dropout, (int, float))
+            or not 0 <= dropout < 1
+        ):
+            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        return cls(**{**data, "gru_sizes": tuple(sizes)})
 
 
 def pad_ids(sequences: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
