@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from rdkit import Chem
 
-from chemexplain.chem.parsing import parse_smiles
+from chemexplain.chem.parsing import molecule_rng, parse_smiles
 from chemexplain.chem.tokenizer import Token, tokenize
 
 __all__ = [
@@ -83,11 +83,18 @@ def _output_order(mol: Chem.Mol) -> list[int]:
 
 def spellings(smiles: str, n: int, rng: np.random.Generator) -> list[tuple[str, list[int]]]:
     """The canonical SMILES and ``n`` random ones, each with ``order``: the k-th atom
-    written in it (= RDKit atom k when parsed) is atom ``order[k]`` of ``smiles``."""
+    written in it (= RDKit atom k when parsed) is atom ``order[k]`` of ``smiles``.
+
+    The random orders permute the canonical atom ranking, not the input's order,
+    so two spellings of one molecule get the same set of spellings from the same
+    ``rng`` state (the values averaged over them do not depend on the input spelling).
+    """
     mol = parse_smiles(smiles)
     out = [(Chem.MolToSmiles(mol), _output_order(mol))]
+    ranks = list(Chem.CanonicalRankAtoms(mol))
+    by_rank = sorted(range(mol.GetNumAtoms()), key=ranks.__getitem__)  # input atom of rank k
     for _ in range(n):
-        permutation = rng.permutation(mol.GetNumAtoms()).tolist()
+        permutation = [by_rank[k] for k in rng.permutation(mol.GetNumAtoms()).tolist()]
         shuffled = Chem.RenumberAtoms(mol, permutation)
         text = Chem.MolToSmiles(shuffled, canonical=False)
         out.append((text, [permutation[i] for i in _output_order(shuffled)]))
@@ -106,11 +113,12 @@ def spelling_averaged_atom_scores(
     """Per-atom scores of each SMILES, averaged over its canonical and random spellings.
 
     ``token_scores_of(list_of_smiles)`` returns one token-score array per SMILES
-    (any method: a mask, integrated gradients, ...).
+    (any method: a mask, integrated gradients, ...). Each molecule's spellings
+    come from a seed fixed per molecule (its canonical SMILES and ``random_state``).
     """
-    rng = np.random.default_rng(random_state)
     variants, owners = [], []
     for row, s in enumerate(smiles):
+        rng = molecule_rng(s, random_state)  # per molecule: the same spellings in any batch
         for text, order in spellings(s, n_spellings, rng):
             variants.append(text)
             owners.append((row, order))

@@ -25,11 +25,21 @@ import numpy as np
 from rdkit import Geometry
 from rdkit.Chem.Draw import rdMolDraw2D
 
-__all__ = ["DEFAULT_VMAX", "weight_color", "draw_explanation", "draw_grid"]
+__all__ = [
+    "DEFAULT_SIGNED_VMAX",
+    "DEFAULT_VMAX",
+    "draw_explanation",
+    "draw_grid",
+    "signed_color",
+    "weight_color",
+]
 
 DEFAULT_VMAX = 2.0
+#: Signed methods: contributions in the target's units drawn on [-1, +1] (log10 mol/L for ESOL).
+DEFAULT_SIGNED_VMAX = 1.0
 _LOW = np.array([1.0, 1.0, 1.0])
 _HIGH = np.array([0.84, 0.15, 0.12])
+_NEGATIVE = np.array([0.13, 0.40, 0.75])
 _BAR_HEIGHT = 46
 
 
@@ -37,6 +47,21 @@ def weight_color(weight: float, vmax: float = DEFAULT_VMAX) -> tuple[float, floa
     """RGB in [0, 1] of ``weight`` on the fixed white-to-red scale ``[0, vmax]``."""
     t = float(np.clip(weight / vmax, 0.0, 1.0)) if np.isfinite(weight) else 0.0
     return tuple(float(c) for c in _LOW * (1 - t) + _HIGH * t)
+
+
+def signed_color(value: float, vmax: float = DEFAULT_SIGNED_VMAX) -> tuple[float, float, float]:
+    """RGB of a signed ``value`` on the fixed diverging scale: blue -vmax, white 0, red +vmax."""
+    t = float(np.clip(value / vmax, -1.0, 1.0)) if np.isfinite(value) else 0.0
+    end = _HIGH if t >= 0 else _NEGATIVE
+    return tuple(float(c) for c in _LOW * (1 - abs(t)) + end * abs(t))
+
+
+def _vmax(e, vmax: float | None) -> float:
+    return vmax if vmax is not None else DEFAULT_SIGNED_VMAX if e.signed else DEFAULT_VMAX
+
+
+def _color(e, value: float, vmax: float):
+    return signed_color(value, vmax) if e.signed else weight_color(value, vmax)
 
 
 def _format(outfile, format: str | None) -> str:
@@ -57,11 +82,17 @@ def _highlights(e, vmax: float, highlight: float):
     mol = e.mol
     weights = np.asarray(e.atom_weights, dtype=float)
     atoms = list(range(mol.GetNumAtoms()))
-    atom_colors = {i: weight_color(weights[i], vmax) for i in atoms}
+    atom_colors = {i: _color(e, weights[i], vmax) for i in atoms}
     bonds, bond_colors = [], {}
     for bond in mol.GetBonds():
         a, b = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
-        if weights[a] >= highlight and weights[b] >= highlight:
+        if e.signed:  # both atoms strong and of one sign: the weaker one's color
+            strong = min(abs(weights[a]), abs(weights[b])) >= highlight
+            if strong and np.sign(weights[a]) == np.sign(weights[b]):
+                bonds.append(bond.GetIdx())
+                weaker = weights[a] if abs(weights[a]) < abs(weights[b]) else weights[b]
+                bond_colors[bond.GetIdx()] = signed_color(weaker, vmax)
+        elif weights[a] >= highlight and weights[b] >= highlight:
             bonds.append(bond.GetIdx())
             bond_colors[bond.GetIdx()] = weight_color(min(weights[a], weights[b]), vmax)
     return mol, atoms, atom_colors, bonds, bond_colors
@@ -79,19 +110,33 @@ def _short(text: str, limit: int = 36) -> str:
 
 def _description(e, vmax: float, n: int = 1) -> str:
     what = _legend(e) if n == 1 else f"{n} molecules"
+    if e.signed:
+        return (
+            f"chemexplain: {what}; atoms colored by their {e.method} contribution on a fixed "
+            f"scale, blue = -{vmax:g} {e.units} or less (lowers), white = 0, red = +{vmax:g} or "
+            "more (raises)"
+        )
     return (
         f"chemexplain: {what}; atoms colored by {e.method} weight on a fixed scale, "
         f"white = 0 to red = {vmax:g} or more"
     )
 
 
-def _color_bar(drawer, width: int, top: int, vmax: float, label: str) -> None:
-    """A horizontal white-to-red bar with its scale, in pixel coordinates."""
+def _bar_label(e) -> str:
+    if e.signed:
+        return f"{e.method}: contribution to the prediction, {e.units or 'target units'}"
+    return f"{e.method} weight per atom (fixed scale)"
+
+
+def _color_bar(drawer, width: int, top: int, vmax: float, label: str, signed: bool = False) -> None:
+    """A horizontal color bar with its scale (white-to-red, or blue-white-red when signed)."""
     left, right, steps = 20, width - 20, 40
     span = (right - left) / steps
+    low = -vmax if signed else 0.0
     drawer.SetFillPolys(True)
     for i in range(steps):
-        drawer.SetColour(weight_color((i + 0.5) / steps * vmax, vmax))
+        value = low + (i + 0.5) / steps * (vmax - low)
+        drawer.SetColour(signed_color(value, vmax) if signed else weight_color(value, vmax))
         drawer.DrawRect(
             Geometry.Point2D(left + i * span, top + 4),
             Geometry.Point2D(left + (i + 1) * span + 0.5, top + 16),
@@ -102,9 +147,14 @@ def _color_bar(drawer, width: int, top: int, vmax: float, label: str) -> None:
     drawer.DrawRect(Geometry.Point2D(left, top + 4), Geometry.Point2D(right, top + 16), True)
     drawer.SetColour((0.0, 0.0, 0.0))
     drawer.SetFontSize(12)
-    drawer.DrawString("0", Geometry.Point2D(left, top + 28), 1, True)
-    drawer.DrawString(f"{vmax / 2:g}", Geometry.Point2D((left + right) / 2, top + 28), 0, True)
-    drawer.DrawString(f"≥{vmax:g}", Geometry.Point2D(right, top + 28), 2, True)
+    if signed:
+        drawer.DrawString(f"-{vmax:g} (lowers)", Geometry.Point2D(left, top + 28), 1, True)
+        drawer.DrawString("0", Geometry.Point2D((left + right) / 2, top + 28), 0, True)
+        drawer.DrawString(f"(raises) +{vmax:g}", Geometry.Point2D(right, top + 28), 2, True)
+    else:
+        drawer.DrawString("0", Geometry.Point2D(left, top + 28), 1, True)
+        drawer.DrawString(f"{vmax / 2:g}", Geometry.Point2D((left + right) / 2, top + 28), 0, True)
+        drawer.DrawString(f"≥{vmax:g}", Geometry.Point2D(right, top + 28), 2, True)
     drawer.DrawString(label, Geometry.Point2D((left + right) / 2, top + 40), 0, True)
 
 
@@ -128,7 +178,7 @@ def draw_explanation(
     *,
     format: str | None = None,
     size: tuple[int, int] = (420, 320),
-    vmax: float = DEFAULT_VMAX,
+    vmax: float | None = None,
     highlight: float | None = None,
     style: str = "atoms",
     colorbar: bool = True,
@@ -138,8 +188,11 @@ def draw_explanation(
     Returns the SVG text (``format="svg"``, the default) or the PNG bytes, and
     writes them to ``outfile`` when given (its suffix picks the format).
     ``style="contour"`` draws RDKit's SimilarityMaps Gaussians on the same scale.
+    ``vmax``: the end of the fixed scale (default 2.0 for a mask's weights,
+    1.0 target unit for a signed method's contributions, drawn blue-white-red).
     """
     format = _format(outfile, format)
+    vmax = _vmax(e, vmax)
     width, height = size
     total = height + (_BAR_HEIGHT if colorbar else 0)
     drawer = _drawer(format, width, total, width, height)
@@ -155,7 +208,11 @@ def draw_explanation(
             mol,
             [float(w) for w in e.atom_weights],
             draw2d=drawer,
-            colorMap=[white, white, tuple(float(c) for c in _HIGH)],
+            colorMap=[
+                tuple(float(c) for c in _NEGATIVE) if e.signed else white,
+                white,
+                tuple(float(c) for c in _HIGH),
+            ],
             scale=vmax,
             contourLines=0,
         )
@@ -175,7 +232,7 @@ def draw_explanation(
     else:
         raise ValueError(f"unknown style {style!r}; use 'atoms' or 'contour'")
     if colorbar:
-        _color_bar(drawer, width, height, vmax, f"{e.method} weight per atom (fixed scale)")
+        _color_bar(drawer, width, height, vmax, _bar_label(e), e.signed)
     return _finish(drawer, format, outfile, _description(e, vmax))
 
 
@@ -186,7 +243,7 @@ def draw_grid(
     format: str | None = None,
     mols_per_row: int = 4,
     sub_size: tuple[int, int] = (300, 240),
-    vmax: float = DEFAULT_VMAX,
+    vmax: float | None = None,
     highlight: float | None = None,
     labels=None,
 ) -> str | bytes:
@@ -200,11 +257,13 @@ def draw_grid(
     from rdkit import Chem
 
     format = _format(outfile, format)
-    highlight = vmax / 2 if highlight is None else highlight
     explanations = list(explanations)
     if not explanations:
         raise ValueError("draw_grid needs at least one explanation")
     labels = [e.input for e in explanations] if labels is None else list(labels)
+    first = next((e for e in explanations if e.ok), explanations[0])
+    vmax = _vmax(first, vmax)
+    highlight = vmax / 2 if highlight is None else highlight
     if len(labels) != len(explanations):
         raise ValueError(f"{len(labels)} labels for {len(explanations)} explanations")
     rows = -(-len(explanations) // mols_per_row)
@@ -239,10 +298,9 @@ def draw_grid(
             x, y = (i % cols + 0.5) * sub_size[0], (i // cols + 0.5) * sub_size[1]
             drawer.DrawString(_short(str(label)), Geometry.Point2D(x, y - 10), 0, True)
             drawer.DrawString(_short(f"error: {e.error}", 44), Geometry.Point2D(x, y + 10), 0, True)
-    method = explanations[0].method
-    _color_bar(drawer, min(width, 520), height, vmax, f"{method} weight per atom (fixed scale)")
+    _color_bar(drawer, min(width, 520), height, vmax, _bar_label(first), first.signed)
     panels = "; ".join(
         _legend(e, str(label)).replace("\n", ": ") for e, label in zip(explanations, labels)
     )
-    description = f"{_description(explanations[0], vmax, len(explanations))}. Panels: {panels}"
+    description = f"{_description(first, vmax, len(explanations))}. Panels: {panels}"
     return _finish(drawer, format, outfile, description)

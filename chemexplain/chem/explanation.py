@@ -11,7 +11,11 @@ Atom indices and ``atom_weights`` refer to ``Chem.MolFromSmiles(e.smiles)``,
 the SMILES that was explained (the input, or its standardized form).
 A per-atom weight is the sum of the mask weights of that atom's characters;
 mask weights multiply the atom's embedding, so 1 means "passed on unchanged"
-and 0 "removed".
+and 0 "removed". With ``method="integrated_gradients"`` (or another signed
+method of ``chemexplain.attribution.METHODS``) each atom's value is its signed
+contribution in the target's units (``e.signed``; ``e.reference`` is the
+prediction they add up from, for additive methods), and ``e.raising()`` /
+``e.lowering()`` name the atoms that push the prediction up or down.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ class Explanation:
     atom_symbols: list[str] = field(default_factory=list)
     atom_weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
     method: str = "mask"
+    signed: bool = False
+    reference: float = float("nan")
     status: str = "ok"
     error: str | None = None
     warning: str = ""
@@ -69,9 +75,32 @@ class Explanation:
         return parse_smiles(self.smiles)
 
     def top_atoms(self, k: int = 3) -> list[tuple[int, str, float]]:
-        """The ``k`` highest-weighted atoms as (index, symbol, weight), highest first."""
-        order = np.argsort(-self.atom_weights, kind="stable")[:k]
+        """The ``k`` strongest atoms as (index, symbol, value): highest weight first, or for
+        a signed method the largest ``|value|`` first (see :meth:`raising`, :meth:`lowering`)."""
+        key = -np.abs(self.atom_weights) if self.signed else -self.atom_weights
+        return self._atoms(np.argsort(key, kind="stable")[:k])
+
+    def raising(self, k: int = 3) -> list[tuple[int, str, float]]:
+        """Signed methods: the ``k`` atoms that raise the prediction most (value > 0)."""
+        order = [
+            i for i in np.argsort(-self.atom_weights, kind="stable") if self.atom_weights[i] > 0
+        ]
+        return self._atoms(order[:k])
+
+    def lowering(self, k: int = 3) -> list[tuple[int, str, float]]:
+        """Signed methods: the ``k`` atoms that lower the prediction most (value < 0)."""
+        order = [
+            i for i in np.argsort(self.atom_weights, kind="stable") if self.atom_weights[i] < 0
+        ]
+        return self._atoms(order[:k])
+
+    def _atoms(self, order) -> list[tuple[int, str, float]]:
         return [(int(i), self.atom_symbols[i], float(self.atom_weights[i])) for i in order]
+
+    def _top_text(self) -> str:
+        if not self.signed:
+            return " ".join(f"{s}{i}" for i, s, _ in self.top_atoms())
+        return " ".join(f"{'+' if w > 0 else '-'}{s}{i}" for i, s, w in self.top_atoms())
 
     def to_dict(self) -> dict:
         """One flat row: prediction, units, top atoms and JSON lists of weights."""
@@ -81,11 +110,12 @@ class Explanation:
             "canonical_smiles": self.canonical_smiles,
             "prediction": self.prediction,
             "units": self.units,
-            "top_atoms": " ".join(f"{s}{i}" for i, s, _ in self.top_atoms()) if self.ok else "",
+            "top_atoms": self._top_text() if self.ok else "",
             "atom_weights": json.dumps([round(float(w), 4) for w in self.atom_weights])
             if self.ok
             else "",
             "method": self.method,
+            "reference": self.reference,
             "status": self.status,
             "error": self.error or "",
             "warning": self.warning,
@@ -186,49 +216,74 @@ def explain_batch(
     model=None,
     mask=None,
     *,
+    method: str = "mask",
+    spellings: int = 0,
     standardize: bool = False,
     n_test_augment: int | None = 0,
     max_length: int = MAX_SMILES_LENGTH,
 ) -> ExplanationList:
     """Explain many SMILES; never raises on a bad row (it gets ``status="error"``).
 
-    Returns one :class:`Explanation` per input, in input order.
+    ``method``: ``"mask"`` (the explanation mask, default) or any name of
+    :data:`chemexplain.attribution.METHODS` (per-atom values from
+    :func:`chemexplain.chem.attribute.atom_attributions`, averaged over
+    ``spellings`` random spellings when > 0). Returns one
+    :class:`Explanation` per input, in input order.
     """
+    if method != "mask" and mask is None and hasattr(model, "module_"):
+        mask = False  # a bare model is enough for an attribution method
     model, mask = _resolve(model, mask)
     checked = [_check(s, model, standardize, max_length) for s in smiles]
-    rows = [i for i, (_, _, err) in enumerate(checked) if err is None]
-    good = [checked[i][0] for i in rows]
-    mols = [checked[i][1] for i in rows]
     out = ExplanationList(
         Explanation(
             input=str(s) if s is not None else "",
+            method=method,
             status="ok" if err is None else "error",
             error=err,
         )
         for s, (_, _, err) in zip(smiles, checked)
     )
-    if not rows:
+    scheme = model.params_["scheme"]
+    mapped = []  # (row, SMILES, molecule, tokens) of the rows whose tokens map to atoms
+    for row, (s, mol, err) in enumerate(checked):
+        if err is not None:
+            continue
+        try:
+            mapped.append((row, s, mol, tokenize(s, scheme, mol=mol)))
+        except InvalidSmilesError as error:  # RDKit parses it, the atom map does not
+            out[row].status, out[row].error = "error", f"cannot map tokens to atoms: {error.reason}"
+    if not mapped:
         return out
+    good = [s for _, s, _, _ in mapped]
     outputs = model._averaged_outputs(good, n_test_augment)
     if model.task == "regression":
         predictions, units = model.inverse_transform_target(outputs), _units(model)
     else:
         predictions, units = 1.0 / (1.0 + np.exp(-outputs)), "probability of class 1"
-    weights = mask.token_weights(good)
-    scheme = model.params_["scheme"]
-    for row, s, mol, prediction, w in zip(rows, good, mols, predictions, weights):
+    if method == "mask":
+        token_weights = mask.token_weights(good)
+        values = [
+            atom_scores_from_tokens(tokens, w, mol.GetNumAtoms())
+            for (_, _, mol, tokens), w in zip(mapped, token_weights)
+        ]
+        references = np.full(len(good), np.nan)
+    else:
+        from chemexplain.chem.attribute import atom_attributions, is_signed
+
+        values, references = atom_attributions(good, model, method, spellings=spellings)
+        token_weights = [np.zeros(0)] * len(good)
+    signed = method != "mask" and is_signed(method)
+    for (row, s, mol, tokens), prediction, w, v, reference in zip(
+        mapped, predictions, token_weights, values, references
+    ):
         e = out[row]
         e.smiles, e.prediction, e.units, e.token_weights = s, float(prediction), units, w
         e.warning = _warning(s)
-        try:
-            tokens = tokenize(s, scheme, mol=mol)
-        except InvalidSmilesError as error:  # RDKit parses it, the atom map does not
-            e.status, e.error = "error", f"cannot map tokens to atoms: {error.reason}"
-            continue
         e.tokens = [t.text for t in tokens]
         e.atom_symbols = [a.GetSymbol() for a in mol.GetAtoms()]
-        e.atom_weights = atom_scores_from_tokens(tokens, w, mol.GetNumAtoms())
+        e.atom_weights = np.asarray(v, dtype=float)
         e.canonical_smiles = Chem.MolToSmiles(mol)
+        e.method, e.signed, e.reference = method, signed, float(reference)
     return out
 
 
@@ -256,6 +311,8 @@ def explain(
     *,
     smiles_col: str = "smiles",
     on_invalid: str = "raise",
+    method: str = "mask",
+    spellings: int = 0,
     standardize: bool = False,
     n_test_augment: int | None = 0,
 ) -> Explanation | ExplanationList:
@@ -269,6 +326,10 @@ def explain(
         :class:`InvalidSmilesError`; for many, ``"raise"`` raises on the first
         bad row (naming it), ``"skip"`` leaves bad rows out, ``"nan"`` keeps
         them as error rows (NaN prediction, ``status="error"``).
+    method : ``"mask"`` (default) or any name of ``chemexplain.attribution.METHODS``
+        (``"integrated_gradients"``, ``"occlusion"``, ...); signed methods give
+        each atom its contribution in the target's units, drawn on a diverging scale.
+    spellings : average a method's values over this many random spellings too.
     standardize : keep the largest fragment and neutralize charges first.
     n_test_augment : test-time SMILES averaging of the prediction: 0 (default,
         as ``chemexplain explain`` and ``score``) predicts from the given SMILES
@@ -289,7 +350,13 @@ def explain(
     else:
         items = list(smiles)
     results = explain_batch(
-        items, model, mask, standardize=standardize, n_test_augment=n_test_augment
+        items,
+        model,
+        mask,
+        method=method,
+        spellings=spellings,
+        standardize=standardize,
+        n_test_augment=n_test_augment,
     )
     if single or on_invalid == "raise":
         for row, e in enumerate(results):

@@ -18,7 +18,7 @@ from importlib import resources
 from rdkit import Chem
 from rdkit.Chem import AllChem
 
-from chemexplain.chem.drawing import DEFAULT_VMAX, weight_color
+from chemexplain.chem.drawing import _color, _vmax
 
 __all__ = ["conformer_molblock", "view3d"]
 
@@ -64,7 +64,7 @@ def view3d(
     outfile: str | os.PathLike | None = None,
     *,
     size: tuple[int, int] = (480, 360),
-    vmax: float = DEFAULT_VMAX,
+    vmax: float | None = None,
     random_seed: int = 0xC0FFEE,
     embed_js: bool = True,
 ):
@@ -74,11 +74,12 @@ def view3d(
     """
     import py3Dmol
 
+    vmax = _vmax(e, vmax)
     view = py3Dmol.view(width=size[0], height=size[1])
     view.addModel(conformer_molblock(e.smiles, random_seed), "mol")
     view.setStyle({}, {"stick": {"radius": 0.15, "color": "#bbbbbb"}})
     for index, weight in enumerate(e.atom_weights):
-        color = _hex(weight_color(weight, vmax))
+        color = _hex(_color(e, weight, vmax))
         view.setStyle(
             {"index": index},
             {
@@ -86,7 +87,10 @@ def view3d(
                 "sphere": {"scale": 0.35, "color": color},
             },
         )
-    label = f"{e.prediction:.2f} {e.units}; {e.method} weight, white 0 to red ≥{vmax:g}"
+    if e.signed:
+        label = f"{e.prediction:.2f} {e.units}; {e.method}: blue ≤-{vmax:g} lowers, red ≥+{vmax:g} raises"
+    else:
+        label = f"{e.prediction:.2f} {e.units}; {e.method} weight, white 0 to red ≥{vmax:g}"
     view.addLabel(label, {"position": {"x": 0, "y": 0, "z": 0}, "useScreen": True, "fontSize": 12})
     view.zoomTo()
     if outfile is not None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 
 __all__ = [
+    "ATTRIBUTION_METHODS",
     "add_fail_on_error",
+    "add_method",
     "add_test_augment",
     "non_negative_int",
     "positive_int",
@@ -47,6 +49,45 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
     return value
+
+
+#: The names of ``chemexplain.attribution.METHODS``, written out so that ``--help`` needs no
+#: torch (tests/test_cli.py checks that the two agree).
+ATTRIBUTION_METHODS = (
+    "gradient_x_input",
+    "integrated_gradients",
+    "kernel_shap",
+    "lime",
+    "lrp_alpha2_beta1",
+    "lrp_alpha_beta",
+    "lrp_epsilon",
+    "occlusion",
+    "random",
+    "saliency",
+    "smoothgrad",
+    "vargrad",
+)
+
+
+def add_method(parser: argparse.ArgumentParser) -> None:
+    """``--method`` and ``--spellings``: which explanation a chemist sees."""
+    parser.add_argument(
+        "--method",
+        default="mask",
+        choices=["mask", *ATTRIBUTION_METHODS],
+        metavar="NAME",
+        help="the explanation: 'mask' (the explanation mask, default) or an attribution "
+        "method (" + ", ".join(ATTRIBUTION_METHODS) + "); signed methods give each atom its "
+        "contribution in the target's units, drawn blue (lowers) to red (raises)",
+    )
+    parser.add_argument(
+        "--spellings",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="average an attribution method's atom values over N random SMILES spellings "
+        "(default 0; about N+1 times slower)",
+    )
 
 
 def add_test_augment(parser: argparse.ArgumentParser, default: int | None) -> None:

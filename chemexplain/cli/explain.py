@@ -17,7 +17,12 @@ import argparse
 import re
 from pathlib import Path
 
-from chemexplain.cli.common import add_fail_on_error, add_test_augment, row_exit_status
+from chemexplain.cli.common import (
+    add_fail_on_error,
+    add_method,
+    add_test_augment,
+    row_exit_status,
+)
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +52,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "refer to the standardized SMILES, which is printed)",
     )
     parser.add_argument("-k", type=int, default=3, help="number of top atoms to print (default 3)")
+    add_method(parser)
     add_test_augment(parser, 0)
     add_fail_on_error(parser)
 
@@ -60,7 +66,12 @@ def run(args: argparse.Namespace) -> int:
     from chemexplain.chem.explanation import explain_batch
 
     explanations = explain_batch(
-        args.smiles, args.model, standardize=args.standardize, n_test_augment=args.test_augment
+        args.smiles,
+        args.model,
+        method=args.method,
+        spellings=args.spellings,
+        standardize=args.standardize,
+        n_test_augment=args.test_augment,
     )
     out = Path(args.draw) if args.draw else None
     if out:
@@ -71,8 +82,13 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
             print(f"{e.input}\terror: {e.error}")
             continue
-        top = ", ".join(f"{s}{i} ({w:.2f})" for i, s, w in e.top_atoms(args.k))
-        print(f"{e.input}\t{e.prediction:.3f} {e.units}\ttop atoms: {top}\tatoms of: {e.smiles}")
+        if e.signed:
+            up = ", ".join(f"{s}{i} ({w:+.2f})" for i, s, w in e.raising(args.k)) or "none"
+            down = ", ".join(f"{s}{i} ({w:+.2f})" for i, s, w in e.lowering(args.k)) or "none"
+            top = f"raise: {up}; lower: {down}"
+        else:
+            top = "top atoms: " + ", ".join(f"{s}{i} ({w:.2f})" for i, s, w in e.top_atoms(args.k))
+        print(f"{e.input}\t{e.prediction:.3f} {e.units}\t{top}\tatoms of: {e.smiles}")
         if e.warning:
             print(f"{e.input}\twarning: {e.warning}")
         if out:

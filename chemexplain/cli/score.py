@@ -21,6 +21,7 @@ import sys
 from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.cli.common import (
     add_fail_on_error,
+    add_method,
     add_test_augment,
     positive_int,
     row_exit_status,
@@ -43,6 +44,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep the largest fragment and neutralize charges (RDKit rdMolStandardize) first",
     )
+    add_method(parser)
     add_test_augment(parser, 0)
     parser.add_argument(
         "--chunk-size",
@@ -92,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         id_col=args.id_col,
         columns=columns,
         standardize=args.standardize,
+        method=args.method,
+        spellings=args.spellings,
         n_test_augment=args.test_augment,
         chunk_size=args.chunk_size,
         max_length=args.max_length,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import os
 
-from chemexplain.chem.drawing import DEFAULT_VMAX, draw_explanation
+from chemexplain.chem.drawing import DEFAULT_VMAX, _vmax, draw_explanation
 from chemexplain.io.output_paths import write_text_atomically
 
 __all__ = ["write_report"]
@@ -46,15 +46,28 @@ def write_report(
     counts: dict,
     *,
     source: str = "",
-    vmax: float = DEFAULT_VMAX,
+    vmax: float | None = None,
 ) -> None:
     """Write the report atomically (see :func:`render_report`); ``OutputError`` on failure."""
     write_text_atomically(path, render_report(rows, counts, source=source, vmax=vmax))
 
 
-def render_report(rows: list, counts: dict, *, source: str = "", vmax: float = DEFAULT_VMAX) -> str:
+def render_report(rows: list, counts: dict, *, source: str = "", vmax: float | None = None) -> str:
     """The report page; ``rows`` is a list of (id or None, Explanation)."""
     esc = html.escape
+    first = next((e for _, e in rows if e.ok), None)
+    vmax = _vmax(first, vmax) if first is not None else (vmax or DEFAULT_VMAX)
+    if first is not None and first.signed:
+        scale = (
+            f"their {esc(first.method)} contribution on one fixed scale for every molecule: "
+            f"blue = -{vmax:g} {esc(first.units)} or less (lowers the prediction), white = 0, "
+            f"red = +{vmax:g} or more (raises it)"
+        )
+    else:
+        scale = (
+            f"their weight on one fixed scale for every molecule: white = 0, full red = "
+            f"{vmax:g} or more (1 = passed to the model unchanged)"
+        )
     body = []
     for ident, e in rows:
         picture = draw_explanation(e, size=(300, 220), vmax=vmax, colorbar=False) if e.ok else ""
@@ -78,9 +91,8 @@ def render_report(rows: list, counts: dict, *, source: str = "", vmax: float = D
 <body>
 <h1>chemexplain: {esc(source)}</h1>
 <p>{counts["rows"]} molecules scored: {counts["ok"]} ok, {counts["error"]} with errors.
-The first {len(rows)} are shown. Prediction in {esc(units)}. Atoms are colored by their
-weight on one fixed scale for every molecule: white = 0, full red = {vmax:g} or more
-(1 = passed to the model unchanged). Click a column header to sort.</p>
+The first {len(rows)} are shown. Prediction in {esc(units)}. Atoms are colored by
+{scale}. Click a column header to sort.</p>
 <table id="results"><thead><tr>
 <th onclick="sortBy(0, false)">id</th><th onclick="sortBy(1, false)">SMILES</th>
 <th onclick="sortBy(2, true)">prediction</th><th onclick="sortBy(3, false)">top atoms (weight)</th>

@@ -9,8 +9,11 @@ those named in ``columns``), ``prediction``, ``top_atoms`` (up to
 three atoms as symbol + RDKit index, e.g. ``O3 C1 N5``), ``atom_weights`` (a
 JSON list, one weight per atom in RDKit order of the explained SMILES: the
 input, or with ``standardize`` the ``standardized_smiles`` column),
-``status`` (``ok`` / ``error``), ``error`` (why) and ``warning`` (a
-prediction to distrust, e.g. explicit ``[H]`` atoms). Bad rows never stop the
+``method`` (the explanation's method), ``reference`` (what an additive
+method's values add up from, else empty), ``status`` (``ok`` / ``error``),
+``error`` (why) and ``warning`` (a prediction to distrust, e.g. explicit
+``[H]`` atoms). ``top_atoms`` carries a sign (``+O3 -C1``) for signed methods,
+whose ``atom_weights`` are contributions in the target's units. Bad rows never stop the
 run. The file appears only when complete, and the HTML report with it.
 """
 
@@ -34,7 +37,16 @@ from chemexplain.io.result_files import ResultWriter
 
 __all__ = ["score_file", "RESULT_COLUMNS"]
 
-RESULT_COLUMNS = ["prediction", "top_atoms", "atom_weights", "status", "error", "warning"]
+RESULT_COLUMNS = [
+    "prediction",
+    "top_atoms",
+    "atom_weights",
+    "method",
+    "reference",
+    "status",
+    "error",
+    "warning",
+]
 
 
 def _result_frame(chunk: pd.DataFrame, explanations, standardize=False) -> pd.DataFrame:
@@ -174,6 +186,8 @@ def score_file(
     id_col: str | None = None,
     columns: list[str] | None = None,
     standardize: bool = False,
+    method: str = "mask",
+    spellings: int = 0,
     n_test_augment: int | None = 0,
     chunk_size: int = 2048,
     max_length: int = MAX_SMILES_LENGTH,
@@ -196,7 +210,13 @@ def score_file(
     model directory are checked. An input with no molecule is an error.
     Returns counts and molecules per second.
     """
-    settings = dict(standardize=standardize, n_test_augment=n_test_augment, max_length=max_length)
+    settings = dict(
+        standardize=standardize,
+        method=method,
+        spellings=spellings,
+        n_test_augment=n_test_augment,
+        max_length=max_length,
+    )
     in_memory = model is not None and not isinstance(model, (str, os.PathLike))
     if workers > 1 and (in_memory or mask is not None):
         raise ValueError("workers > 1 needs model=None (bundled) or a model directory")
