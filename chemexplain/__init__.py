@@ -27,6 +27,7 @@ __getattr__, __dir__, _names = lazy_loader.attach(
         "chem.drawing": ["draw_explanation", "draw_grid"],
         "chem.explanation": ["Explanation", "ExplanationList", "explain"],
         "chem.masking": ["SmilesMask"],
+        "chem.shapley": ["SmilesShapley"],
         "chem.standardize": ["standardize_smiles"],
         "chem.view3d": ["view3d"],
         "data": ["load_csv", "load_esol", "load_freesolv", "split_indices"],

@@ -34,7 +34,7 @@ from chemexplain.chem.atom_attribution import atom_scores_from_tokens
 from chemexplain.chem.parsing import parse_smiles
 from chemexplain.chem.standardize import standardize_smiles
 from chemexplain.chem.tokenizer import tokenize
-from chemexplain.errors import InvalidSmilesError
+from chemexplain.errors import InvalidSmilesError, ModelFileError
 
 __all__ = ["Explanation", "ExplanationList", "explain", "explain_batch", "MAX_SMILES_LENGTH"]
 
@@ -178,6 +178,26 @@ def _resolve(model, mask):
     raise TypeError("pass model=None (bundled), a (model, mask) pair or a directory")
 
 
+def _signed(method: str) -> bool:
+    from chemexplain.chem.attribute import is_signed
+
+    return is_signed(method)
+
+
+def _stored_shapley(model):
+    """The amortized explainer stored beside a model directory (or the bundled one)."""
+    from chemexplain.models.pretrained import pretrained_shapley
+
+    if model is None or isinstance(model, str) or hasattr(model, "__fspath__"):
+        stored = pretrained_shapley(model)
+        if stored is not None:
+            return stored
+    raise ModelFileError(
+        "no amortized Shapley explainer for this model: train one with 'chemexplain "
+        "fit-explainer' into the model's folder (shapley/), or pass shapley=..."
+    )
+
+
 def _check(smiles, model, standardize: bool, max_length: int):
     """(explained SMILES, its RDKit molecule, error or None) for one input."""
     if smiles is None or (isinstance(smiles, float) and np.isnan(smiles)):
@@ -218,18 +238,23 @@ def explain_batch(
     *,
     method: str = "mask",
     spellings: int = 0,
+    shapley=None,
     standardize: bool = False,
     n_test_augment: int | None = 0,
     max_length: int = MAX_SMILES_LENGTH,
 ) -> ExplanationList:
     """Explain many SMILES; never raises on a bad row (it gets ``status="error"``).
 
-    ``method``: ``"mask"`` (the explanation mask, default) or any name of
-    :data:`chemexplain.attribution.METHODS` (per-atom values from
+    ``method``: ``"mask"`` (the explanation mask, default), ``"shapley"``
+    (the amortized Shapley explainer ``shapley``, or the one stored beside
+    the model in ``shapley/``: signed contributions in one forward pass) or
+    any name of :data:`chemexplain.attribution.METHODS` (per-atom values from
     :func:`chemexplain.chem.attribute.atom_attributions`, averaged over
     ``spellings`` random spellings when > 0). Returns one
     :class:`Explanation` per input, in input order.
     """
+    if method == "shapley" and shapley is None:
+        shapley = _stored_shapley(model)
     if method != "mask" and mask is None and hasattr(model, "module_"):
         mask = False  # a bare model is enough for an attribution method
     model, mask = _resolve(model, mask)
@@ -267,12 +292,15 @@ def explain_batch(
             for (_, _, mol, tokens), w in zip(mapped, token_weights)
         ]
         references = np.full(len(good), np.nan)
+    elif method == "shapley":
+        values, references = shapley.atom_values(good)
+        token_weights = [np.zeros(0)] * len(good)
     else:
-        from chemexplain.chem.attribute import atom_attributions, is_signed
+        from chemexplain.chem.attribute import atom_attributions
 
         values, references = atom_attributions(good, model, method, spellings=spellings)
         token_weights = [np.zeros(0)] * len(good)
-    signed = method != "mask" and is_signed(method)
+    signed = method == "shapley" or (method != "mask" and _signed(method))
     for (row, s, mol, tokens), prediction, w, v, reference in zip(
         mapped, predictions, token_weights, values, references
     ):
@@ -313,6 +341,7 @@ def explain(
     on_invalid: str = "raise",
     method: str = "mask",
     spellings: int = 0,
+    shapley=None,
     standardize: bool = False,
     n_test_augment: int | None = 0,
 ) -> Explanation | ExplanationList:
@@ -330,6 +359,8 @@ def explain(
         (``"integrated_gradients"``, ``"occlusion"``, ...); signed methods give
         each atom its contribution in the target's units, drawn on a diverging scale.
     spellings : average a method's values over this many random spellings too.
+    shapley : a fitted :class:`~chemexplain.chem.shapley.SmilesShapley` for
+        ``method="shapley"`` (default: the one stored beside the model).
     standardize : keep the largest fragment and neutralize charges first.
     n_test_augment : test-time SMILES averaging of the prediction: 0 (default,
         as ``chemexplain explain`` and ``score``) predicts from the given SMILES
@@ -355,6 +386,7 @@ def explain(
         mask,
         method=method,
         spellings=spellings,
+        shapley=shapley,
         standardize=standardize,
         n_test_augment=n_test_augment,
     )

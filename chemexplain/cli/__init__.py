@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 
-from chemexplain.cli import evaluate, explain, fit_mask, predict, score, train
+from chemexplain.cli import evaluate, explain, fit_explainer, fit_mask, predict, score, train
 from chemexplain.errors import ChemexplainError
 
 __all__ = ["main"]
@@ -25,6 +25,7 @@ COMMANDS = {
     "explain": explain,
     "score": score,
     "fit-mask": fit_mask,
+    "fit-explainer": fit_explainer,
     "evaluate": evaluate,
 }
 

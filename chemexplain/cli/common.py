@@ -74,11 +74,13 @@ def add_method(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--method",
         default="mask",
-        choices=["mask", *ATTRIBUTION_METHODS],
+        choices=["mask", "shapley", *ATTRIBUTION_METHODS],
         metavar="NAME",
-        help="the explanation: 'mask' (the explanation mask, default) or an attribution "
-        "method (" + ", ".join(ATTRIBUTION_METHODS) + "); signed methods give each atom its "
-        "contribution in the target's units, drawn blue (lowers) to red (raises)",
+        help="the explanation: 'mask' (the explanation mask, default), 'shapley' (the "
+        "amortized Shapley explainer in the model folder's shapley/, from 'chemexplain "
+        "fit-explainer') or an attribution method (" + ", ".join(ATTRIBUTION_METHODS) + "); "
+        "signed methods give each atom its contribution in the target's units, drawn blue "
+        "(lowers) to red (raises)",
     )
     parser.add_argument(
         "--spellings",

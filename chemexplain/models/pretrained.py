@@ -14,7 +14,14 @@ from pathlib import Path
 
 from chemexplain.errors import ModelFileError
 
-__all__ = ["PRETRAINED_DIR", "Pretrained", "check_pair_directory", "pretrained", "model_card"]
+__all__ = [
+    "PRETRAINED_DIR",
+    "Pretrained",
+    "check_pair_directory",
+    "model_card",
+    "pretrained",
+    "pretrained_shapley",
+]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained_esol"
 
@@ -71,6 +78,25 @@ def pretrained(directory: str | Path | None = None) -> Pretrained:
     """
     path = check_pair_directory(directory or PRETRAINED_DIR)
     return _load(str(path.resolve()))
+
+
+def pretrained_shapley(directory: str | Path | None = None):
+    """The amortized Shapley explainer stored in ``shapley/`` beside the model, or None.
+
+    Cached per folder and file version, so an explainer trained later is picked up.
+    """
+    path = check_pair_directory(directory or PRETRAINED_DIR)
+    config = path / "shapley" / "config.json"
+    if not config.is_file():
+        return None
+    return _load_shapley(str(path.resolve()), config.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _load_shapley(directory: str, version: int):
+    from chemexplain.chem.shapley import SmilesShapley
+
+    return SmilesShapley.load(Path(directory) / "shapley", _load(directory).model)
 
 
 def model_card() -> str:

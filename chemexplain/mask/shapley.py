@@ -1,0 +1,220 @@
+"""An amortized Shapley explainer (FastSHAP, Jethani et al. 2022) over groups of tokens.
+
+Torch only. The players are groups of input units (for SMILES: an atom's
+characters with its attached bond, branch and ring characters), given per
+batch as ``players`` (B, L) long: the player of each unit, -1 for a unit that
+belongs to none (always kept). A coalition S keeps the units of its players
+and zeroes the embedding of the others; its value is the frozen model's
+output, ``v(S) = model.forward_embedded(embedded * keep(S), lengths)``.
+
+The explainer network reads the embedded input and gives every unit a value;
+a player's value is the sum over its units. One forward pass of the explainer
+then gives every player's contribution, made exactly efficient by FastSHAP's
+additive normalization::
+
+    phi_i <- phi_i + (v(all) - v(empty) - sum_j phi_j) / n
+
+so the values add up to ``v(all) - v(empty)``: the model's output minus its
+output for the input with every player removed (the reference). Training
+minimizes, over coalitions drawn from the Shapley kernel (sizes s with
+probability proportional to (n - 1) / (s (n - s)), each with its complement),
+``(v(S) - v(empty) - sum_{i in S} phi_i)^2``, whose minimizer is the Shapley
+value. No labels are used: only the frozen model.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+from torch import nn
+
+from chemexplain.errors import NotFittedError
+from chemexplain.nn.smiles2vec import length_mask
+
+__all__ = ["AmortizedShapley", "UnitValueNetwork", "player_sums"]
+
+
+class UnitValueNetwork(nn.Module):
+    """(B, L, E) embedded sequence + lengths -> (B, L) unbounded values, 0 at padding.
+
+    A two-layer bidirectional GRU reads the whole sequence, so a unit's value
+    can depend on its context (a hydroxyl on a long chain is not one on a sugar).
+    """
+
+    def __init__(self, embedding_dim: int = 50, hidden: int = 64, n_layers: int = 2):
+        super().__init__()
+        self.config = {"embedding_dim": embedding_dim, "hidden": hidden, "n_layers": n_layers}
+        self.gru = nn.GRU(
+            embedding_dim, hidden, num_layers=n_layers, batch_first=True, bidirectional=True
+        )
+        self.head = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.SELU(), nn.Linear(hidden, 1))
+
+    def forward(self, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        packed = nn.utils.rnn.pack_padded_sequence(
+            embedded, lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
+        out, _ = self.gru(packed)
+        out, _ = nn.utils.rnn.pad_packed_sequence(
+            out, batch_first=True, total_length=embedded.shape[1]
+        )
+        real = length_mask(lengths.to(embedded.device), embedded.shape[1]).to(embedded.dtype)
+        return self.head(out).squeeze(-1) * real
+
+
+def player_sums(unit_values: torch.Tensor, players: torch.Tensor, n_players: int) -> torch.Tensor:
+    """(B, L) unit values + (B, L) player index (-1: none) -> (B, n_players) player sums."""
+    index = players.clamp(min=0)
+    owned = (players >= 0).to(unit_values.dtype)
+    out = torch.zeros(
+        unit_values.shape[0], n_players, dtype=unit_values.dtype, device=unit_values.device
+    )
+    return out.scatter_add(1, index, unit_values * owned)
+
+
+def _kernel_sizes(n: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One coalition size per row, from the Shapley kernel over 1..n-1 (rows with n >= 2)."""
+    sizes = torch.ones_like(n)
+    for row, count in enumerate(n.tolist()):
+        if count < 2:
+            continue
+        s = torch.arange(1, count, dtype=torch.float64)
+        weights = (count - 1) / (s * (count - s))
+        sizes[row] = int(torch.multinomial(weights, 1, generator=generator)) + 1
+    return sizes
+
+
+class AmortizedShapley:
+    """Train and apply a FastSHAP explainer over a frozen model (see the module docstring).
+
+    Parameters
+    ----------
+    model : the frozen model, with ``embed`` / ``forward_embedded`` (not trained here).
+    network : maps (embedded, lengths) to (B, L) unit values (default :class:`UnitValueNetwork`).
+    n_coalitions : coalitions drawn per molecule per step (each with its complement).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        network: nn.Module | None = None,
+        *,
+        n_coalitions: int = 16,
+        learning_rate: float = 2e-3,
+        max_epochs: int = 40,
+        patience: int = 6,
+        random_state: int = 0,
+        verbose: bool = False,
+    ):
+        self.model = model
+        torch.manual_seed(random_state)
+        self.network = (
+            network if network is not None else UnitValueNetwork(model.config.embedding_dim)
+        )
+        self.n_coalitions, self.learning_rate = n_coalitions, learning_rate
+        self.max_epochs, self.patience = max_epochs, patience
+        self.random_state, self.verbose = random_state, verbose
+        for parameter in self.model.parameters():
+            parameter.requires_grad_(False)
+
+    # ----------------------------------------------------------------- values
+    def _value(self, embedded, lengths, keep: torch.Tensor) -> torch.Tensor:
+        """v(keep): the model's output with the units where ``keep`` is 0 zeroed, (B,)."""
+        with torch.no_grad():
+            return self.model.forward_embedded(embedded * keep.unsqueeze(-1), lengths)
+
+    @staticmethod
+    def _keep(players: torch.Tensor, chosen: torch.Tensor, dtype) -> torch.Tensor:
+        """(B, L) 0/1: units of the chosen players (B, P bool), plus units of no player."""
+        index = players.clamp(min=0)
+        kept = torch.gather(chosen, 1, index) | (players < 0)
+        return kept.to(dtype)
+
+    def attribute(self, embedded, lengths, players, n_players) -> tuple[torch.Tensor, torch.Tensor]:
+        """(player values (B, P) adding up to v(all) - v(empty), reference v(empty) (B,))."""
+        n = n_players.to(embedded.dtype)
+        width = int(n_players.max())
+        everything = torch.ones(embedded.shape[0], width, dtype=torch.bool, device=embedded.device)
+        real = length_mask(lengths.to(embedded.device), embedded.shape[1]).to(embedded.dtype)
+        full = self._value(embedded, lengths, real)
+        empty = self._value(embedded, lengths, self._keep(players, ~everything, real.dtype) * real)
+        raw = player_sums(self.network(embedded, lengths), players, width)
+        valid = torch.arange(width, device=embedded.device).unsqueeze(0) < n_players.unsqueeze(1)
+        raw = raw * valid.to(raw.dtype)
+        gap = (full - empty - raw.sum(1)) / n.clamp(min=1)
+        return (raw + gap.unsqueeze(1)) * valid.to(raw.dtype), empty
+
+    # ----------------------------------------------------------------- training
+    def _loss(self, batch, generator) -> torch.Tensor:
+        embedded, lengths, players, n_players = batch
+        values, empty = self.attribute(embedded, lengths, players, n_players)
+        width = values.shape[1]
+        real = length_mask(lengths, embedded.shape[1]).to(embedded.dtype)
+        total, count = 0.0, 0
+        for _ in range(self.n_coalitions):
+            sizes = _kernel_sizes(n_players, generator)
+            scores = torch.rand(embedded.shape[0], width, generator=generator)
+            scores[torch.arange(width).unsqueeze(0) >= n_players.unsqueeze(1)] = 2.0  # never chosen
+            ranks = scores.argsort(1).argsort(1)
+            chosen = ranks < sizes.unsqueeze(1)
+            valid = torch.arange(width).unsqueeze(0) < n_players.unsqueeze(1)
+            for coalition in (chosen, valid & ~chosen):  # paired: S and its complement
+                keep = self._keep(players, coalition, real.dtype) * real
+                target = self._value(embedded, lengths, keep) - empty
+                predicted = (values * coalition.to(values.dtype)).sum(1)
+                usable = (n_players >= 2).to(values.dtype)
+                total = total + (((target - predicted) ** 2) * usable).sum()
+                count += int(usable.sum())
+        return total / max(count, 1)
+
+    def fit(self, train, val) -> list[dict]:
+        """Train the network on batches ``(embedded, lengths, players, n_players)``.
+
+        ``train`` is a callable returning an iterable of batches per epoch (so
+        that each epoch can draw new SMILES spellings); ``val`` a fixed list.
+        Early-stops on the validation loss; returns the history.
+        """
+        generator = torch.Generator().manual_seed(self.random_state)
+        optimizer = torch.optim.Adam(self.network.parameters(), lr=self.learning_rate)
+        self.history_, best, best_state, stale = [], math.inf, None, 0
+        self.model.eval()
+        for epoch in range(1, self.max_epochs + 1):
+            self.network.train()
+            losses = []
+            for batch in train():
+                loss = self._loss(batch, generator)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                losses.append(float(loss.detach()))
+            self.network.eval()
+            val_generator = torch.Generator().manual_seed(self.random_state + 1)
+            with torch.no_grad():
+                val_loss = sum(float(self._loss(b, val_generator)) for b in val) / max(len(val), 1)
+            self.history_.append(
+                {
+                    "epoch": epoch,
+                    "train_loss": sum(losses) / max(len(losses), 1),
+                    "val_loss": val_loss,
+                }
+            )
+            if self.verbose:
+                print(
+                    f"epoch {epoch}: train {self.history_[-1]['train_loss']:.4f} val {val_loss:.4f}"
+                )
+            if val_loss < best - 1e-6:
+                best, best_state, stale = val_loss, copy.deepcopy(self.network.state_dict()), 0
+                self.best_epoch_ = epoch
+            else:
+                stale += 1
+                if stale >= self.patience:
+                    break
+        self.network.load_state_dict(best_state)
+        self.network.eval()
+        self.fitted_ = True
+        return self.history_
+
+    def check_fitted(self) -> None:
+        if not getattr(self, "fitted_", False):
+            raise NotFittedError("this AmortizedShapley is not fitted: call fit() or load it")

@@ -1,0 +1,117 @@
+"""The amortized Shapley explainer: exact efficiency, Shapley values on a toy model, files, CLI."""
+
+import numpy as np
+import pytest
+import torch
+from rdkit import Chem
+
+import chemexplain as cx
+from chemexplain.chem.shapley import SmilesShapley
+from chemexplain.cli import main
+from chemexplain.mask.shapley import AmortizedShapley, player_sums
+
+MOLECULES = ["CC(=O)Nc1ccc(O)cc1", "OCC(O)CO", "Clc1ccc(Cl)cc1", "CCO", "c1ccccc1C(=O)O"]
+
+
+class _Additive(torch.nn.Module):
+    """A toy model: output = sum over units of w . embedding (exactly additive)."""
+
+    def __init__(self):
+        super().__init__()
+        self.config = type("C", (), {"embedding_dim": 4})()
+        self.w = torch.nn.Parameter(torch.tensor([1.0, -2.0, 0.5, 0.0]))
+
+    def forward_embedded(self, embedded, lengths):
+        return (embedded * self.w).sum((1, 2))
+
+
+def test_player_sums_adds_units_of_each_player():
+    values = torch.tensor([[1.0, 2.0, 3.0, 4.0]])
+    players = torch.tensor([[0, -1, 1, 0]])
+    assert player_sums(values, players, 2).tolist() == [[5.0, 3.0]]
+
+
+def test_fastshap_learns_the_exact_shapley_values_of_an_additive_model():
+    torch.manual_seed(0)
+    embedded = torch.randn(64, 6, 4)
+    lengths = torch.full((64,), 6)
+    players = torch.tensor([[0, 0, 1, 2, 2, -1]]).repeat(64, 1)
+    n_players = torch.full((64,), 3)
+    batches = [
+        (embedded[i : i + 16], lengths[:16], players[:16], n_players[:16]) for i in (0, 16, 32)
+    ]
+    val = [(embedded[48:], lengths[:16], players[:16], n_players[:16])]
+    explainer = AmortizedShapley(
+        _Additive(), n_coalitions=4, max_epochs=60, patience=60, learning_rate=1e-2
+    )
+    explainer.fit(lambda: batches, val)
+    phi, empty = explainer.attribute(embedded[48:], lengths[:16], players[:16], n_players[:16])
+    unit = (embedded[48:] * explainer.model.w).sum(-1)  # each unit's own contribution
+    truth = torch.stack([unit[:, 0] + unit[:, 1], unit[:, 2], unit[:, 3] + unit[:, 4]], 1)
+    assert torch.allclose(empty, unit[:, 5], atol=1e-5)  # the unowned unit is always kept
+    assert float((phi - truth).abs().mean()) < 0.1 * float(truth.abs().mean())
+
+
+@pytest.fixture(scope="module")
+def fitted(tiny_pair_dir, esol):
+    model = cx.pretrained(tiny_pair_dir).model
+    smiles = esol.smiles[:120].tolist()
+    return SmilesShapley(model, hidden=16, n_coalitions=2, max_epochs=2, verbose=False).fit(smiles)
+
+
+def test_contributions_add_up_exactly_and_do_not_depend_on_the_batch(fitted):
+    values, reference = fitted.atom_values(MOLECULES)
+    predictions = fitted.model.predict(MOLECULES, n_test_augment=0)
+    for smiles, v, r, p in zip(MOLECULES, values, reference, predictions):
+        assert v.shape == (Chem.MolFromSmiles(smiles).GetNumAtoms(),)
+        assert v.sum() == pytest.approx(p - r, abs=1e-9)
+    for smiles, v in zip(MOLECULES, values):
+        alone, _ = fitted.atom_values([smiles])
+        np.testing.assert_allclose(alone[0], v, rtol=0, atol=1e-9)
+
+
+def test_save_load_round_trip_and_a_wrong_base_model(fitted, tmp_path):
+    fitted.save(tmp_path / "shapley")
+    loaded = SmilesShapley.load(tmp_path / "shapley", fitted.model)
+    a, _ = fitted.atom_values(MOLECULES)
+    b, _ = loaded.atom_values(MOLECULES)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, atol=1e-12)
+    with pytest.raises(cx.ModelFileError, match="another base model"):
+        SmilesShapley.load(tmp_path / "shapley", cx.pretrained().model)
+
+
+def test_explain_and_commands_use_the_stored_explainer(tiny_pair_dir, esol, tmp_path, capsys):
+    import shutil
+
+    pair = tmp_path / "pair"
+    shutil.copytree(tiny_pair_dir, pair)
+    assert main(["explain", "CCO", "--model", str(pair), "--method", "shapley"]) == 2
+    assert "fit-explainer" in capsys.readouterr().err
+    data = tmp_path / "data.csv"
+    esol[["smiles"]].iloc[:80].to_csv(data, index=False)
+    assert (
+        main(
+            [
+                "fit-explainer",
+                "--model",
+                str(pair / "model"),
+                "--out",
+                str(pair / "shapley"),
+                "--data",
+                str(data),
+                "--epochs",
+                "1",
+                "--coalitions",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    e = cx.explain("CC(=O)Nc1ccc(O)cc1", str(pair), method="shapley")
+    assert e.signed and e.method == "shapley"
+    assert e.atom_weights.sum() == pytest.approx(e.prediction - e.reference, abs=1e-9)
+    assert main(["explain", "CCO", "--model", str(pair), "--method", "shapley"]) == 0
+    assert "raise:" in capsys.readouterr().out
