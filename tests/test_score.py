@@ -56,6 +56,8 @@ def test_score_marks_exactly_the_bad_rows_in_order(bad_csv, tmp_path, tiny_pair_
         "prediction",
         "top_atoms",
         "atom_weights",
+        "method",
+        "reference",
         "status",
         "error",
         "warning",
