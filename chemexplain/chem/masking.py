@@ -23,7 +23,12 @@ from chemexplain.chem.atom_attribution import atom_scores
 from chemexplain.errors import ModelFileError, NotFittedError
 from chemexplain.mask.explainer import MaskExplainer
 from chemexplain.mask.networks import ResidualConvMask
-from chemexplain.models.serialization import bounded_int, read_model_dir, write_model_dir
+from chemexplain.models.serialization import (
+    bounded_int,
+    module_sha256,
+    read_explainer_dir,
+    write_model_dir,
+)
 from chemexplain.nn.smiles2vec import pad_ids, reinitialize
 
 __all__ = ["SmilesMask", "randomized_copy", "atom_weights_from_tokens"]
@@ -199,25 +204,16 @@ class SmilesMask:
                 )
             },
             "network": self.explainer_.network.config,
-            "base_model_weights_sha256": self._base_sha(),
+            "base_model_weights_sha256": module_sha256(self.model.module_),
             "history": self.history_,
             "best_epoch": self.explainer_.best_epoch_,
         }
         write_model_dir(directory, config, self.explainer_.network.state_dict(), fmt=MASK_FORMAT)
 
-    def _base_sha(self) -> str:
-        import hashlib
-
-        digest = hashlib.sha256()
-        for name, tensor in sorted(self.model.module_.state_dict().items()):
-            digest.update(name.encode())
-            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-        return digest.hexdigest()
-
     @classmethod
     def load(cls, directory: str | os.PathLike, model) -> SmilesMask:
         """Load a mask saved by :meth:`save` for the same base ``model``."""
-        config, state_dict = read_model_dir(directory, fmt=MASK_FORMAT)
+        config, state_dict = read_explainer_dir(directory, MASK_FORMAT, model.module_)
         try:
             where = f"{directory}/config.json"
             bounded_int(config["params"], "channels", 1, 1024, where)
@@ -229,10 +225,6 @@ class SmilesMask:
             raise ModelFileError(
                 f"{directory}: mask config or weights do not fit ({error!r})"
             ) from None
-        if config.get("base_model_weights_sha256") != mask._base_sha():
-            raise ModelFileError(
-                f"{directory} was trained over another base model than the one given"
-            )
         explainer.network.eval()
         explainer._freeze()
         explainer.fitted_ = True

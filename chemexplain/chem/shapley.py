@@ -16,7 +16,6 @@ reference is the model's prediction for the molecule with every atom removed
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 from collections.abc import Sequence
 
@@ -28,7 +27,12 @@ from chemexplain.chem.parsing import parse_smiles, randomize_smiles
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.errors import ModelFileError
 from chemexplain.mask.shapley import AmortizedShapley, UnitValueNetwork
-from chemexplain.models.serialization import bounded_int, read_model_dir, write_model_dir
+from chemexplain.models.serialization import (
+    bounded_int,
+    module_sha256,
+    read_explainer_dir,
+    write_model_dir,
+)
 from chemexplain.nn.smiles2vec import pad_ids
 
 __all__ = ["SHAPLEY_FORMAT", "SmilesShapley"]
@@ -158,13 +162,6 @@ class SmilesShapley:
         return values, reference
 
     # ------------------------------------------------------------------ files
-    def _base_sha(self) -> str:
-        digest = hashlib.sha256()
-        for name, tensor in sorted(self.model.module_.state_dict().items()):
-            digest.update(name.encode())
-            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-        return digest.hexdigest()
-
     def save(self, directory: str | os.PathLike) -> None:
         """JSON config + safetensors weights (the format of models and masks)."""
         keys = (
@@ -178,7 +175,7 @@ class SmilesShapley:
         )
         config = {
             "params": {k: getattr(self, k) for k in keys},
-            "base_model_weights_sha256": self._base_sha(),
+            "base_model_weights_sha256": module_sha256(self.model.module_),
             "history": self.history_,
             "best_epoch": getattr(self.explainer_, "best_epoch_", None),
         }
@@ -187,7 +184,7 @@ class SmilesShapley:
     @classmethod
     def load(cls, directory: str | os.PathLike, model) -> SmilesShapley:
         """Load an explainer saved by :meth:`save` over the same base ``model``."""
-        config, state_dict = read_model_dir(directory, fmt=SHAPLEY_FORMAT)
+        config, state_dict = read_explainer_dir(directory, SHAPLEY_FORMAT, model.module_)
         try:
             where = f"{directory}/config.json"
             bounded_int(config["params"], "hidden", 1, 4096, where)
@@ -199,10 +196,6 @@ class SmilesShapley:
             raise ModelFileError(
                 f"{directory}: explainer config or weights do not fit ({error!r})"
             ) from None
-        if config.get("base_model_weights_sha256") != explainer._base_sha():
-            raise ModelFileError(
-                f"{directory} was trained over another base model than the one given"
-            )
         core.network.eval()
         core.fitted_ = True
         explainer.explainer_, explainer.history_ = core, config.get("history", [])

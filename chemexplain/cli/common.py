@@ -35,20 +35,19 @@ def row_exit_status(args: argparse.Namespace, n_failed: int) -> int:
     return 1 if n_failed and args.fail_on_error else 0
 
 
-def non_negative_int(text: str) -> int:
-    """argparse type: an integer >= 0."""
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be {low} or more, got {value}")
+        return value
+
+    parse.__name__ = "integer"  # argparse names the type in its messages
+    return parse
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
+#: argparse types: an integer >= 0, an integer >= 1.
+non_negative_int, positive_int = _int_at_least(0), _int_at_least(1)
 
 
 #: The names of ``chemexplain.attribution.METHODS``, written out so that ``--help`` needs no

@@ -35,6 +35,8 @@ __all__ = [
     "bounded_int",
     "check_directory",
     "config_digest",
+    "module_sha256",
+    "read_explainer_dir",
     "read_model_dir",
     "write_json",
     "write_model_dir",
@@ -85,6 +87,26 @@ def bounded_float(data: dict, key: str, low: float, high: float, where: str) -> 
     if not ok or not math.isfinite(value) or not low <= value <= high:
         raise ModelFileError(f"{where}: {key} must be a number in [{low}, {high}], got {value!r}")
     return float(value)
+
+
+def module_sha256(module: torch.nn.Module) -> str:
+    """sha256 of a module's parameters and buffers (names and bytes, sorted by name).
+
+    An explainer saved over a model records it, so that it is never loaded over another.
+    """
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def read_explainer_dir(directory, fmt: str, module: torch.nn.Module) -> tuple[dict, dict]:
+    """``read_model_dir`` for an explainer saved over ``module``: refuses one saved over another."""
+    config, state_dict = read_model_dir(directory, fmt=fmt)
+    if config.get("base_model_weights_sha256") != module_sha256(module):
+        raise ModelFileError(f"{directory} was trained over another base model than the one given")
+    return config, state_dict
 
 
 def check_directory(directory: str | os.PathLike, what: str = "model directory") -> Path:
