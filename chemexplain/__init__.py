@@ -20,8 +20,22 @@ import lazy_loader
 
 from chemexplain.version import __version__
 
+_SUBPACKAGES = [
+    "attribution",
+    "chem",
+    "cli",
+    "data",
+    "image",
+    "io",
+    "mask",
+    "metrics",
+    "models",
+    "nn",
+    "text",
+]
 __getattr__, __dir__, _names = lazy_loader.attach(
     __name__,
+    submodules=_SUBPACKAGES,  # cx.chem, cx.io, ... load on first use too
     submod_attrs={
         "chem": ["InvalidSmilesError", "Token", "tokenize"],
         "chem.drawing": ["draw_explanation", "draw_grid"],
@@ -39,4 +53,4 @@ __getattr__, __dir__, _names = lazy_loader.attach(
         "vocabulary": ["Vocabulary"],
     },
 )
-__all__ = [*_names, "__version__"]
+__all__ = [*(n for n in _names if n not in _SUBPACKAGES), "__version__"]
