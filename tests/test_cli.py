@@ -245,3 +245,19 @@ def test_fit_mask_on_unlabeled_molecules(trained, tmp_path):
     assert (
         main(["fit-mask", "--model", str(trained), "--data", str(library), "--out", str(out)]) == 2
     )
+
+
+def test_every_option_of_every_command_has_help_text():
+    import argparse
+
+    from chemexplain.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [
+        f"{name} {'/'.join(action.option_strings) or action.dest}"
+        for name, sub in commands.choices.items()
+        for action in sub._actions
+        if not isinstance(action, argparse._HelpAction) and not action.help
+    ]
+    assert missing == []
