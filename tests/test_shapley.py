@@ -115,3 +115,26 @@ def test_explain_and_commands_use_the_stored_explainer(tiny_pair_dir, esol, tmp_
     assert e.atom_weights.sum() == pytest.approx(e.prediction - e.reference, abs=1e-9)
     assert main(["explain", "CCO", "--model", str(pair), "--method", "shapley"]) == 0
     assert "raise:" in capsys.readouterr().out
+    import pandas as pd
+
+    data.write_text("smiles\nCC(=O)Nc1ccc(O)cc1\nC1CC\nCCO\n")
+    frames = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}.csv"
+        argv = [
+            "score",
+            str(data),
+            "-o",
+            str(out),
+            "--model",
+            str(pair),
+            "--method",
+            "shapley",
+            "--workers",
+            workers,
+            "--quiet",
+        ]
+        assert main(argv) == 0
+        frames.append(pd.read_csv(out, keep_default_na=False))
+    pd.testing.assert_frame_equal(*frames)
+    assert frames[0]["method"].tolist() == ["shapley"] * 3 and frames[0]["status"][1] == "error"

@@ -28,7 +28,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from chemexplain.chem import MAX_SMILES_LENGTH
-from chemexplain.chem.explanation import _resolve, explain_batch
+from chemexplain.chem.explanation import _resolve, _stored_shapley, explain_batch
 from chemexplain.errors import DataFormatError
 from chemexplain.io.html_report import write_report
 from chemexplain.io.molecule_files import READ_ERROR, read_chunks
@@ -115,12 +115,20 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _with_shapley(settings: dict, directory) -> dict:
+    """``settings`` plus the stored amortized explainer when the method needs it."""
+    if settings.get("method") != "shapley":
+        return settings
+    return {**settings, "shapley": _stored_shapley(directory)}
+
+
 def _init_worker(parent: int, directory, settings: dict) -> None:
     _die_with_parent(parent)
     import torch
 
     torch.set_num_threads(1)
-    _WORKER["pair"], _WORKER["settings"] = _resolve(directory, None), settings
+    _WORKER["pair"] = _resolve(directory, None)
+    _WORKER["settings"] = _with_shapley(settings, directory)
 
 
 def _explain_in_worker(smiles: list):
@@ -228,10 +236,11 @@ def score_file(
     chunks, smiles_col, id_col = source.chunks, source.smiles_col, source.id_col
     writer = ResultWriter(output_path, id_col)
     pair = _resolve(model, mask)  # a wrong model path fails here, before any worker starts
+    inline_settings = _with_shapley(settings, model) if mask is None else settings
     if workers > 1:
         explainer = _ParallelExplainer(model, workers, settings)
     else:
-        explainer = _InlineExplainer(pair, settings)
+        explainer = _InlineExplainer(pair, inline_settings)
     started = time.perf_counter()
     counts = {"rows": 0, "ok": 0, "error": 0}
     shown: list = []
