@@ -30,18 +30,11 @@ import torch
 
 from chemexplain.chem.atom_attribution import atom_scores, spelling_averaged_atom_scores
 
-__all__ = ["ADDITIVE_METHODS", "atom_attributions", "method_names", "is_signed"]
+__all__ = ["ADDITIVE_METHODS", "atom_attributions", "is_signed"]
 
 BATCH = 32
 #: Methods whose per-token scores add up to f(x) - f(empty input).
 ADDITIVE_METHODS = ("integrated_gradients", "kernel_shap")
-
-
-def method_names() -> list[str]:
-    """Every method name :func:`atom_attributions` accepts (the mask is handled by its caller)."""
-    from chemexplain.attribution import METHODS
-
-    return sorted(METHODS)
 
 
 def is_signed(method: str) -> bool:

@@ -36,7 +36,14 @@ from chemexplain.chem.standardize import standardize_smiles
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.errors import InvalidSmilesError, ModelFileError
 
-__all__ = ["Explanation", "ExplanationList", "explain", "explain_batch", "MAX_SMILES_LENGTH"]
+__all__ = [
+    "MAX_SMILES_LENGTH",
+    "Explanation",
+    "ExplanationList",
+    "explain",
+    "explain_batch",
+    "stored_shapley",
+]
 
 
 @dataclass
@@ -164,10 +171,15 @@ class ExplanationList(list):
         return draw_grid(self, outfile=outfile, **options)
 
 
-def _resolve(model, mask):
-    """(model, mask) from None (bundled), a Pretrained pair, a directory or objects."""
+def _resolve(model, mask, need_mask: bool = True):
+    """(model, mask) from None (bundled), a Pretrained pair, a directory or objects.
+
+    With ``need_mask=False`` a fitted model object alone is enough (mask None).
+    """
     if mask is not None:
         return model, mask
+    if not need_mask and hasattr(model, "module_"):
+        return model, None
     from chemexplain.models.pretrained import pretrained
 
     if model is None or isinstance(model, str) or hasattr(model, "__fspath__"):
@@ -184,7 +196,7 @@ def _signed(method: str) -> bool:
     return is_signed(method)
 
 
-def _stored_shapley(model):
+def stored_shapley(model):
     """The amortized explainer stored beside a model directory (or the bundled one)."""
     from chemexplain.models.pretrained import pretrained_shapley
 
@@ -254,10 +266,8 @@ def explain_batch(
     :class:`Explanation` per input, in input order.
     """
     if method == "shapley" and shapley is None:
-        shapley = _stored_shapley(model)
-    if method != "mask" and mask is None and hasattr(model, "module_"):
-        mask = False  # a bare model is enough for an attribution method
-    model, mask = _resolve(model, mask)
+        shapley = stored_shapley(model)
+    model, mask = _resolve(model, mask, need_mask=method == "mask")
     checked = [_check(s, model, standardize, max_length) for s in smiles]
     out = ExplanationList(
         Explanation(

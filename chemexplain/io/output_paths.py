@@ -80,8 +80,7 @@ def write_text_atomically(path: str | os.PathLike, text: str) -> None:
     try:
         with open(temporary, "w", encoding="utf-8") as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+            finish_file(handle)
         os.replace(temporary, path)
     except OSError as error:
         temporary.unlink(missing_ok=True)

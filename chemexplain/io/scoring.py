@@ -28,7 +28,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from chemexplain.chem import MAX_SMILES_LENGTH
-from chemexplain.chem.explanation import _resolve, _stored_shapley, explain_batch
+from chemexplain.chem.explanation import _resolve, explain_batch, stored_shapley
 from chemexplain.errors import DataFormatError
 from chemexplain.io.html_report import write_report
 from chemexplain.io.molecule_files import READ_ERROR, read_chunks
@@ -119,7 +119,7 @@ def _with_shapley(settings: dict, directory) -> dict:
     """``settings`` plus the stored amortized explainer when the method needs it."""
     if settings.get("method") != "shapley":
         return settings
-    return {**settings, "shapley": _stored_shapley(directory)}
+    return {**settings, "shapley": stored_shapley(directory)}
 
 
 def _init_worker(parent: int, directory, settings: dict) -> None:
