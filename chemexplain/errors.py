@@ -12,6 +12,7 @@ __all__ = [
     "DatasetNotFoundError",
     "DataFormatError",
     "ModelFileError",
+    "MissingDependencyError",
     "NotFittedError",
     "OutputError",
 ]
@@ -54,3 +55,7 @@ class NotFittedError(ChemexplainError, RuntimeError):
 
 class OutputError(ChemexplainError, OSError):
     """An output path that would lose data (it is the input, or exists) or cannot be written."""
+
+
+class MissingDependencyError(ChemexplainError, ImportError):
+    """An optional dependency (an extra such as ``chemexplain[dask]``) is not installed."""

@@ -84,22 +84,24 @@ class Explanation:
     def top_atoms(self, k: int = 3) -> list[tuple[int, str, float]]:
         """The ``k`` strongest atoms as (index, symbol, value): highest weight first, or for
         a signed method the largest ``|value|`` first (see :meth:`raising`, :meth:`lowering`)."""
-        key = -np.abs(self.atom_weights) if self.signed else -self.atom_weights
+        weights = self._ranked()
+        key = -np.abs(weights) if self.signed else -weights
         return self._atoms(np.argsort(key, kind="stable")[:k])
 
     def raising(self, k: int = 3) -> list[tuple[int, str, float]]:
         """Signed methods: the ``k`` atoms that raise the prediction most (value > 0)."""
-        order = [
-            i for i in np.argsort(-self.atom_weights, kind="stable") if self.atom_weights[i] > 0
-        ]
+        order = [i for i in np.argsort(-self._ranked(), kind="stable") if self.atom_weights[i] > 0]
         return self._atoms(order[:k])
 
     def lowering(self, k: int = 3) -> list[tuple[int, str, float]]:
         """Signed methods: the ``k`` atoms that lower the prediction most (value < 0)."""
-        order = [
-            i for i in np.argsort(self.atom_weights, kind="stable") if self.atom_weights[i] < 0
-        ]
+        order = [i for i in np.argsort(self._ranked(), kind="stable") if self.atom_weights[i] < 0]
         return self._atoms(order[:k])
+
+    def _ranked(self) -> np.ndarray:
+        """Weights rounded to 1e-9 for ranking: a near-tie (values that differ by float64
+        noise from batch to batch) goes to the lower atom index, whatever the batch."""
+        return np.round(np.asarray(self.atom_weights, dtype=np.float64), 9)
 
     def _atoms(self, order) -> list[tuple[int, str, float]]:
         return [(int(i), self.atom_symbols[i], float(self.atom_weights[i])) for i in order]

@@ -1,7 +1,9 @@
 """Score a molecule file: prediction and per-atom weights, one output row per input row.
 
-Example:
+Examples:
   chemexplain score library.csv -o scored.parquet --id-col id --html report.html
+  chemexplain score 'library/*.csv' -o scored/ --dask local:2        # Dask, resumable
+  chemexplain score 'library/*.csv' -o scored/ --dask tcp://head:8786
 
 Input: .csv, .smi, .sdf or .parquet; output: .csv, .parquet or .sdf. The
 input's other columns are kept (choose with --columns). Bad rows (empty,
@@ -9,6 +11,11 @@ invalid, unknown characters, over-long, several fragments) get status
 'error' and a reason, and every other row is still scored. The output
 appears at its path only when the run completes. Exit status 0 once every
 row is done (1 with --fail-on-error when a row failed).
+
+With --dask, the inputs (files or quoted globs) are cut into partitions of
+--partition-rows rows and scored on a Dask cluster into one part file per
+partition in the output folder (see chemexplain.distributed and
+docs/scale_out.md); running the same command again resumes.
 """
 
 from __future__ import annotations
@@ -29,8 +36,17 @@ from chemexplain.cli.common import (
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", help="molecules: .csv, .smi, .sdf or .parquet")
-    parser.add_argument("-o", "--output", required=True, help=".csv, .parquet or .sdf to write")
+    parser.add_argument(
+        "input",
+        nargs="+",
+        help="molecules: .csv, .smi, .sdf or .parquet (several files or globs with --dask)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help=".csv, .parquet or .sdf to write (with --dask: a folder of parts)",
+    )
     parser.add_argument("--model", help="directory with model/ and mask/ (default: bundled)")
     parser.add_argument("--smiles-col", default="smiles", help="SMILES column (default: smiles)")
     parser.add_argument("--id-col", help="id column kept in the output (SDF: a property name)")
@@ -76,18 +92,98 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="replace existing output files (default: refuse; an output is never the input)",
     )
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS|local[:N]",
+        help="score on a Dask cluster: a scheduler address (tcp://host:8786), or 'local:N' "
+        "for N local worker processes (default: CPU cores); needs chemexplain[dask]",
+    )
+    parser.add_argument(
+        "--partition-rows",
+        type=positive_int,
+        default=50_000,
+        help="with --dask: rows per task and per part file (default 50000)",
+    )
+    parser.add_argument(
+        "--part-format",
+        choices=["parquet", "csv"],
+        default="parquet",
+        help="with --dask: the part files' format (default parquet)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_fail_on_error(parser)
 
 
+def _local_cluster(spec: str):
+    """A Dask cluster of single-threaded local worker processes, from 'local' or 'local:N'."""
+    from chemexplain.errors import DataFormatError
+
+    count = spec.partition(":")[2]
+    if count and not (count.isdigit() and int(count) > 0):
+        raise DataFormatError(f"--dask {spec}: write local:N with N a positive integer")
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=int(count) if count else os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+
+
+def run_dask(args: argparse.Namespace, columns) -> int:
+    from chemexplain.distributed import require_dask, score_files
+    from chemexplain.errors import DataFormatError
+
+    if args.html:
+        raise DataFormatError("--html is not written with --dask; score a sample without --dask")
+    distributed = require_dask()
+    local = args.dask == "local" or args.dask.startswith("local:")
+    cluster = _local_cluster(args.dask) if local else None
+    try:
+        with distributed.Client(cluster if local else args.dask) as client:
+            summary = score_files(
+                args.input,
+                args.output,
+                args.model,
+                client=client,
+                smiles_col=args.smiles_col,
+                id_col=args.id_col,
+                columns=columns,
+                standardize=args.standardize,
+                method=args.method,
+                spellings=args.spellings,
+                n_test_augment=args.test_augment,
+                max_length=args.max_length,
+                partition_rows=args.partition_rows,
+                part_format=args.part_format,
+                overwrite=args.overwrite,
+                progress=not args.quiet,
+            )
+    finally:
+        if cluster is not None:
+            cluster.close()
+    print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in summary.items()}))
+    print(f"wrote {args.output}", file=sys.stderr)
+    return row_exit_status(args, summary["error"])
+
+
 def run(args: argparse.Namespace) -> int:
+    from chemexplain.errors import DataFormatError
     from chemexplain.io.scoring import score_file
 
     columns = None
     if args.columns is not None:
         columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+    if args.dask:
+        return run_dask(args, columns)
+    if len(args.input) > 1:
+        raise DataFormatError(
+            "several inputs need --dask (for example --dask local); or score them one at a time"
+        )
     summary = score_file(
-        args.input,
+        args.input[0],
         args.output,
         args.model,
         smiles_col=args.smiles_col,

@@ -27,7 +27,7 @@ import pandas as pd
 
 from chemexplain.errors import DataFormatError
 
-__all__ = ["FORMATS", "MoleculeFile", "file_format", "read_chunks"]
+__all__ = ["FORMATS", "MoleculeFile", "file_format", "read_chunks", "count_rows", "read_rows"]
 
 FORMATS = ("csv", "smi", "sdf", "parquet")
 READ_ERROR = "_read_error"
@@ -229,3 +229,62 @@ def read_chunks(
         return MoleculeFile(_smi_chunks(path, chunk_size), "smiles", "name", ["name", "smiles"])
     name = id_col or "name"
     return MoleculeFile(_sdf_chunks(path, id_col, chunk_size), "smiles", name, [name, "smiles"])
+
+
+def count_rows(
+    path: str | os.PathLike, *, smiles_col: str = "smiles", id_col: str | None = None
+) -> int:
+    """How many rows :func:`read_chunks` gives for ``path``, without parsing any molecule.
+
+    CSV: parsed rows of the SMILES column (a blank line counts, as in
+    ``read_chunks``); .smi: lines; .sdf: records (as ``read_chunks`` splits
+    them); .parquet: the row count of its metadata.
+    """
+    source = read_chunks(path, smiles_col=smiles_col, id_col=id_col, columns=[])
+    kind = file_format(path)
+    if kind == "parquet":
+        return _parquet_file(path).metadata.num_rows
+    if kind == "smi":
+        with open(path) as handle:
+            return sum(1 for _ in handle)
+    if kind == "sdf":
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return sum(1 for _ in _sdf_records(handle))
+    reader = pd.read_csv(
+        path,
+        usecols=[source.smiles_col],
+        dtype=str,
+        keep_default_na=False,
+        skip_blank_lines=False,
+        chunksize=65536,
+    )
+    return sum(len(chunk) for chunk in reader)
+
+
+def read_rows(
+    path: str | os.PathLike,
+    start: int,
+    stop: int,
+    *,
+    smiles_col: str = "smiles",
+    id_col: str | None = None,
+    columns: list[str] | None = None,
+    chunk_size: int = 2048,
+) -> Iterator[pd.DataFrame]:
+    """Rows ``start`` to ``stop - 1`` (counting from 0) of ``path``, in chunks of at most
+    ``chunk_size``, exactly as :func:`read_chunks` gives them.
+
+    The rows before ``start`` are read and dropped (a CSV has no row index to
+    seek to), which costs far less than scoring them.
+    """
+    source = read_chunks(
+        path, smiles_col=smiles_col, id_col=id_col, columns=columns, chunk_size=chunk_size
+    )
+    offset = 0
+    for chunk in source.chunks:
+        low, high = max(start - offset, 0), min(stop - offset, len(chunk))
+        offset += len(chunk)
+        if low < high:
+            yield chunk.iloc[low:high].reset_index(drop=True)
+        if offset >= stop:
+            break

@@ -49,11 +49,14 @@ RESULT_COLUMNS = [
 ]
 
 
-def _result_frame(chunk: pd.DataFrame, explanations, standardize=False) -> pd.DataFrame:
+def result_frame(chunk: pd.DataFrame, explanations, standardize=False) -> pd.DataFrame:
     rows = [e.to_dict() for e in explanations]
     frame = chunk.drop(columns=[READ_ERROR]).reset_index(drop=True)
     for column in RESULT_COLUMNS:
         frame[column] = [r[column] for r in rows]
+    # floats even in a chunk of error rows only, so that every chunk has one schema
+    for column in ("prediction", "reference"):
+        frame[column] = frame[column].astype("float64")
     if standardize:
         frame.insert(
             frame.columns.get_loc("prediction"),
@@ -67,7 +70,7 @@ def _result_frame(chunk: pd.DataFrame, explanations, standardize=False) -> pd.Da
     return frame
 
 
-def _check_no_collision(input_columns: list[str], standardize: bool) -> None:
+def check_no_collision(input_columns: list[str], standardize: bool) -> None:
     """Refuse input columns that a result column would overwrite."""
     ours = RESULT_COLUMNS + (["standardized_smiles"] if standardize else [])
     clash = [c for c in input_columns if c in ours]
@@ -79,7 +82,7 @@ def _check_no_collision(input_columns: list[str], standardize: bool) -> None:
         )
 
 
-def _smiles_of(chunk: pd.DataFrame, smiles_col: str) -> list:
+def chunk_smiles(chunk: pd.DataFrame, smiles_col: str) -> list:
     return [None if err else s for s, err in zip(chunk[smiles_col], chunk[READ_ERROR])]
 
 
@@ -91,7 +94,7 @@ class _InlineExplainer:
 
     def map(self, chunks, smiles_col):
         for chunk in chunks:
-            yield chunk, explain_batch(_smiles_of(chunk, smiles_col), *self.pair, **self.settings)
+            yield chunk, explain_batch(chunk_smiles(chunk, smiles_col), *self.pair, **self.settings)
 
     def close(self, completed: bool = True) -> None:
         pass
@@ -115,7 +118,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _with_shapley(settings: dict, directory) -> dict:
+def with_shapley(settings: dict, directory) -> dict:
     """``settings`` plus the stored amortized explainer when the method needs it."""
     if settings.get("method") != "shapley":
         return settings
@@ -128,7 +131,7 @@ def _init_worker(parent: int, directory, settings: dict) -> None:
 
     torch.set_num_threads(1)
     _WORKER["pair"] = _resolve(directory, None)
-    _WORKER["settings"] = _with_shapley(settings, directory)
+    _WORKER["settings"] = with_shapley(settings, directory)
 
 
 def _explain_in_worker(smiles: list):
@@ -161,7 +164,7 @@ class _ParallelExplainer:
         pending: deque = deque()
         for chunk in chunks:
             pending.append(
-                (chunk, self.pool.submit(_explain_in_worker, _smiles_of(chunk, smiles_col)))
+                (chunk, self.pool.submit(_explain_in_worker, chunk_smiles(chunk, smiles_col)))
             )
             if len(pending) >= self.window:
                 chunk, future = pending.popleft()
@@ -232,11 +235,11 @@ def score_file(
     source = read_chunks(
         input_path, smiles_col=smiles_col, id_col=id_col, columns=columns, chunk_size=chunk_size
     )
-    _check_no_collision(source.columns, standardize)
+    check_no_collision(source.columns, standardize)
     chunks, smiles_col, id_col = source.chunks, source.smiles_col, source.id_col
     writer = ResultWriter(output_path, id_col)
     pair = _resolve(model, mask)  # a wrong model path fails here, before any worker starts
-    inline_settings = _with_shapley(settings, model) if mask is None else settings
+    inline_settings = with_shapley(settings, model) if mask is None else settings
     if workers > 1:
         explainer = _ParallelExplainer(model, workers, settings)
     else:
@@ -248,7 +251,7 @@ def score_file(
     bar = tqdm(desc="score", unit="mol", file=sys.stderr, disable=not progress, dynamic_ncols=True)
     try:
         for chunk, explanations in explainer.map(chunks, smiles_col):
-            frame = _result_frame(chunk, explanations, standardize)
+            frame = result_frame(chunk, explanations, standardize)
             writer.write(frame, explanations)
             if html and len(shown) < html_molecules:
                 ids = chunk[id_col].tolist() if id_col else [None] * len(chunk)
