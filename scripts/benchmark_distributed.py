@@ -187,7 +187,7 @@ def update_readme(payload: dict) -> None:
         "scheduler overhead |",
         "|---|---|---|---|---|---|",
     ]
-    for size, block in (("at_100k", payload["at_100k"]), ("all", payload)):
+    for block in (payload["at_100k"], payload):
         for config in CONFIGS:
             r = block[config]
             overhead = (
