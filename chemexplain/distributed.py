@@ -125,6 +125,27 @@ def _sha256(path: str | os.PathLike) -> str:
 _LOADED: dict = {}  # per worker process: (model folder, settings) -> (model, mask, settings)
 
 
+def _generous_malloc() -> None:
+    """Undo, in this worker process, the small glibc trim threshold that Dask's nanny sets
+    (``MALLOC_TRIM_THRESHOLD_=65536``, to hand memory back to the OS quickly).
+
+    Any explicit threshold also turns off glibc's adaptive mmap threshold, so
+    every large tensor is mmapped and unmapped again: scoring ran 30% slower
+    (247 against 369 molecules/s per process). Fixed thresholds (64 MiB mmap,
+    256 MiB trim) give the speed back; memory stays bounded by the chunk size.
+    """
+    if not sys.platform.startswith("linux") or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (musl): nothing to undo
+        return
+    libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
+    libc.mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD
+
+
 def _loaded(model: str | None, settings: dict):
     """The model pair and explain settings, loaded once per process (1 torch thread per task)."""
     key = (model, json.dumps(settings, sort_keys=True))
@@ -135,6 +156,7 @@ def _loaded(model: str | None, settings: dict):
         from chemexplain.io.scoring import with_shapley
 
         torch.set_num_threads(1)
+        _generous_malloc()
         pair = _resolve(model, None, need_mask=settings["method"] == "mask")
         _LOADED[key] = (*pair, with_shapley(settings, model))
     return _LOADED[key]
