@@ -37,15 +37,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from rdkit import Chem
-from rdkit.Chem import Descriptors, rdMolDescriptors
-from scipy.stats import kendalltau, spearmanr
+from scipy.stats import spearmanr
 
 import chemexplain as cx
 from chemexplain.attribution import METHODS, MaskAttribution
+from chemexplain.chem import ground_truth
 from chemexplain.chem.atom_attribution import atom_scores, spelling_averaged_atom_scores
 from chemexplain.chem.evaluation import top_k_report
 from chemexplain.metrics.faithfulness import FRACTIONS, area, deletion_insertion_curves
+from chemexplain.metrics.ground_truth import per_molecule_kendall
 from chemexplain.nn.smiles2vec import pad_ids
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,48 +120,14 @@ def randomized_module(module, layers, seed=12345):
 
 
 def crippen_frame():
-    import pandas as pd
-
-    smiles = list(cx.load_esol().smiles) + list(cx.load_freesolv().smiles)
-    seen, rows = set(), []
-    for s in smiles:
-        mol = Chem.MolFromSmiles(s)
-        canonical = Chem.MolToSmiles(mol)
-        if canonical not in seen and "." not in canonical:
-            seen.add(canonical)
-            rows.append((s, Descriptors.MolLogP(mol)))
-    return pd.DataFrame(rows, columns=["smiles", "crippen_logp"])
-
-
-def crippen_atom_contributions(smiles: str) -> np.ndarray:
-    """Per heavy atom Crippen logP contribution, its hydrogens' contributions folded in.
-
-    ``_CalcCrippenContribs`` on a molecule with implicit hydrogens leaves their
-    contributions out (the atoms' values then do not sum to MolLogP); with
-    explicit hydrogens each H gets its own value, which we add to its heavy atom,
-    so that the per-atom values sum to ``Descriptors.MolLogP``.
-    """
-    parsed = Chem.MolFromSmiles(smiles)
-    mol = Chem.AddHs(parsed)  # keeps the parsed atoms' indices, appends the hydrogens
-    values = [c[0] for c in rdMolDescriptors._CalcCrippenContribs(mol)]
-    atoms = np.zeros(parsed.GetNumAtoms())
-    for atom, value in zip(mol.GetAtoms(), values):
-        if atom.GetIdx() < len(atoms):
-            atoms[atom.GetIdx()] += value
-        else:
-            atoms[atom.GetNeighbors()[0].GetIdx()] += value
-    return atoms
+    return ground_truth.crippen_frame(list(cx.load_esol().smiles) + list(cx.load_freesolv().smiles))
 
 
 def crippen_taus(smiles, atom_arrays) -> tuple[float, float]:
     """Mean per-molecule Kendall tau vs the signed and vs the absolute Crippen contributions."""
-    signed, absolute = [], []
-    for s, atoms in zip(smiles, atom_arrays):
-        contribs = crippen_atom_contributions(s)
-        if len(atoms) < 3 or np.std(atoms) == 0:
-            continue
-        signed.append(kendalltau(atoms, contribs).statistic)
-        absolute.append(kendalltau(np.abs(atoms), np.abs(contribs)).statistic)
+    truths = [ground_truth.crippen_atom_contributions(s) for s in smiles]
+    signed = per_molecule_kendall(atom_arrays, truths)
+    absolute = per_molecule_kendall(atom_arrays, truths, absolute=True)
     return float(np.nanmean(signed)), float(np.nanmean(absolute))
 
 

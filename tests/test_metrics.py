@@ -56,3 +56,29 @@ def test_class_contrast_tells_class_aware_from_class_blind():
     blind = [np.array([3.0, 1, 2])] * 4
     assert class_contrast(aware, members, in_class, ~in_class) == pytest.approx(1.0)
     assert class_contrast(blind, members, in_class, ~in_class) == pytest.approx(0.0)
+
+
+def test_per_molecule_kendall_signs_skips_and_absolute():
+    from chemexplain.metrics.ground_truth import per_molecule_kendall
+
+    truths = [np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]), np.array([-3.0, 1.0, 2.0])]
+    values = [np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0]), np.array([3.0, 1.0, 2.0])]
+    np.testing.assert_allclose(per_molecule_kendall(values, truths), [1.0, -1.0, -1 / 3])
+    # |values| against |truths|: the third molecule ranks 3 > 2 > 1 both ways
+    np.testing.assert_allclose(per_molecule_kendall(values, truths, absolute=True)[2], 1.0)
+    short = per_molecule_kendall([np.array([1.0, 2.0])], [np.array([1.0, 2.0])])
+    flat = per_molecule_kendall([np.ones(4)], [np.arange(4.0)])
+    assert short.size == 0 and flat.size == 0
+
+
+def test_bootstrap_ci_of_a_known_mean():
+    from chemexplain.metrics.ground_truth import bootstrap_ci
+
+    mean, (low, high) = bootstrap_ci([0.0, 1.0] * 50)
+    assert mean == 0.5
+    # the standard error of a mean of 100 fair coin flips is 0.05: about +-0.098
+    assert low == pytest.approx(0.402, abs=0.03) and high == pytest.approx(0.598, abs=0.03)
+    assert bootstrap_ci([0.3, 0.3, 0.3]) == (
+        pytest.approx(0.3),
+        (pytest.approx(0.3), pytest.approx(0.3)),
+    )

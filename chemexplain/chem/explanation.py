@@ -305,7 +305,9 @@ def explain_batch(
         ]
         references = np.full(len(good), np.nan)
     elif method == "shapley":
-        values, references = shapley.atom_values(good)
+        # the explainer reuses the prediction as v(all) when it is from the SMILES as written
+        as_written = n_test_augment == 0 and model.task == "regression"
+        values, references = shapley.atom_values(good, outputs if as_written else None)
         token_weights = [np.zeros(0)] * len(good)
     else:
         from chemexplain.chem.attribute import atom_attributions

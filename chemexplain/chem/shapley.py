@@ -9,6 +9,12 @@ branch and ring characters (``rule="attached"`` of
 :mod:`chemexplain.chem.atom_attribution`) are removed and kept together.
 Training draws a new random spelling of every molecule each epoch, so that an
 atom's contribution does not depend on how the molecule is written. The
+explainer network (``network=``) is either ``"graph"`` (default): a
+message-passing network over the atoms' features and bonds
+(:mod:`chemexplain.chem.graph_features`), which sees the same input whatever
+the spelling, so that it learns each atom's contribution averaged over
+spellings; or ``"sequence"``: a bidirectional GRU over the SMILES characters
+(the first version, kept for comparison: its values follow the spelling). The
 reference is the model's prediction for the molecule with every atom removed
 (every embedding zeroed, the same length), in the target's units.
 """
@@ -23,10 +29,11 @@ import numpy as np
 import torch
 
 from chemexplain.chem.atom_attribution import owner_atoms
+from chemexplain.chem.graph_features import N_ATOM_FEATURES, adjacency, atom_features
 from chemexplain.chem.parsing import parse_smiles, randomize_smiles
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.errors import ModelFileError
-from chemexplain.mask.shapley import AmortizedShapley, UnitValueNetwork
+from chemexplain.mask.shapley import AmortizedShapley, PlayerGraphNetwork, UnitValueNetwork
 from chemexplain.models.serialization import (
     bounded_int,
     module_sha256,
@@ -38,6 +45,7 @@ from chemexplain.nn.smiles2vec import pad_ids
 __all__ = ["SHAPLEY_FORMAT", "SmilesShapley"]
 
 SHAPLEY_FORMAT = "chemexplain-smiles-shapley"
+NETWORKS = ("graph", "sequence")
 _BATCH = 32
 
 
@@ -48,6 +56,7 @@ class SmilesShapley:
         self,
         model,
         *,
+        network: str = "graph",
         hidden: int = 64,
         n_layers: int = 2,
         n_coalitions: int = 16,
@@ -57,16 +66,21 @@ class SmilesShapley:
         random_state: int = 0,
         verbose: bool = True,
     ):
-        self.model = model
+        if network not in NETWORKS:
+            raise ValueError(f"network={network!r}: use one of {', '.join(NETWORKS)}")
+        self.model, self.network = model, network
         self.hidden, self.n_layers, self.n_coalitions = hidden, n_layers, n_coalitions
         self.learning_rate, self.max_epochs, self.patience = learning_rate, max_epochs, patience
         self.random_state, self.verbose = random_state, verbose
 
     def _core(self) -> AmortizedShapley:
         torch.manual_seed(self.random_state)
-        network = UnitValueNetwork(
-            self.model.module_.config.embedding_dim, self.hidden, self.n_layers
-        )
+        if self.network == "graph":
+            network = PlayerGraphNetwork(N_ATOM_FEATURES, self.hidden, self.n_layers)
+        else:
+            network = UnitValueNetwork(
+                self.model.module_.config.embedding_dim, self.hidden, self.n_layers
+            )
         return AmortizedShapley(
             copy.deepcopy(self.model.module_).float().eval(),
             network,
@@ -79,14 +93,26 @@ class SmilesShapley:
         )
 
     # ------------------------------------------------------------------ batches
-    def _players(self, smiles: str) -> tuple[list[int], int]:
+    def _players(self, smiles: str) -> tuple[list[int], int, object]:
         mol = parse_smiles(smiles)
         tokens = tokenize(smiles, self.model.params_["scheme"], mol=mol)
         owners = owner_atoms(tokens, "attached")
-        return [-1 if o is None else o for o in owners], mol.GetNumAtoms()
+        return [-1 if o is None else o for o in owners], mol.GetNumAtoms(), mol
+
+    def _graph(self, mols: list, n_players: torch.Tensor, dtype) -> tuple:
+        """(features (B, P, F), adjacency (B, P, P), n_players) of a batch, zero-padded."""
+        width = int(n_players.max())
+        features = torch.zeros(len(mols), width, N_ATOM_FEATURES, dtype=dtype)
+        bonds = torch.zeros(len(mols), width, width, dtype=dtype)
+        for i, mol in enumerate(mols):
+            n = mol.GetNumAtoms()
+            features[i, :n] = torch.from_numpy(atom_features(mol)).to(dtype)
+            bonds[i, :n, :n] = torch.from_numpy(adjacency(mol)).to(dtype)
+        return features, bonds, n_players
 
     def _batches(self, smiles: Sequence[str], module, dtype=torch.float32) -> list:
-        """[(embedded, lengths, players, n_players, rows)] in length order."""
+        """[(embedded, lengths, players, n_players, features, rows)] in length order
+        (``features`` None for the sequence network)."""
         ids, _ = self.model.encode(smiles)
         mapped = [self._players(s) for s in smiles]
         order = np.argsort([len(i) for i in ids], kind="stable")
@@ -100,7 +126,10 @@ class SmilesShapley:
             n_players = torch.tensor([mapped[r][1] for r in rows])
             with torch.no_grad():
                 embedded = module.embed(token_ids).to(dtype)
-            out.append((embedded, lengths, players, n_players, rows))
+            features = None
+            if self.network == "graph":
+                features = self._graph([mapped[r][2] for r in rows], n_players, dtype)
+            out.append((embedded, lengths, players, n_players, features, rows))
         return out
 
     # ------------------------------------------------------------------ fit
@@ -120,13 +149,19 @@ class SmilesShapley:
         def train():
             spelled = [randomize_smiles(s, 1, rng)[0] for s in smiles]
             batches = self._batches(spelled, module)
-            return [batches[i][:4] for i in rng.permutation(len(batches))]
+            return [self._trim(batches[i]) for i in rng.permutation(len(batches))]
 
-        val = [b[:4] for b in self._batches(list(val_smiles), module)]
+        val = [self._trim(b) for b in self._batches(list(val_smiles), module)]
         core.fit(train, val)
         self.explainer_, self.history_ = core, core.history_
         self._inference = None
         return self
+
+    @staticmethod
+    def _trim(batch: tuple) -> tuple:
+        """A training batch: the model's inputs, players and (when there are) features."""
+        embedded, lengths, players, n_players, features, _ = batch
+        return (embedded, lengths, players, n_players) + (() if features is None else (features,))
 
     # ------------------------------------------------------------------ use
     def _inference_core(self) -> AmortizedShapley:
@@ -142,19 +177,49 @@ class SmilesShapley:
             self._inference = copied
         return self._inference
 
-    def atom_values(self, smiles: Sequence[str]) -> tuple[list[np.ndarray], np.ndarray]:
+    def _empty(self, core, embedded, lengths, players) -> torch.Tensor:
+        """v(empty) per row: the model's output with every atom removed. When every
+        character belongs to an atom, that input is all zeros and depends on its
+        length only, so it is computed once per length (alone: batch-independent)."""
+        cache = self.__dict__.setdefault("_empty_by_length", {})
+        out = torch.empty(len(lengths), dtype=embedded.dtype)
+        for i, length in enumerate(lengths.tolist()):
+            owned = bool((players[i, :length] >= 0).all())
+            if owned and length in cache:
+                out[i] = cache[length]
+                continue
+            keep = (players[i : i + 1, :length] < 0).to(embedded.dtype)
+            value = core._value(embedded[i : i + 1, :length], lengths[i : i + 1], keep)[0]
+            if owned:
+                cache[length] = value
+            out[i] = value
+        return out
+
+    def atom_values(
+        self, smiles: Sequence[str], outputs: np.ndarray | None = None
+    ) -> tuple[list[np.ndarray], np.ndarray]:
         """Signed contribution of every atom (RDKit order of each SMILES, target units) and the
-        reference each molecule's contributions add up from: ``sum = prediction - reference``."""
+        reference each molecule's contributions add up from: ``sum = prediction - reference``.
+
+        ``outputs``: the model's raw outputs for ``smiles`` as written (float64, the
+        scale it was trained on) when the caller has them, to skip computing them again.
+        """
         smiles = list(smiles)
         core = self._inference_core()
         scale = float(getattr(self.model, "target_std_", 1.0))
         values: list = [None] * len(smiles)
         reference = np.zeros(len(smiles))
         with torch.no_grad():
-            for embedded, lengths, players, n_players, rows in self._batches(
+            for embedded, lengths, players, n_players, features, rows in self._batches(
                 smiles, core.model, torch.float64
             ):
-                phi, empty = core.attribute(embedded, lengths, players, n_players)
+                full = (
+                    None if outputs is None else torch.as_tensor(outputs[rows], dtype=torch.float64)
+                )
+                empty = self._empty(core, embedded, lengths, players)
+                phi, empty = core.attribute(
+                    embedded, lengths, players, n_players, features, full=full, empty=empty
+                )
                 empty_units = self.model.inverse_transform_target(empty.numpy())
                 for i, r in enumerate(rows):
                     values[r] = phi[i, : int(n_players[i])].numpy() * scale
@@ -165,6 +230,7 @@ class SmilesShapley:
     def save(self, directory: str | os.PathLike) -> None:
         """JSON config + safetensors weights (the format of models and masks)."""
         keys = (
+            "network",
             "hidden",
             "n_layers",
             "n_coalitions",
@@ -189,10 +255,11 @@ class SmilesShapley:
             where = f"{directory}/config.json"
             bounded_int(config["params"], "hidden", 1, 4096, where)
             bounded_int(config["params"], "n_layers", 1, 16, where)
-            explainer = cls(model, verbose=False, **config["params"])
+            params = {"network": "sequence", **config["params"]}  # first files had no network
+            explainer = cls(model, verbose=False, **params)
             core = explainer._core()
             core.network.load_state_dict(state_dict, strict=True)
-        except (KeyError, TypeError, RuntimeError) as error:
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
             raise ModelFileError(
                 f"{directory}: explainer config or weights do not fit ({error!r})"
             ) from None

@@ -41,6 +41,15 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         default=16,
         help="coalitions drawn per molecule and step, each with its complement (default 16)",
     )
+    parser.add_argument(
+        "--network",
+        choices=["graph", "sequence"],
+        default="graph",
+        help="explainer network: 'graph' (over atoms and bonds: the same for every spelling, "
+        "default) or 'sequence' (a GRU over the SMILES characters)",
+    )
+    parser.add_argument("--hidden", type=positive_int, default=64, help="hidden size (default 64)")
+    parser.add_argument("--layers", type=positive_int, default=2, help="network layers (default 2)")
     parser.add_argument("--seed", type=int, default=0, help="seed of initialization and sampling")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch lines")
 
@@ -63,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
         val = [smiles[i] for i in model.split_["val"]]
     explainer = SmilesShapley(
         model,
+        network=args.network,
+        hidden=args.hidden,
+        n_layers=args.layers,
         n_coalitions=args.coalitions,
         max_epochs=args.epochs,
         random_state=args.seed,

@@ -7,8 +7,11 @@ belongs to none (always kept). A coalition S keeps the units of its players
 and zeroes the embedding of the others; its value is the frozen model's
 output, ``v(S) = model.forward_embedded(embedded * keep(S), lengths)``.
 
-The explainer network reads the embedded input and gives every unit a value;
-a player's value is the sum over its units. One forward pass of the explainer
+The explainer network gives every player a raw value in one forward pass:
+either :class:`UnitValueNetwork`, which reads the embedded input and sums
+its units' values per player, or :class:`PlayerGraphNetwork`, which reads
+per-player features and the players' adjacency (for molecules: atoms and
+bonds, the same whatever the spelling). One forward pass of the explainer
 then gives every player's contribution, made exactly efficient by FastSHAP's
 additive normalization::
 
@@ -33,7 +36,7 @@ from torch import nn
 from chemexplain.errors import NotFittedError
 from chemexplain.nn.smiles2vec import length_mask
 
-__all__ = ["AmortizedShapley", "UnitValueNetwork", "player_sums"]
+__all__ = ["AmortizedShapley", "PlayerGraphNetwork", "UnitValueNetwork", "player_sums"]
 
 
 class UnitValueNetwork(nn.Module):
@@ -61,6 +64,39 @@ class UnitValueNetwork(nn.Module):
         )
         real = length_mask(lengths.to(embedded.device), embedded.shape[1]).to(embedded.dtype)
         return self.head(out).squeeze(-1) * real
+
+
+class PlayerGraphNetwork(nn.Module):
+    """(B, P, F) player features + (B, P, P) 0/1 adjacency + (B,) player counts -> (B, P) values.
+
+    ``n_layers`` rounds of message passing with residual updates,
+    ``h <- h + SELU(W_self h + W_nb mean_neighbours(h))``, then a head that reads each
+    player's state beside the mean state of its input (its context). Values are
+    0 at padding. Players are matched by the adjacency, never by their order, so
+    reordering the players reorders the values and changes nothing else.
+    """
+
+    def __init__(self, n_features: int, hidden: int = 128, n_layers: int = 4):
+        super().__init__()
+        self.config = {"n_features": n_features, "hidden": hidden, "n_layers": n_layers}
+        self.embed = nn.Linear(n_features, hidden)
+        self.own = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(n_layers))
+        self.neighbours = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(n_layers))
+        self.head = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.SELU(), nn.Linear(hidden, 1))
+
+    def forward(
+        self, features: torch.Tensor, adjacency: torch.Tensor, n_players: torch.Tensor
+    ) -> torch.Tensor:
+        width = features.shape[1]
+        valid = torch.arange(width, device=features.device).unsqueeze(0) < n_players.unsqueeze(1)
+        valid = valid.to(features.dtype).unsqueeze(-1)
+        degree = adjacency.sum(-1, keepdim=True).clamp(min=1)
+        h = nn.functional.selu(self.embed(features)) * valid
+        for own, neighbours in zip(self.own, self.neighbours):
+            h = h + nn.functional.selu(own(h) + neighbours(adjacency @ h / degree)) * valid
+        context = h.sum(1) / n_players.clamp(min=1).to(h.dtype).unsqueeze(-1)
+        both = torch.cat([h, context.unsqueeze(1).expand_as(h)], -1)
+        return self.head(both).squeeze(-1) * valid.squeeze(-1)
 
 
 def player_sums(unit_values: torch.Tensor, players: torch.Tensor, n_players: int) -> torch.Tensor:
@@ -131,15 +167,33 @@ class AmortizedShapley:
         kept = torch.gather(chosen, 1, index) | (players < 0)
         return kept.to(dtype)
 
-    def attribute(self, embedded, lengths, players, n_players) -> tuple[torch.Tensor, torch.Tensor]:
-        """(player values (B, P) adding up to v(all) - v(empty), reference v(empty) (B,))."""
+    def _raw(self, embedded, lengths, players, width: int, features) -> torch.Tensor:
+        """(B, width) raw player values: from ``features`` (the network's own inputs) when
+        given, else from the embedded units summed per player."""
+        if features is not None:
+            return self.network(*features)[:, :width]
+        return player_sums(self.network(embedded, lengths), players, width)
+
+    def attribute(
+        self, embedded, lengths, players, n_players, features=None, full=None, empty=None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(player values (B, P) adding up to v(all) - v(empty), reference v(empty) (B,)).
+
+        ``features``: the network's inputs when it does not read ``embedded``
+        (e.g. ``(player features, adjacency, n_players)`` for PlayerGraphNetwork).
+        ``full`` / ``empty``: v(all) / v(empty) when the caller has them already (the
+        model's prediction; a reference cached per input length).
+        """
         n = n_players.to(embedded.dtype)
         width = int(n_players.max())
         everything = torch.ones(embedded.shape[0], width, dtype=torch.bool, device=embedded.device)
         real = length_mask(lengths.to(embedded.device), embedded.shape[1]).to(embedded.dtype)
-        full = self._value(embedded, lengths, real)
-        empty = self._value(embedded, lengths, self._keep(players, ~everything, real.dtype) * real)
-        raw = player_sums(self.network(embedded, lengths), players, width)
+        if full is None:
+            full = self._value(embedded, lengths, real)
+        if empty is None:
+            removed = self._keep(players, ~everything, real.dtype) * real
+            empty = self._value(embedded, lengths, removed)
+        raw = self._raw(embedded, lengths, players, width, features)
         valid = torch.arange(width, device=embedded.device).unsqueeze(0) < n_players.unsqueeze(1)
         raw = raw * valid.to(raw.dtype)
         gap = (full - empty - raw.sum(1)) / n.clamp(min=1)
@@ -147,8 +201,10 @@ class AmortizedShapley:
 
     # ----------------------------------------------------------------- training
     def _loss(self, batch, generator) -> torch.Tensor:
-        embedded, lengths, players, n_players = batch
-        values, empty = self.attribute(embedded, lengths, players, n_players)
+        embedded, lengths, players, n_players, *features = batch
+        values, empty = self.attribute(
+            embedded, lengths, players, n_players, features[0] if features else None
+        )
         width = values.shape[1]
         real = length_mask(lengths, embedded.shape[1]).to(embedded.dtype)
         total, count = 0.0, 0
@@ -169,7 +225,7 @@ class AmortizedShapley:
         return total / max(count, 1)
 
     def fit(self, train, val) -> list[dict]:
-        """Train the network on batches ``(embedded, lengths, players, n_players)``.
+        """Train the network on batches ``(embedded, lengths, players, n_players[, features])``.
 
         ``train`` is a callable returning an iterable of batches per epoch (so
         that each epoch can draw new SMILES spellings); ``val`` a fixed list.
