@@ -157,8 +157,9 @@ def _loaded(model: str | None, settings: dict):
 
         torch.set_num_threads(1)
         _generous_malloc()
-        pair = _resolve(model, None, need_mask=settings["method"] == "mask")
-        _LOADED[key] = (*pair, with_shapley(settings, model))
+        resolved = with_shapley(settings, model)  # method None: the model's default
+        pair = _resolve(model, None, need_mask=resolved["method"] == "mask")
+        _LOADED[key] = (*pair, resolved)
     return _LOADED[key]
 
 
@@ -240,14 +241,16 @@ def _model_identity(model, settings: dict) -> dict:
     if model is not None and not isinstance(model, (str, os.PathLike)):
         raise ValueError("distributed scoring needs model=None (bundled) or a model directory")
     trained, mask = _resolve(model, None)
+    resolved = with_shapley(settings, model)  # a missing explainer fails here
     identity = {
         "model": "bundled" if model is None else str(Path(model).resolve()),
         "model_sha256": module_sha256(trained.module_),
-        "mask_sha256": module_sha256(mask.explainer_.network)
-        if settings["method"] == "mask"
-        else None,
+        "method": resolved["method"],
     }
-    with_shapley(settings, model)  # a missing explainer fails here
+    if resolved["method"] == "mask":
+        identity["mask_sha256"] = module_sha256(mask.explainer_.network)
+    if resolved["method"] == "shapley":
+        identity["shapley_sha256"] = module_sha256(resolved["shapley"].explainer_.network)
     return identity
 
 
@@ -343,7 +346,7 @@ def score_files(
     id_col: str | None = None,
     columns: list[str] | None = None,
     standardize: bool = False,
-    method: str = "mask",
+    method: str | None = None,
     spellings: int = 0,
     n_test_augment: int | None = 0,
     max_length: int = MAX_SMILES_LENGTH,
@@ -492,7 +495,7 @@ def score_dataframe(
     model=None,
     *,
     standardize: bool = False,
-    method: str = "mask",
+    method: str | None = None,
     spellings: int = 0,
     n_test_augment: int | None = 0,
     max_length: int = MAX_SMILES_LENGTH,

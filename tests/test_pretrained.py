@@ -32,8 +32,24 @@ def test_bundled_model_reproduces_its_card(esol):
     assert f"{metrics['test']['rmse']:.3f}" in cx.model_card()
 
 
+def test_bundled_default_is_the_signed_explainer(tmp_path):
+    e = cx.explain("CC(=O)Nc1ccc(O)cc1")  # paracetamol, no method named
+    assert e.method == "shapley" and e.signed and e.units == "log10 mol/L"
+    assert e.atom_weights.shape == (11,)
+    assert e.atom_weights.sum() == pytest.approx(e.prediction - e.reference, abs=1e-9)
+    assert (e.atom_weights > 0).any() and (e.atom_weights < 0).any()  # raising and lowering
+    e.draw(tmp_path / "p.svg")
+    svg = (tmp_path / "p.svg").read_text()
+    assert "blue = -1 log10 mol/L or less (lowers), white = 0, red = +1" in svg  # diverging
+    # written another way, the same molecule gets the same ranking of its atoms
+    other = cx.explain("Oc1ccc(NC(C)=O)cc1")
+    assert sorted(np.round(other.atom_weights - other.atom_weights.mean(), 6)) == pytest.approx(
+        sorted(np.round(e.atom_weights - e.atom_weights.mean(), 6)), abs=0.05
+    )
+
+
 def test_bundled_explanation_is_chemically_sensible():
-    e = cx.explain("OCC(O)CO")  # glycerol: very soluble, three hydroxyls
+    e = cx.explain("OCC(O)CO", method="mask")  # glycerol: very soluble, three hydroxyls
     assert e.units == "log10 mol/L" and e.prediction > -1.0
     assert sorted(e.atom_symbols) == ["C", "C", "C", "O", "O", "O"]
     assert e.atom_weights.shape == (6,) and np.all(e.atom_weights >= 0)

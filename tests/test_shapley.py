@@ -88,6 +88,7 @@ def test_explain_and_commands_use_the_stored_explainer(tiny_pair_dir, esol, tmp_
     shutil.copytree(tiny_pair_dir, pair)
     assert main(["explain", "CCO", "--model", str(pair), "--method", "shapley"]) == 2
     assert "fit-explainer" in capsys.readouterr().err
+    assert cx.explain("CCO", str(pair)).method == "mask"  # no explainer: the mask by default
     data = tmp_path / "data.csv"
     esol[["smiles"]].iloc[:80].to_csv(data, index=False)
     assert (
@@ -110,6 +111,7 @@ def test_explain_and_commands_use_the_stored_explainer(tiny_pair_dir, esol, tmp_
         == 0
     )
     capsys.readouterr()
+    assert cx.explain("CCO", str(pair)).method == "shapley"  # the default once there is one
     e = cx.explain("CC(=O)Nc1ccc(O)cc1", str(pair), method="shapley")
     assert e.signed and e.method == "shapley"
     assert e.atom_weights.sum() == pytest.approx(e.prediction - e.reference, abs=1e-9)

@@ -198,6 +198,20 @@ def _signed(method: str) -> bool:
     return is_signed(method)
 
 
+def default_method(model=None, mask=None, shapley=None) -> str:
+    """The explanation a chemist sees when none is named: ``"shapley"`` (signed
+    contributions) when an amortized explainer is given or stored beside the model
+    (``shapley/`` in its folder, or the bundled one), else ``"mask"``."""
+    if shapley is not None:
+        return "shapley"
+    if mask is None and (model is None or isinstance(model, str) or hasattr(model, "__fspath__")):
+        from chemexplain.models.pretrained import pretrained_shapley
+
+        if pretrained_shapley(model) is not None:
+            return "shapley"
+    return "mask"
+
+
 def stored_shapley(model):
     """The amortized explainer stored beside a model directory (or the bundled one)."""
     from chemexplain.models.pretrained import pretrained_shapley
@@ -250,7 +264,7 @@ def explain_batch(
     model=None,
     mask=None,
     *,
-    method: str = "mask",
+    method: str | None = None,
     spellings: int = 0,
     shapley=None,
     standardize: bool = False,
@@ -259,14 +273,17 @@ def explain_batch(
 ) -> ExplanationList:
     """Explain many SMILES; never raises on a bad row (it gets ``status="error"``).
 
-    ``method``: ``"mask"`` (the explanation mask, default), ``"shapley"``
-    (the amortized Shapley explainer ``shapley``, or the one stored beside
-    the model in ``shapley/``: signed contributions in one forward pass) or
+    ``method``: None (default: ``"shapley"`` when ``shapley`` is given or the
+    model folder has one, else ``"mask"``), ``"mask"`` (the explanation
+    mask), ``"shapley"`` (the amortized Shapley explainer ``shapley``, or the
+    one stored beside the model in ``shapley/``: signed contributions in one
+    forward pass) or
     any name of :data:`chemexplain.attribution.METHODS` (per-atom values from
     :func:`chemexplain.chem.attribute.atom_attributions`, averaged over
     ``spellings`` random spellings when > 0). Returns one
     :class:`Explanation` per input, in input order.
     """
+    method = default_method(model, mask, shapley) if method is None else method
     if method == "shapley" and shapley is None:
         shapley = stored_shapley(model)
     model, mask = _resolve(model, mask, need_mask=method == "mask")
@@ -353,7 +370,7 @@ def explain(
     *,
     smiles_col: str = "smiles",
     on_invalid: str = "raise",
-    method: str = "mask",
+    method: str | None = None,
     spellings: int = 0,
     shapley=None,
     standardize: bool = False,
@@ -369,7 +386,9 @@ def explain(
         :class:`InvalidSmilesError`; for many, ``"raise"`` raises on the first
         bad row (naming it), ``"skip"`` leaves bad rows out, ``"nan"`` keeps
         them as error rows (NaN prediction, ``status="error"``).
-    method : ``"mask"`` (default) or any name of ``chemexplain.attribution.METHODS``
+    method : None (default: ``"shapley"``, the amortized explainer's signed
+        contributions, when the model has one, else ``"mask"``), ``"mask"``,
+        ``"shapley"`` or any name of ``chemexplain.attribution.METHODS``
         (``"integrated_gradients"``, ``"occlusion"``, ...); signed methods give
         each atom its contribution in the target's units, drawn on a diverging scale.
     spellings : average a method's values over this many random spellings too.

@@ -264,7 +264,7 @@ class SmilesShapley:
                 f"{directory}: explainer config or weights do not fit ({error!r})"
             ) from None
         core.network.eval()
-        core.fitted_ = True
+        core.fitted_, core.best_epoch_ = True, config.get("best_epoch")
         explainer.explainer_, explainer.history_ = core, config.get("history", [])
         explainer._inference = None
         return explainer

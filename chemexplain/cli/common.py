@@ -72,10 +72,11 @@ def add_method(parser: argparse.ArgumentParser) -> None:
     """``--method`` and ``--spellings``: which explanation a chemist sees."""
     parser.add_argument(
         "--method",
-        default="mask",
+        default=None,
         choices=["mask", "shapley", *ATTRIBUTION_METHODS],
         metavar="NAME",
-        help="the explanation: 'mask' (the explanation mask, default), 'shapley' (the "
+        help="the explanation (default: 'shapley' when the model folder has an amortized "
+        "explainer, else 'mask'): 'mask' (the explanation mask), 'shapley' (the "
         "amortized Shapley explainer in the model folder's shapley/, from 'chemexplain "
         "fit-explainer') or an attribution method (" + ", ".join(ATTRIBUTION_METHODS) + "); "
         "signed methods give each atom its contribution in the target's units, drawn blue "

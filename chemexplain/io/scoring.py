@@ -119,7 +119,12 @@ def _die_with_parent(parent: int) -> None:
 
 
 def with_shapley(settings: dict, directory) -> dict:
-    """``settings`` plus the stored amortized explainer when the method needs it."""
+    """``settings`` with the method resolved (None: the model's default) plus the stored
+    amortized explainer when the method needs it."""
+    if settings.get("method") is None:
+        from chemexplain.chem.explanation import default_method
+
+        settings = {**settings, "method": default_method(directory)}
     if settings.get("method") != "shapley":
         return settings
     return {**settings, "shapley": stored_shapley(directory)}
@@ -197,7 +202,7 @@ def score_file(
     id_col: str | None = None,
     columns: list[str] | None = None,
     standardize: bool = False,
-    method: str = "mask",
+    method: str | None = None,
     spellings: int = 0,
     n_test_augment: int | None = 0,
     chunk_size: int = 2048,
