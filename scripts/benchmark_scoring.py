@@ -89,6 +89,7 @@ def one_run(args) -> dict:
 
     torch.set_num_threads(args.threads)
     import chemexplain as cx
+    from chemexplain.chem.explanation import default_method
 
     if args.workers == 1:
         cx.pretrained()  # loading the model is not part of the per-molecule cost
@@ -114,6 +115,7 @@ def one_run(args) -> dict:
         # all processes together (main and its spawned workers), sampled every 0.1 s
         "peak_rss_mib": max(sampler.peak_mib, 0.0),
         "test_augment": args.test_augment,
+        "method": default_method(),
         "threads": args.threads if args.workers == 1 else 1,
         "workers": args.workers,
     }
@@ -127,16 +129,17 @@ def update_readme(rows: list[dict]) -> None:
         "Bundled model, CSV in and out, 2 worker processes of 1 thread each (`--workers 2`, "
         "the default on 2 cores), each size in a fresh run. Peak RSS: the main process plus "
         "its workers together, sampled every 0.1 s from /proc (shared library pages count once per process). 'errors': spellings with stereo `@`, which the bundled model never saw and refuses. "
-        "Predictions and mask weights are computed in float64 so that a molecule's numbers never "
-        "depend on its batch (to 1e-9); the float32 path this table showed before that change "
-        "ran at 1,382 molecules/s at 100k (commit 6a1699b).",
+        "Predictions and explanations are computed in float64 so that a molecule's numbers never "
+        "depend on its batch (to 1e-9); the float32 mask path this table showed before that "
+        "change ran at 1,382 molecules/s at 100k (commit 6a1699b), the float64 mask path at "
+        "696 (commit 81ec3d5). 'method': the default explanation of the bundled model.",
         "",
-        "| molecules | test-time SMILES averaging | molecules/s | wall s | peak RSS MiB, all processes | ok | errors |",
-        "|---|---|---|---|---|---|---|",
+        "| molecules | method | test-time SMILES averaging | molecules/s | wall s | peak RSS MiB, all processes | ok | errors |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['rows']:,} | {r['test_augment']} | {r['molecules_per_second']:,.0f} | "
+            f"| {r['rows']:,} | {r.get('method', 'mask')} | {r['test_augment']} | {r['molecules_per_second']:,.0f} | "
             f"{r['wall_seconds']:.1f} | {r['peak_rss_mib']:.0f} | {r['ok']:,} | {r['error']:,} |"
         )
     replace("scoring", "\n".join(lines))

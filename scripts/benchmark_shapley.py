@@ -119,7 +119,7 @@ def part_esol(args) -> dict:
     esol = cx.load_esol()
     part = {k: [esol.smiles[i] for i in model.split_[k]] for k in ("train", "val", "test")}
     if args.load:  # an explainer trained before, e.g. the bundled one
-        explainer, seconds = SmilesShapley.load(args.load, model), float("nan")
+        explainer, seconds = SmilesShapley.load(args.load, model), None
     else:
         explainer, seconds = fit_explainer(
             model, part["train"], part["val"], args, ROOT / "runs" / f"shapley_esol_{args.network}"
