@@ -1,6 +1,6 @@
 """Train the bundled pretrained ESOL model and its explanation mask, and write its model card.
 
-    python scripts/train_pretrained.py            # about 15 min on 2 CPU cores
+    python scripts/train_pretrained.py            # about 25 min on 2 CPU cores
 
 Steps, all seeded (seed 0 unless --seed):
 1. SMILES2vec with the ``best`` configuration on the ESOL random 80/10/10 split;
