@@ -38,6 +38,7 @@ import pandas as pd
 
 from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.errors import DataFormatError, MissingDependencyError, OutputError
+from chemexplain.io.scoring import explain_settings
 
 __all__ = ["score_files", "score_dataframe", "expand_inputs", "plan_parts", "PART_FORMATS"]
 
@@ -220,18 +221,6 @@ def score_part(part: Part, outdir: str, options: dict) -> dict:
 # ---------------------------------------------------------------- client side
 
 
-def _settings(
-    method: str, spellings: int, n_test_augment, standardize: bool, max_length: int
-) -> dict:
-    return dict(
-        standardize=standardize,
-        method=method,
-        spellings=spellings,
-        n_test_augment=n_test_augment,
-        max_length=max_length,
-    )
-
-
 def _model_identity(model, settings: dict) -> dict:
     """Check the model folder here, before any task, and name what it holds (parameter sha256)."""
     from chemexplain.chem.explanation import _resolve
@@ -383,7 +372,7 @@ def score_files(
         clash = [c for c in source.columns if c in SOURCE_COLUMNS]
         if clash:
             raise DataFormatError(f"{path}: the input column {clash[0]!r} is a result column")
-    settings = _settings(method, spellings, n_test_augment, standardize, max_length)
+    settings = explain_settings(method, spellings, n_test_augment, standardize, max_length)
     parts, rows = plan_parts(
         paths, partition_rows, part_format, smiles_col=smiles_col, id_col=id_col
     )
@@ -512,7 +501,7 @@ def score_dataframe(
     if smiles_col not in ddf.columns:
         raise DataFormatError(f"the dask DataFrame has no column {smiles_col!r}")
     check_no_collision(list(ddf.columns), standardize)
-    settings = _settings(method, spellings, n_test_augment, standardize, max_length)
+    settings = explain_settings(method, spellings, n_test_augment, standardize, max_length)
     _model_identity(model, settings)
     model = None if model is None else str(Path(model).resolve())
     return ddf.map_partitions(

@@ -148,22 +148,34 @@ def run_dask(args: argparse.Namespace, columns) -> int:
                 args.output,
                 args.model,
                 client=client,
-                smiles_col=args.smiles_col,
-                id_col=args.id_col,
-                columns=columns,
-                standardize=args.standardize,
-                method=args.method,
-                spellings=args.spellings,
-                n_test_augment=args.test_augment,
-                max_length=args.max_length,
                 partition_rows=args.partition_rows,
                 part_format=args.part_format,
-                overwrite=args.overwrite,
-                progress=not args.quiet,
+                **_options(args, columns),
             )
     finally:
         if cluster is not None:
             cluster.close()
+    return _report(args, summary)
+
+
+def _options(args: argparse.Namespace, columns) -> dict:
+    """The options that local and Dask scoring share."""
+    return dict(
+        smiles_col=args.smiles_col,
+        id_col=args.id_col,
+        columns=columns,
+        standardize=args.standardize,
+        method=args.method,
+        spellings=args.spellings,
+        n_test_augment=args.test_augment,
+        max_length=args.max_length,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
+
+
+def _report(args: argparse.Namespace, summary: dict) -> int:
+    """Print the run's counts as JSON; the exit status by the rows that failed."""
     print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in summary.items()}))
     print(f"wrote {args.output}", file=sys.stderr)
     return row_exit_status(args, summary["error"])
@@ -186,21 +198,10 @@ def run(args: argparse.Namespace) -> int:
         args.input[0],
         args.output,
         args.model,
-        smiles_col=args.smiles_col,
-        id_col=args.id_col,
-        columns=columns,
-        standardize=args.standardize,
-        method=args.method,
-        spellings=args.spellings,
-        n_test_augment=args.test_augment,
         chunk_size=args.chunk_size,
-        max_length=args.max_length,
         html=args.html,
         html_molecules=args.html_molecules,
-        progress=not args.quiet,
         workers=args.workers,
-        overwrite=args.overwrite,
+        **_options(args, columns),
     )
-    print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in summary.items()}))
-    print(f"wrote {args.output}", file=sys.stderr)
-    return row_exit_status(args, summary["error"])
+    return _report(args, summary)

@@ -118,6 +118,19 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def explain_settings(
+    method: str | None, spellings: int, n_test_augment, standardize: bool, max_length: int
+) -> dict:
+    """The keyword arguments of ``explain_batch`` that every chunk of a run shares."""
+    return dict(
+        standardize=standardize,
+        method=method,
+        spellings=spellings,
+        n_test_augment=n_test_augment,
+        max_length=max_length,
+    )
+
+
 def with_shapley(settings: dict, directory) -> dict:
     """``settings`` with the method resolved (None: the model's default) plus the stored
     amortized explainer when the method needs it."""
@@ -226,13 +239,7 @@ def score_file(
     model directory are checked. An input with no molecule is an error.
     Returns counts and molecules per second.
     """
-    settings = dict(
-        standardize=standardize,
-        method=method,
-        spellings=spellings,
-        n_test_augment=n_test_augment,
-        max_length=max_length,
-    )
+    settings = explain_settings(method, spellings, n_test_augment, standardize, max_length)
     in_memory = model is not None and not isinstance(model, (str, os.PathLike))
     if workers > 1 and (in_memory or mask is not None):
         raise ValueError("workers > 1 needs model=None (bundled) or a model directory")
