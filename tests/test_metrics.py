@@ -82,3 +82,16 @@ def test_bootstrap_ci_of_a_known_mean():
         pytest.approx(0.3),
         (pytest.approx(0.3), pytest.approx(0.3)),
     )
+
+
+def test_paired_kendall_keeps_only_molecules_both_methods_rank():
+    from chemexplain.metrics.ground_truth import paired_kendall
+
+    truths = [np.array([1.0, 2.0, 3.0])] * 3
+    first = [np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0])]
+    second = [np.array([3.0, 2.0, 1.0]), np.ones(3), np.array([1.0, 2.0, 3.0])]  # 2nd: flat
+    result = paired_kendall(first, second, truths)
+    assert result["n"] == 2
+    assert result["first"] == pytest.approx(0.0) and result["second"] == pytest.approx(0.0)
+    assert result["difference"] == pytest.approx(0.0)
+    assert result["ci"][0] == pytest.approx(-2.0) and result["ci"][1] == pytest.approx(2.0)

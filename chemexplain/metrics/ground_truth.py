@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import kendalltau
 
-__all__ = ["per_molecule_kendall", "bootstrap_ci"]
+__all__ = ["per_molecule_kendall", "bootstrap_ci", "paired_kendall"]
 
 
 def per_molecule_kendall(
@@ -57,3 +57,19 @@ def bootstrap_ci(
     tail = (1.0 - level) / 2.0
     low, high = np.quantile(means, [tail, 1.0 - tail])
     return float(samples.mean()), (float(low), float(high))
+
+
+def paired_kendall(
+    first: Sequence[np.ndarray], second: Sequence[np.ndarray], truths: Sequence[np.ndarray]
+) -> dict:
+    """Two methods' per-molecule Kendall taus on the molecules where both are defined, and
+    their paired difference (first - second) with its bootstrap 95% CI."""
+    a, b = [], []
+    for x, y, t in zip(first, second, truths, strict=True):
+        pair = per_molecule_kendall([x, y], [t, t])
+        if pair.size == 2:
+            a.append(pair[0])
+            b.append(pair[1])
+    mean, ci = bootstrap_ci(np.asarray(a) - np.asarray(b))
+    return {"n": len(a), "first": float(np.mean(a)), "second": float(np.mean(b)),
+            "difference": mean, "ci": list(ci)}  # fmt: skip
