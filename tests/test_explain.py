@@ -15,14 +15,15 @@ def pair(tiny_pair_dir):
     return cx.pretrained(tiny_pair_dir)
 
 
-def test_explanation_sums_token_weights_per_atom(pair):
+def test_explanation_averages_mask_weights_per_atom(pair):
     model, mask = pair
     e = cx.explain("ClCC(=O)O", model, mask)
     tokens = mask.token_weights(["ClCC(=O)O"])[0]
     assert e.ok and e.tokens == list("ClCC(=O)O")
     assert e.atom_symbols == ["Cl", "C", "C", "O", "O"]
-    # Cl's two characters both belong to atom 0; '(', '=', ')' belong to none
-    expected = [tokens[0] + tokens[1], tokens[2], tokens[3], tokens[6], tokens[8]]
+    # Cl's two characters both belong to atom 0 (their mean, so Cl does not count twice);
+    # '(', '=', ')' belong to none
+    expected = [(tokens[0] + tokens[1]) / 2, tokens[2], tokens[3], tokens[6], tokens[8]]
     np.testing.assert_allclose(e.atom_weights, expected, rtol=1e-6)
     assert e.prediction == pytest.approx(float(model.predict(["ClCC(=O)O"])[0]), abs=1e-6)
     assert e.units == ""  # tiny_model records no dataset; the bundled one says log10 mol/L

@@ -41,12 +41,18 @@ def test_weights_are_nonnegative_one_per_character_and_zero_at_padding(fitted_ma
     np.testing.assert_allclose(alone, weights[0], atol=1e-5)
 
 
-def test_atom_weights_sum_characters_per_atom(fitted_mask):
+def test_atom_weights_average_characters_per_atom(fitted_mask):
     mask, _ = fitted_mask
     chars = mask.token_weights(["CC(Cl)=O"])[0]
     atoms = mask.atom_weights(["CC(Cl)=O"])[0]
-    np.testing.assert_allclose(atoms, [chars[0], chars[1], chars[3] + chars[4], chars[7]])
-    np.testing.assert_allclose(atom_weights_from_tokens("CO", np.array([1.0, 2.0])), [1.0, 2.0])
+    # the mean, so Cl's two characters do not count twice; the paper-era sum on request
+    np.testing.assert_allclose(atoms, [chars[0], chars[1], (chars[3] + chars[4]) / 2, chars[7]])
+    weights = np.array([1.0, 1.0, 1.0, 1.0, 1.0])  # "ClCO" + nothing dropped: C l C O
+    np.testing.assert_allclose(atom_weights_from_tokens("ClCO", weights[:4]), [1.0, 1.0, 1.0])
+    summed = atom_weights_from_tokens("ClCO", weights[:4], aggregate="sum")
+    np.testing.assert_allclose(summed, [2.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="aggregate"):
+        atom_weights_from_tokens("CO", np.array([1.0, 2.0]), aggregate="max")
 
 
 def test_using_a_mask_before_fit_is_a_clear_error(tiny_model):
@@ -112,6 +118,8 @@ def test_groups_and_units():
     w, members = units("c1cc[nH]c1Cl", np.arange(12.0), frozenset({"O", "N"}), "char")
     assert members.tolist() == [False] * 4 + [True] * 4 + [False] * 4
     w, members = units("c1cc[nH]c1Cl", np.arange(12.0), frozenset({"O", "N"}), "atom")
+    mean, _ = units("c1cc[nH]c1Cl", np.arange(12.0), frozenset({"O", "N"}), "atom_mean")
+    assert mean.tolist() == [0, 2, 3, (4 + 5 + 6 + 7) / 4, 8, (10 + 11) / 2]
     assert w.tolist() == [0, 2, 3, 4 + 5 + 6 + 7, 8, 10 + 11] and members.tolist() == [
         0,
         0,
@@ -140,3 +148,26 @@ def test_report_scores_a_perfect_and_a_reversed_explainer():
     assert report["top1"]["soluble"]["atom"]["chance"] == pytest.approx((1 / 8 + 1 / 9) / 2)
     assert report["top1"]["insoluble"]["char"]["n"] == 2
     assert report["contrast"]["hydrophilic"]["atom"]["mask"] > 0.5
+
+
+def test_trivial_rules_and_confidence_intervals_in_the_report():
+    from chemexplain.chem.evaluation import rule_token_weights
+
+    smiles = ["OCCCCCCC", "NCCCCCCCC", "CCCCCCC", "c1ccccc1O"]
+    logS = [0.0, 0.0, 0.0, 0.0]  # all soluble
+    # training labels: each O or N raises logS by 2, each carbon lowers it by 0.5
+    train = ["CCO", "CCCO", "CCN", "CCCC", "OCCO", "CCCCCC", "NCCN", "c1ccccc1", "Oc1ccccc1"]
+    y = [-1.0 + 2.0 * (s.count("O") + s.count("N")) - 0.5 * s.lower().count("c") for s in train]
+    rules = rule_token_weights(smiles, train, y)
+    assert rules["o_n_first"][0].tolist() == [1.0] + [0.0] * 7
+    lookup = rules["atom_type_lookup"][3]  # c1ccccc1O: ring digits below every atom
+    assert lookup[-1] == max(lookup) and lookup[1] == min(lookup) == lookup[-2]
+    flat = [np.zeros(len(s)) for s in smiles]  # ties go to the first character
+    report = top_k_report(smiles, logS, flat, k=1, rules=rules)
+    entry = report["top1"]["soluble"]["atom_mean"]
+    # O/N first hits wherever there is an O or N: 3 of 4; the flat weights pick atom 0
+    assert entry["rules"]["o_n_first"]["accuracy"] == pytest.approx(0.75)
+    assert entry["rules"]["atom_type_lookup"]["accuracy"] == pytest.approx(0.75)
+    assert entry["accuracy"] == pytest.approx(0.5)  # O of OCCCCCCC, N of NCCCCCCCC
+    low, high = entry["ci"]
+    assert 0.0 <= low < 0.5 < high <= 1.0

@@ -95,3 +95,15 @@ def test_paired_kendall_keeps_only_molecules_both_methods_rank():
     assert result["first"] == pytest.approx(0.0) and result["second"] == pytest.approx(0.0)
     assert result["difference"] == pytest.approx(0.0)
     assert result["ci"][0] == pytest.approx(-2.0) and result["ci"][1] == pytest.approx(2.0)
+
+
+def test_kendall_ceiling_is_the_tau_of_a_perfect_tie_breaking_ranking():
+    from chemexplain.metrics.ground_truth import kendall_ceiling, per_molecule_kendall
+
+    # 4 atoms, two tied at 0.2: 6 pairs, 1 tied -> sqrt(5/6)
+    truths = [np.array([0.2, 0.2, -0.8, 0.3]), np.array([1.0, 2.0, 3.0]), np.ones(3)]
+    ceiling = kendall_ceiling(truths)
+    np.testing.assert_allclose(ceiling, [np.sqrt(5 / 6), 1.0])  # the flat truth is left out
+    # a perfect ranking that breaks the tie reaches exactly the ceiling
+    broken = [np.array([0.2, 0.2001, -0.8, 0.3]), np.array([1.0, 2.0, 3.0])]
+    np.testing.assert_allclose(per_molecule_kendall(broken, truths[:2]), ceiling)

@@ -57,23 +57,44 @@ def owner_atoms(tokens: Sequence[Token], rule: str = "atoms") -> list[int | None
 
 
 def atom_scores_from_tokens(
-    tokens: Sequence[Token], token_scores: np.ndarray, n_atoms: int, rule: str = "atoms"
+    tokens: Sequence[Token],
+    token_scores: np.ndarray,
+    n_atoms: int,
+    rule: str = "atoms",
+    aggregate: str = "sum",
 ) -> np.ndarray:
-    """Token scores (n_tokens,) -> per-atom scores (n_atoms,), for already tokenized SMILES."""
-    out = np.zeros(n_atoms)
+    """Token scores (n_tokens,) -> per-atom scores (n_atoms,), for already tokenized SMILES.
+
+    ``aggregate="sum"`` adds an atom's token scores: right for additive
+    contributions (integrated gradients, occlusion, Shapley values).
+    ``aggregate="mean"`` averages them: right for multiplicative weights such
+    as a mask, where a sum would give ``Cl`` or ``[nH]`` double or more by
+    construction (a weight of 1 on each character means "kept", not "twice as
+    important").
+    """
+    if aggregate not in ("sum", "mean"):
+        raise ValueError(f"unknown aggregate {aggregate!r}; use 'sum' or 'mean'")
+    out, counts = np.zeros(n_atoms), np.zeros(n_atoms)
     for owner, score in zip(owner_atoms(tokens, rule), token_scores, strict=True):
         if owner is not None:
             out[owner] += score
+            counts[owner] += 1
+    if aggregate == "mean":
+        out = np.divide(out, counts, out=np.zeros(n_atoms), where=counts > 0)
     return out
 
 
 def atom_scores(
-    smiles: str, token_scores: np.ndarray, scheme: str = "char", rule: str = "atoms"
+    smiles: str,
+    token_scores: np.ndarray,
+    scheme: str = "char",
+    rule: str = "atoms",
+    aggregate: str = "sum",
 ) -> np.ndarray:
     """Token scores (n_tokens,) of ``smiles`` -> per-atom scores (n_atoms,) in RDKit order."""
     mol = parse_smiles(smiles)
     tokens = tokenize(smiles, scheme, mol=mol)
-    return atom_scores_from_tokens(tokens, token_scores, mol.GetNumAtoms(), rule)
+    return atom_scores_from_tokens(tokens, token_scores, mol.GetNumAtoms(), rule, aggregate)
 
 
 def _output_order(mol: Chem.Mol) -> list[int]:

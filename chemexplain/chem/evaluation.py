@@ -14,12 +14,19 @@ Two unit levels:
     when the atom it belongs to is in the group (both letters of ``Cl``, all
     of ``[nH]``); bonds, branches and digits are never members.
 ``atom``
-    character weights summed per RDKit atom; only atoms are ranked.
+    character weights summed per RDKit atom (the reading of round 1); only
+    atoms are ranked. Right for additive contributions; for a mask it gives
+    ``Cl``, ``Br`` and bracket atoms double or more by construction.
+``atom_mean``
+    character weights averaged per RDKit atom: what ``explain`` shows for a mask.
 
-Every accuracy comes with its exact chance level (uniformly random ranking of
-the same units) and, when given, the accuracy of a control explanation (the
-mask trained over a randomly re-initialized model) and the mean per-molecule
-Spearman correlation between the two.
+Every accuracy comes with its bootstrap 95% CI over molecules, its exact
+chance level (uniformly random ranking of the same units), the accuracies of
+trivial rules when given (:func:`rule_token_weights`: "O/N first" and an
+element-plus-aromaticity lookup table fitted on training labels), and, when
+given, the accuracy of a control explanation (the mask trained over a randomly
+re-initialized model) and the mean per-molecule Spearman correlation between
+the two.
 
 The insoluble half shows little: almost every insoluble molecule is mostly
 carbon, so a random top 3 already hits a hydrophobic atom nearly always.
@@ -31,11 +38,24 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from chemexplain.chem.ground_truth import AtomTypeLookup
 from chemexplain.chem.parsing import parse_smiles
 from chemexplain.chem.tokenizer import tokenize
-from chemexplain.metrics.ranking import chance_top_k, class_contrast, mean_spearman, top_k_accuracy
+from chemexplain.metrics.ground_truth import bootstrap_ci
+from chemexplain.metrics.ranking import chance_top_k, class_contrast, mean_spearman, top_k_hit
 
-__all__ = ["HYDROPHILIC", "HYDROPHOBIC", "solubility_groups", "units", "top_k_report"]
+__all__ = [
+    "HYDROPHILIC",
+    "HYDROPHOBIC",
+    "LEVELS",
+    "rule_token_weights",
+    "solubility_groups",
+    "units",
+    "top_k_report",
+]
+
+#: unit levels of the top-k report (see the module docstring)
+LEVELS = ("char", "atom", "atom_mean")
 
 HYDROPHILIC = frozenset({"O", "N"})
 HYDROPHOBIC = frozenset({"C", "F", "Cl", "Br", "I"})
@@ -64,7 +84,7 @@ def units(
     level: str = "atom",
     scheme: str = "char",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(unit weights, unit is a group member) of one molecule at ``level`` "char" or "atom"."""
+    """(unit weights, unit is a group member) of one molecule at ``level`` (:data:`LEVELS`)."""
     tokens = tokenize(smiles, scheme)
     mol = parse_smiles(smiles)
     symbol = [a.GetSymbol() for a in mol.GetAtoms()]
@@ -72,13 +92,52 @@ def units(
     if level == "char":
         members = np.array([t.atom is not None and symbol[t.atom] in symbols for t in tokens])
         return token_weights, members
-    if level == "atom":
-        weights = np.zeros(len(symbol))
+    if level in ("atom", "atom_mean"):
+        weights, counts = np.zeros(len(symbol)), np.zeros(len(symbol))
         for token, weight in zip(tokens, token_weights, strict=True):
             if token.atom is not None:
                 weights[token.atom] += weight
+                counts[token.atom] += 1
+        if level == "atom_mean":
+            weights = weights / np.maximum(counts, 1)
         return weights, np.array([s in symbols for s in symbol])
-    raise ValueError("level must be 'char' or 'atom'")
+    raise ValueError(f"level must be one of {', '.join(LEVELS)}")
+
+
+def rule_token_weights(
+    smiles: Sequence[str],
+    train_smiles: Sequence[str],
+    train_y: Sequence[float],
+    scheme: str = "char",
+) -> dict[str, list[np.ndarray]]:
+    """Token weights of the two trivial rules an explainer must beat, one array per SMILES.
+
+    ``o_n_first``: 1 on every character of an O or N atom (aromatic included),
+    0 elsewhere. ``atom_type_lookup``: every character of an atom gets its
+    type's value (element + aromaticity) from :class:`AtomTypeLookup` fitted on
+    ``train_smiles`` / ``train_y`` (log10 mol/L for ESOL: hydrophilic types come
+    out positive); bond, branch and ring characters get less than any atom.
+    """
+    lookup = AtomTypeLookup().fit(train_smiles, train_y)
+    out: dict[str, list[np.ndarray]] = {"o_n_first": [], "atom_type_lookup": []}
+    for s, atom_values in zip(smiles, lookup.atom_values(smiles), strict=True):
+        mol = parse_smiles(s)
+        tokens = tokenize(s, scheme, mol=mol)
+        hydrophilic = [a.GetSymbol() in HYDROPHILIC for a in mol.GetAtoms()]
+        floor = float(np.min(atom_values)) - 1.0 if len(atom_values) else 0.0
+        out["o_n_first"].append(
+            np.array([float(t.atom is not None and hydrophilic[t.atom]) for t in tokens])
+        )
+        out["atom_type_lookup"].append(
+            np.array([atom_values[t.atom] if t.atom is not None else floor for t in tokens])
+        )
+    return out
+
+
+def _accuracy(weights: Sequence[np.ndarray], members: Sequence[np.ndarray], k: int) -> dict:
+    hits = [float(top_k_hit(w, m, k)) for w, m in zip(weights, members, strict=True)]
+    mean, (low, high) = bootstrap_ci(hits)
+    return {"accuracy": mean, "ci": [low, high]}
 
 
 def top_k_report(
@@ -90,30 +149,43 @@ def top_k_report(
     scheme: str = "char",
     reading: str = "corrected",
     random_state: int = 0,
+    rules: dict[str, Sequence[np.ndarray]] | None = None,
 ) -> dict:
-    """The paper's top-k accuracy per group and level, with chance, control and contrast.
+    """The paper's top-k accuracy per group and level, with CI, chance, rules, control, contrast.
 
     ``weights`` / ``control``: one token-weight array per SMILES (the mask, and
-    the mask trained over a randomized model). Returns
-    ``{"top3": {group: {level: {accuracy, chance, randomized, spearman_vs_randomized, n}}},
+    the mask trained over a randomized model); ``rules``: token weights of
+    trivial rules (:func:`rule_token_weights`), scored the same way. Returns
+    ``{"top3": {group: {level: {accuracy, ci, chance, rules: {name: {accuracy, ci}},
+    randomized, spearman_vs_randomized, n}}},
     "contrast": {"hydrophilic" | "hydrophobic": {level: {mask, random, randomized}}}}``.
     """
     groups = solubility_groups(logS, reading=reading)
     rng = np.random.default_rng(random_state)
     random_weights = [rng.random(len(w)) for w in weights]
     report: dict = {f"top{k}": {}, "contrast": {}, "k": k, "reading": reading}
-    for level in ("char", "atom"):
+    for level in LEVELS:
         for group, symbols in GROUP_ATOMS.items():
             rows = np.flatnonzero(groups[group])
             picked = [units(smiles[r], weights[r], symbols, level, scheme) for r in rows]
+            members = [m for _, m in picked]
             entry = {
-                "accuracy": top_k_accuracy([w for w, _ in picked], [m for _, m in picked], k),
-                "chance": chance_top_k([m for _, m in picked], k),
+                **_accuracy([w for w, _ in picked], members, k),
+                "chance": chance_top_k(members, k),
                 "n": int(len(rows)),
             }
+            if rules:
+                entry["rules"] = {
+                    name: _accuracy(
+                        [units(smiles[r], rule[r], symbols, level, scheme)[0] for r in rows],
+                        members,
+                        k,
+                    )
+                    for name, rule in rules.items()
+                }
             if control is not None:
                 ctrl = [units(smiles[r], control[r], symbols, level, scheme)[0] for r in rows]
-                entry["randomized"] = top_k_accuracy(ctrl, [m for _, m in picked], k)
+                entry["randomized"] = _accuracy(ctrl, members, k)["accuracy"]
                 entry["spearman_vs_randomized"] = mean_spearman([w for w, _ in picked], ctrl)
             report[f"top{k}"].setdefault(group, {})[level] = entry
         for name, group, other in (

@@ -1,17 +1,18 @@
 """What the model predicts for a molecule and which atoms drive it: the ``Explanation`` object.
 
     import chemexplain as cx
-    e = cx.explain("CCO")                 # the bundled ESOL model and its mask
-    e.prediction, e.units                  # -0.2, "log10 mol/L"
-    e.top_atoms()                          # [(1, "C", 1.32), (2, "O", 1.21), ...]
+    e = cx.explain("CCO")                 # the bundled ESOL model and its signed explainer
+    e.prediction, e.units                  # 0.93, "log10 mol/L"
+    e.top_atoms()                          # [(2, "O", 1.87), (1, "C", 0.81), (0, "C", 0.63)]
     e.draw("ethanol.svg")
     cx.explain(["CCO", "c1ccccc1"]).to_frame()   # one row per input, in order
 
 Atom indices and ``atom_weights`` refer to ``Chem.MolFromSmiles(e.smiles)``,
 the SMILES that was explained (the input, or its standardized form).
-A per-atom weight is the sum of the mask weights of that atom's characters;
-mask weights multiply the atom's embedding, so 1 means "passed on unchanged"
-and 0 "removed". With ``method="integrated_gradients"`` (or another signed
+With ``method="mask"`` a per-atom weight is the mean of the mask weights of
+that atom's characters (a sum would give ``Cl``, ``Br`` and bracket atoms double
+or more by construction); mask weights multiply the atom's embedding, so 1
+means "passed on unchanged" and 0 "removed". With ``method="integrated_gradients"`` (or another signed
 method of ``chemexplain.attribution.METHODS``) each atom's value is its signed
 contribution in the target's units (``e.signed``; ``e.reference`` is the
 prediction they add up from, for additive methods), and ``e.raising()`` /
@@ -317,7 +318,7 @@ def explain_batch(
     if method == "mask":
         token_weights = mask.token_weights(good)
         values = [
-            atom_scores_from_tokens(tokens, w, mol.GetNumAtoms())
+            atom_scores_from_tokens(tokens, w, mol.GetNumAtoms(), aggregate="mean")
             for (_, _, mol, tokens), w in zip(mapped, token_weights)
         ]
         references = np.full(len(good), np.nan)

@@ -45,9 +45,12 @@ def randomized_copy(model, seed: int = 12345):
     return twin
 
 
-def atom_weights_from_tokens(smiles: str, weights: np.ndarray, scheme: str = "char") -> np.ndarray:
-    """Sum token weights (len(tokens),) per RDKit atom -> (n_atoms,); non-atom tokens drop out."""
-    return atom_scores(smiles, weights, scheme, rule="atoms")
+def atom_weights_from_tokens(
+    smiles: str, weights: np.ndarray, scheme: str = "char", aggregate: str = "mean"
+) -> np.ndarray:
+    """Token weights (len(tokens),) -> per RDKit atom (n_atoms,): the mean over the atom's own
+    characters (``aggregate="sum"``: their sum, the paper-era reading); non-atom tokens drop out."""
+    return atom_scores(smiles, weights, scheme, rule="atoms", aggregate=aggregate)
 
 
 class SmilesMask:
@@ -172,7 +175,7 @@ class SmilesMask:
         return [w[:n].double().cpu().numpy() for w, n in rows]
 
     def atom_weights(self, smiles: Sequence[str]) -> list[np.ndarray]:
-        """Token weights summed per RDKit atom, (n_atoms,) per SMILES."""
+        """Token weights averaged per RDKit atom (over its own characters), (n_atoms,) per SMILES."""
         scheme = self.model.params_["scheme"]
         return [
             atom_weights_from_tokens(s, w, scheme)

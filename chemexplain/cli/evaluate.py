@@ -45,11 +45,13 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 
 def evaluate(model, mask, control, smiles, y, k=3, reading="corrected") -> dict:
-    """The full report of one mask on ``smiles`` with measured ``y`` (log10 mol/L)."""
+    """The full report of one mask on ``smiles`` with measured ``y`` (log10 mol/L), beside the
+    trivial rules (the lookup table fitted on the model's training split)."""
     import numpy as np
 
-    from chemexplain.chem.evaluation import top_k_report
-    from chemexplain.models.training import regression_metrics
+    from chemexplain.chem.evaluation import rule_token_weights, top_k_report
+    from chemexplain.errors import DataFormatError
+    from chemexplain.models.training import regression_metrics, training_frame
 
     weights = mask.token_weights(smiles)
     control_weights = control.token_weights(smiles) if control is not None else None
@@ -62,6 +64,18 @@ def evaluate(model, mask, control, smiles, y, k=3, reading="corrected") -> dict:
         },
         "mask_size": {"mean": float(flat.mean()), "fraction_below_0.1": float(np.mean(flat < 0.1))},
     }
+    try:
+        frame, target = training_frame(model)
+    except DataFormatError:  # the model does not record its data: no lookup table to fit
+        rules = None
+    else:
+        train = model.split_["train"]
+        rules = rule_token_weights(
+            smiles,
+            [frame["smiles"].iloc[i] for i in train],
+            frame[target].to_numpy()[train],
+            scheme=model.params_["scheme"],
+        )
     report.update(
         top_k_report(
             smiles,
@@ -71,6 +85,7 @@ def evaluate(model, mask, control, smiles, y, k=3, reading="corrected") -> dict:
             k=k,
             scheme=model.params_["scheme"],
             reading=reading,
+            rules=rules,
         )
     )
     return report

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import kendalltau
 
-__all__ = ["per_molecule_kendall", "bootstrap_ci", "paired_kendall"]
+__all__ = ["per_molecule_kendall", "kendall_ceiling", "bootstrap_ci", "paired_kendall"]
 
 
 def per_molecule_kendall(
@@ -42,6 +42,27 @@ def per_molecule_kendall(
         if np.isfinite(tau):
             taus.append(tau)
     return np.asarray(taus)
+
+
+def kendall_ceiling(truths: Sequence[np.ndarray], *, min_atoms: int = 3) -> np.ndarray:
+    """Per molecule, the highest tau-b that values without exact ties can reach against ``truths``.
+
+    Where the truth ties atoms (every aromatic carbon worth the same), a method
+    whose values order all atoms, even perfectly within the truth's order,
+    cannot reach 1: tau-b = sqrt((n0 - n1) / n0), with n0 = n(n-1)/2 pairs and n1
+    the pairs the truth ties. Same molecules as :func:`per_molecule_kendall`
+    (at least ``min_atoms`` atoms, truths not all equal). Returns (n_kept,).
+    """
+    out = []
+    for t in truths:
+        t = np.asarray(t, dtype=float)
+        if len(t) < min_atoms or np.ptp(t) == 0:
+            continue
+        _, counts = np.unique(t, return_counts=True)
+        n0 = len(t) * (len(t) - 1) / 2
+        n1 = float((counts * (counts - 1) / 2).sum())
+        out.append(np.sqrt((n0 - n1) / n0))
+    return np.asarray(out)
 
 
 def bootstrap_ci(
