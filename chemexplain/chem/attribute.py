@@ -30,7 +30,7 @@ import torch
 
 from chemexplain.chem.atom_attribution import atom_scores, spelling_averaged_atom_scores
 
-__all__ = ["ADDITIVE_METHODS", "atom_attributions", "is_signed"]
+__all__ = ["ADDITIVE_METHODS", "atom_attributions", "is_signed", "token_attributions"]
 
 BATCH = 32
 #: Methods whose per-token scores add up to f(x) - f(empty input).
@@ -74,6 +74,12 @@ def _token_scores(model, attribution, smiles: Sequence[str]) -> list[np.ndarray]
         for i, row in enumerate(rows):
             out[row] = scores[i, : int(lengths[i])].double().numpy() * scale
     return out
+
+
+def token_attributions(smiles: Sequence[str], model, method: str) -> list[np.ndarray]:
+    """Per-character scores of ``method`` for each SMILES, (n_tokens,) float64 each, in the
+    target's units for signed methods; what :func:`atom_attributions` gives to atoms."""
+    return _token_scores(model, _make(method, model.inference_module()), list(smiles))
 
 
 def _references(model, smiles: Sequence[str]) -> np.ndarray:

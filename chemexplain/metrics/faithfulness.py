@@ -8,6 +8,12 @@ better). The insertion curve starts from the all-zero input and restores the
 top fraction ``q``: ``|f(x_ins(q)) - f(x)|`` should fall early (lower area is
 better). Outputs are in the model's own units (standardized logS for the
 regressors here); areas use the trapezoid rule over ``q`` in [0, 1].
+
+Zeroing is the very perturbation that occlusion, LIME and KernelSHAP are
+built on, so it favours them. ``baseline`` gives another: a (B, L, E) input
+whose units replace the removed ones (for SMILES, the embeddings of tokens
+drawn from the training token distribution; see
+:func:`resampled_baseline`); the insertion curve then starts from it.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["deletion_insertion_curves", "area", "FRACTIONS"]
+__all__ = ["deletion_insertion_curves", "resampled_baseline", "area", "FRACTIONS"]
 
 #: 0, 0.1, ..., 1: the fractions of tokens removed / restored
 FRACTIONS = tuple(float(q) for q in np.linspace(0, 1, 11))
@@ -44,6 +50,7 @@ def deletion_insertion_curves(
     lengths: torch.Tensor,
     scores: torch.Tensor,
     fractions=FRACTIONS,
+    baseline: torch.Tensor | None = None,
 ) -> dict:
     """Mean deletion and insertion curves over a batch.
 
@@ -52,24 +59,49 @@ def deletion_insertion_curves(
     forward : ``f(embedded (B, L, E), lengths (B,)) -> (B,)``.
     embedded, lengths : the inputs.
     scores : (B, L) token scores; padding ignored.
+    baseline : (B, L, E) what a removed unit becomes; None: zeros.
 
     Returns
     -------
     ``{"fractions": [...], "deletion": [...], "insertion": [...]}`` (means over molecules).
     """
+    width = embedded.shape[1]
+    real = torch.arange(width, device=embedded.device)[None, :] < lengths[:, None].to(
+        embedded.device
+    )
+    real = real.unsqueeze(-1).to(embedded.dtype)
     with torch.no_grad():
         full = forward(embedded, lengths)
         deletion, insertion = [], []
         for q in fractions:
             for curve, top in ((deletion, True), (insertion, False)):
                 keep = _kept(scores.cpu(), lengths.cpu(), float(q), top).to(embedded.device)
-                out = forward(embedded * keep.unsqueeze(-1), lengths)
+                keep = keep.unsqueeze(-1).to(embedded.dtype)
+                perturbed = embedded * keep
+                if baseline is not None:
+                    perturbed = perturbed + baseline * (1.0 - keep) * real
+                out = forward(perturbed, lengths)
                 curve.append(float((out - full).abs().mean()))
     return {
         "fractions": [float(q) for q in fractions],
         "deletion": deletion,
         "insertion": insertion,
     }
+
+
+def resampled_baseline(
+    embed, lengths: torch.Tensor, frequencies: torch.Tensor, generator: torch.Generator
+) -> torch.Tensor:
+    """(B, L, E): ``embed`` of token ids drawn independently from ``frequencies`` (V,), the
+    training token distribution; zeros at padding. ``embed`` maps (B, L) ids to (B, L, E)."""
+    width = int(lengths.max())
+    ids = torch.multinomial(
+        frequencies, len(lengths) * width, replacement=True, generator=generator
+    )
+    with torch.no_grad():
+        drawn = embed(ids.view(len(lengths), width))
+    real = torch.arange(width)[None, :] < lengths[:, None]
+    return drawn * real.unsqueeze(-1).to(drawn.dtype)
 
 
 def area(fractions, values) -> float:
