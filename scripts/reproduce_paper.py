@@ -201,7 +201,8 @@ def main(argv=None) -> int:
 
     body = (
         f"Reproduce: `python scripts/reproduce_paper.py` (wall time of the last run: {wall / 60:.1f} min "
-        f"on 2 cores). Writes `benchmarks/paper.json`.\n\n" + table(results, stats)
+        f"with --jobs {args.jobs} --threads {args.threads}; the default is 3 jobs of 1 thread on "
+        f"2 cores). Writes `benchmarks/paper.json`.\n\n" + table(results, stats)
     )
     update_readme("paper", body)
     print(table(results, stats))
