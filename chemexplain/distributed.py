@@ -343,6 +343,7 @@ def score_files(
     part_format: str = "parquet",
     overwrite: bool = False,
     progress: bool = True,
+    on_unknown: str = "strip",
 ) -> dict:
     """Score every row of ``inputs`` (paths or globs) into parts in ``outdir`` on Dask.
 
@@ -372,7 +373,9 @@ def score_files(
         clash = [c for c in source.columns if c in SOURCE_COLUMNS]
         if clash:
             raise DataFormatError(f"{path}: the input column {clash[0]!r} is a result column")
-    settings = explain_settings(method, spellings, n_test_augment, standardize, max_length)
+    settings = explain_settings(
+        method, spellings, n_test_augment, standardize, max_length, on_unknown
+    )
     parts, rows = plan_parts(
         paths, partition_rows, part_format, smiles_col=smiles_col, id_col=id_col
     )
@@ -488,6 +491,7 @@ def score_dataframe(
     spellings: int = 0,
     n_test_augment: int | None = 0,
     max_length: int = MAX_SMILES_LENGTH,
+    on_unknown: str = "strip",
 ):
     """A lazy dask DataFrame: ``ddf``'s columns plus the result columns of ``score``.
 
@@ -501,7 +505,9 @@ def score_dataframe(
     if smiles_col not in ddf.columns:
         raise DataFormatError(f"the dask DataFrame has no column {smiles_col!r}")
     check_no_collision(list(ddf.columns), standardize)
-    settings = explain_settings(method, spellings, n_test_augment, standardize, max_length)
+    settings = explain_settings(
+        method, spellings, n_test_augment, standardize, max_length, on_unknown
+    )
     _model_identity(model, settings)
     model = None if model is None else str(Path(model).resolve())
     return ddf.map_partitions(

@@ -22,7 +22,6 @@ prediction they add up from, for additive methods), and ``e.raising()`` /
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -32,6 +31,7 @@ from rdkit import Chem
 
 from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.chem.atom_attribution import atom_scores_from_tokens
+from chemexplain.chem.notation import ReadableForm, readable_form, to_input_atoms
 from chemexplain.chem.parsing import parse_smiles
 from chemexplain.chem.standardize import standardize_smiles
 from chemexplain.chem.tokenizer import tokenize
@@ -70,6 +70,8 @@ class Explanation:
     status: str = "ok"
     error: str | None = None
     warning: str = ""
+    #: the SMILES the model read: ``smiles`` itself, or its stereo-free form, etc.
+    model_smiles: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -227,8 +229,27 @@ def stored_shapley(model):
     )
 
 
-def _check(smiles, model, standardize: bool, max_length: int):
-    """(explained SMILES, its RDKit molecule, error or None) for one input."""
+def _check(smiles, model, standardize: bool, max_length: int, on_unknown: str = "strip"):
+    """(explained SMILES, its RDKit molecule, error or None, :class:`ReadableForm` or None)
+    for one input; the form is what the model reads (stereo-free etc., see
+    :mod:`chemexplain.chem.notation`), the SMILES and molecule are the input's."""
+    smiles, mol, error = _check_input(smiles, standardize, max_length)
+    if error is not None:
+        return None, None, error, None
+    _, unknown = model.encode([smiles])
+    form = ReadableForm(smiles)
+    if on_unknown == "strip":
+        form = readable_form(smiles, mol, model_reads_it=not unknown[0])
+        if form.changed:
+            _, unknown = model.encode([form.smiles])
+    if unknown[0]:
+        chars = "".join(sorted(set(unknown[0])))
+        return None, None, f"characters this model never saw: {chars!r}", None
+    return smiles, mol, None, form
+
+
+def _check_input(smiles, standardize: bool, max_length: int):
+    """(SMILES, its RDKit molecule, error or None) for one input, before the model is asked."""
     if smiles is None or (isinstance(smiles, float) and np.isnan(smiles)):
         return None, None, "empty SMILES"
     if not isinstance(smiles, str):
@@ -253,10 +274,6 @@ def _check(smiles, model, standardize: bool, max_length: int):
         mol = parse_smiles(smiles)
     except InvalidSmilesError as error:
         return None, None, f"invalid SMILES: {error.reason}"
-    _, unknown = model.encode([smiles])
-    if unknown[0]:
-        chars = "".join(sorted(set(unknown[0])))
-        return None, None, f"characters this model never saw: {chars!r}"
     return smiles, mol, None
 
 
@@ -271,8 +288,15 @@ def explain_batch(
     standardize: bool = False,
     n_test_augment: int | None = 0,
     max_length: int = MAX_SMILES_LENGTH,
+    on_unknown: str = "strip",
 ) -> ExplanationList:
     """Explain many SMILES; never raises on a bad row (it gets ``status="error"``).
+
+    ``on_unknown``: ``"strip"`` (default) reads a SMILES whose stereo marks the
+    model never saw as its stereo-free form, and isotope labels and explicit
+    hydrogen atoms as plain atoms (:mod:`chemexplain.chem.notation`; the row's
+    ``warning`` says so, and atom indices stay the input's); ``"error"``
+    refuses such a row, naming the unknown characters.
 
     ``method``: None (default: ``"shapley"`` when ``shapley`` is given or the
     model folder has one, else ``"mask"``), ``"mask"`` (the explanation
@@ -288,7 +312,9 @@ def explain_batch(
     if method == "shapley" and shapley is None:
         shapley = stored_shapley(model)
     model, mask = _resolve(model, mask, need_mask=method == "mask")
-    checked = [_check(s, model, standardize, max_length) for s in smiles]
+    if on_unknown not in ("strip", "error"):
+        raise ValueError("on_unknown must be 'strip' or 'error'")
+    checked = [_check(s, model, standardize, max_length, on_unknown) for s in smiles]
     out = ExplanationList(
         Explanation(
             input=str(s) if s is not None else "",
@@ -296,20 +322,24 @@ def explain_batch(
             status="ok" if err is None else "error",
             error=err,
         )
-        for s, (_, _, err) in zip(smiles, checked)
+        for s, (_, _, err, _) in zip(smiles, checked)
     )
     scheme = model.params_["scheme"]
-    mapped = []  # (row, SMILES, molecule, tokens) of the rows whose tokens map to atoms
-    for row, (s, mol, err) in enumerate(checked):
+    # (row, input SMILES, input molecule, form the model reads, its molecule, its tokens)
+    mapped = []
+    for row, (s, mol, err, form) in enumerate(checked):
         if err is not None:
             continue
         try:
-            mapped.append((row, s, mol, tokenize(s, scheme, mol=mol)))
+            read_mol = parse_smiles(form.smiles) if form.changed else mol
+            tokens = tokenize(form.smiles, scheme, mol=read_mol)
         except InvalidSmilesError as error:  # RDKit parses it, the atom map does not
             out[row].status, out[row].error = "error", f"cannot map tokens to atoms: {error.reason}"
+            continue
+        mapped.append((row, s, mol, form, read_mol, tokens))
     if not mapped:
         return out
-    good = [s for _, s, _, _ in mapped]
+    good = [form.smiles for _, _, _, form, _, _ in mapped]
     outputs = model._averaged_outputs(good, n_test_augment)
     if model.task == "regression":
         predictions, units = model.inverse_transform_target(outputs), _units(model)
@@ -318,8 +348,8 @@ def explain_batch(
     if method == "mask":
         token_weights = mask.token_weights(good)
         values = [
-            atom_scores_from_tokens(tokens, w, mol.GetNumAtoms(), aggregate="mean")
-            for (_, _, mol, tokens), w in zip(mapped, token_weights)
+            atom_scores_from_tokens(tokens, w, read_mol.GetNumAtoms(), aggregate="mean")
+            for (_, _, _, _, read_mol, tokens), w in zip(mapped, token_weights)
         ]
         references = np.full(len(good), np.nan)
     elif method == "shapley":
@@ -333,30 +363,18 @@ def explain_batch(
         values, references = atom_attributions(good, model, method, spellings=spellings)
         token_weights = [np.zeros(0)] * len(good)
     signed = method == "shapley" or (method != "mask" and _signed(method))
-    for (row, s, mol, tokens), prediction, w, v, reference in zip(
+    for (row, s, mol, form, _, tokens), prediction, w, v, reference in zip(
         mapped, predictions, token_weights, values, references
     ):
         e = out[row]
         e.smiles, e.prediction, e.units, e.token_weights = s, float(prediction), units, w
-        e.warning = _warning(s)
+        e.model_smiles, e.warning = form.smiles, form.warning
         e.tokens = [t.text for t in tokens]
         e.atom_symbols = [a.GetSymbol() for a in mol.GetAtoms()]
-        e.atom_weights = np.asarray(v, dtype=float)
+        e.atom_weights = to_input_atoms(v, form, mol.GetNumAtoms())
         e.canonical_smiles = Chem.MolToSmiles(mol)
         e.method, e.signed, e.reference = method, signed, float(reference)
     return out
-
-
-#: A hydrogen written as its own bracket atom: [H], [2H], [H+] (not [nH] or [NH4+]).
-_EXPLICIT_H = re.compile(r"\[\d*H[+-]?\d*\]")
-EXPLICIT_H_WARNING = (
-    "explicit hydrogen atoms ([H]): the model never saw them in training, so this prediction "
-    "is unreliable; write the hydrogens implicitly (CO, not [H]OC([H])([H])[H])"
-)
-
-
-def _warning(smiles: str) -> str:
-    return EXPLICIT_H_WARNING if _EXPLICIT_H.search(smiles) else ""
 
 
 def _units(model) -> str:
@@ -376,6 +394,7 @@ def explain(
     shapley=None,
     standardize: bool = False,
     n_test_augment: int | None = 0,
+    on_unknown: str = "strip",
 ) -> Explanation | ExplanationList:
     """Predict and explain one SMILES, a list of them, or a DataFrame's ``smiles_col``.
 
@@ -396,6 +415,10 @@ def explain(
     shapley : a fitted :class:`~chemexplain.chem.shapley.SmilesShapley` for
         ``method="shapley"`` (default: the one stored beside the model).
     standardize : keep the largest fragment and neutralize charges first.
+    on_unknown : ``"strip"`` (default): a SMILES with stereo marks the model never
+        saw is read as its stereo-free form (isotope labels and explicit hydrogen
+        atoms as plain atoms), with a ``warning``; atom indices stay the input's.
+        ``"error"``: such a SMILES is refused, as before.
     n_test_augment : test-time SMILES averaging of the prediction: 0 (default,
         as ``chemexplain explain`` and ``score``) predicts from the given SMILES
         only; M averages it with M random spellings drawn from a seed fixed per
@@ -423,6 +446,7 @@ def explain(
         shapley=shapley,
         standardize=standardize,
         n_test_augment=n_test_augment,
+        on_unknown=on_unknown,
     )
     if single or on_invalid == "raise":
         for row, e in enumerate(results):

@@ -68,6 +68,18 @@ ATTRIBUTION_METHODS = (
 )
 
 
+def add_strict(parser: argparse.ArgumentParser) -> None:
+    """``--strict``: refuse SMILES whose stereo marks the model never saw (default: read them
+    stereo-free, with a warning)."""
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse a SMILES with stereo marks (@, /, \\) the model never saw in training; "
+        "by default it is scored from its stereo-free form, with a warning, and isotope labels "
+        "and explicit [H] atoms are read as plain atoms",
+    )
+
+
 def add_method(parser: argparse.ArgumentParser) -> None:
     """``--method`` and ``--spellings``: which explanation a chemist sees."""
     parser.add_argument(

@@ -20,6 +20,7 @@ from pathlib import Path
 from chemexplain.cli.common import (
     add_fail_on_error,
     add_method,
+    add_strict,
     add_test_augment,
     row_exit_status,
 )
@@ -53,6 +54,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-k", type=int, default=3, help="number of top atoms to print (default 3)")
     add_method(parser)
+    add_strict(parser)
     add_test_augment(parser, 0)
     add_fail_on_error(parser)
 
@@ -72,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         spellings=args.spellings,
         standardize=args.standardize,
         n_test_augment=args.test_augment,
+        on_unknown="error" if args.strict else "strip",
     )
     out = Path(args.draw) if args.draw else None
     if out:

@@ -83,13 +83,16 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
     row_warnings = [""] * len(smiles)
     if valid:
         valid_smiles = [smiles[r] for r in valid]
-        _, unknown = model.encode(valid_smiles)
+        forms = model.readable_forms(valid_smiles)  # stereo-free etc. where needed
+        _, unknown = model.encode([form.smiles for form in forms])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # reported per row below
             predictions[valid] = model.predict(valid_smiles, n_test_augment=n_test_augment)
-        for row, tokens in zip(valid, unknown):
+        for row, form, tokens in zip(valid, forms, unknown):
+            notes = [form.warning] if form.warning else []
             if tokens:
-                row_warnings[row] = "tokens unknown to the model: " + " ".join(sorted(set(tokens)))
+                notes.append("tokens unknown to the model: " + " ".join(sorted(set(tokens))))
+            row_warnings[row] = "; ".join(notes)
     return pd.DataFrame(
         {
             "smiles": smiles,

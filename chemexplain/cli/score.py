@@ -29,6 +29,7 @@ from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.cli.common import (
     add_fail_on_error,
     add_method,
+    add_strict,
     add_test_augment,
     positive_int,
     row_exit_status,
@@ -61,6 +62,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         help="keep the largest fragment and neutralize charges (RDKit rdMolStandardize) first",
     )
     add_method(parser)
+    add_strict(parser)
     add_test_augment(parser, 0)
     parser.add_argument(
         "--chunk-size",
@@ -165,6 +167,7 @@ def _options(args: argparse.Namespace, columns) -> dict:
         id_col=args.id_col,
         columns=columns,
         standardize=args.standardize,
+        on_unknown="error" if args.strict else "strip",
         method=args.method,
         spellings=args.spellings,
         n_test_augment=args.test_augment,

@@ -11,8 +11,8 @@ JSON list, one weight per atom in RDKit order of the explained SMILES: the
 input, or with ``standardize`` the ``standardized_smiles`` column),
 ``method`` (the explanation's method), ``reference`` (what an additive
 method's values add up from, else empty), ``status`` (``ok`` / ``error``),
-``error`` (why) and ``warning`` (a prediction to distrust, e.g. explicit
-``[H]`` atoms). ``top_atoms`` carries a sign (``+O3 -C1``) for signed methods,
+``error`` (why) and ``warning`` (what the model did not read: stereo marks
+it never saw, isotope labels, explicit ``[H]`` atoms). ``top_atoms`` carries a sign (``+O3 -C1``) for signed methods,
 whose ``atom_weights`` are contributions in the target's units. Bad rows never stop the
 run. The file appears only when complete, and the HTML report with it.
 """
@@ -119,7 +119,12 @@ def _die_with_parent(parent: int) -> None:
 
 
 def explain_settings(
-    method: str | None, spellings: int, n_test_augment, standardize: bool, max_length: int
+    method: str | None,
+    spellings: int,
+    n_test_augment,
+    standardize: bool,
+    max_length: int,
+    on_unknown: str = "strip",
 ) -> dict:
     """The keyword arguments of ``explain_batch`` that every chunk of a run shares."""
     return dict(
@@ -128,6 +133,7 @@ def explain_settings(
         spellings=spellings,
         n_test_augment=n_test_augment,
         max_length=max_length,
+        on_unknown=on_unknown,
     )
 
 
@@ -225,6 +231,7 @@ def score_file(
     progress: bool = True,
     workers: int = 1,
     overwrite: bool = False,
+    on_unknown: str = "strip",
 ) -> dict:
     """Score every molecule of ``input_path`` into ``output_path`` (see module docstring).
 
@@ -237,9 +244,14 @@ def score_file(
     output is the same. Before any work, the input, every output path (not an
     input, not existing unless ``overwrite``, in a writable folder) and the
     model directory are checked. An input with no molecule is an error.
-    Returns counts and molecules per second.
+    ``on_unknown``: ``"strip"`` (default) scores a SMILES whose stereo marks the
+    model never saw from its stereo-free form, with a ``warning``; ``"error"``
+    refuses it (see :func:`chemexplain.explain`). Returns counts and molecules
+    per second.
     """
-    settings = explain_settings(method, spellings, n_test_augment, standardize, max_length)
+    settings = explain_settings(
+        method, spellings, n_test_augment, standardize, max_length, on_unknown
+    )
     in_memory = model is not None and not isinstance(model, (str, os.PathLike))
     if workers > 1 and (in_memory or mask is not None):
         raise ValueError("workers > 1 needs model=None (bundled) or a model directory")

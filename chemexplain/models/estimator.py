@@ -153,6 +153,18 @@ class _SmilesEstimator:
     def _tokens(self, smiles: str) -> list[str]:
         return split_smiles(smiles, self.params_["scheme"])
 
+    def readable_forms(self, smiles: Sequence[str]) -> list:
+        """What the model reads for each valid SMILES: the SMILES itself, or its stereo-free
+        form when the model never saw its stereo marks (isotope labels and explicit
+        hydrogen atoms always go); see :mod:`chemexplain.chem.notation`."""
+        from chemexplain.chem.notation import readable_form
+
+        _, unknown = self.encode(smiles)
+        return [
+            readable_form(s, parse_smiles(s), model_reads_it=not u)
+            for s, u in zip(smiles, unknown, strict=True)
+        ]
+
     def encode(self, smiles: Sequence[str]) -> tuple[list[list[int]], list[list[str]]]:
         """Token ids of each SMILES and, per SMILES, the tokens unknown to the vocabulary."""
         self._check_fitted()
@@ -240,8 +252,11 @@ class _SmilesEstimator:
             smiles = [smiles]
         smiles = list(smiles)
         valid = self._validate(smiles, on_invalid)
-        _, unknown = self.encode([s for s, ok in zip(smiles, valid) if ok])
-        flagged = [f"{s!r} ({''.join(sorted(set(u)))})" for s, u in zip(smiles, unknown) if u]
+        read = [
+            form.smiles for form in self.readable_forms([s for s, ok in zip(smiles, valid) if ok])
+        ]
+        _, unknown = self.encode(read)
+        flagged = [f"{s!r} ({''.join(sorted(set(u)))})" for s, u in zip(read, unknown) if u]
         if flagged:
             warnings.warn(
                 f"{len(flagged)} SMILES hold tokens this model never saw, encoded as <unk>: "
@@ -251,9 +266,7 @@ class _SmilesEstimator:
             )
         outputs = np.full(len(smiles), np.nan)
         if valid.any():
-            outputs[valid] = self._averaged_outputs(
-                [s for s, ok in zip(smiles, valid) if ok], n_test_augment
-            )
+            outputs[valid] = self._averaged_outputs(read, n_test_augment)
         return outputs
 
     # ------------------------------------------------------------------ fit

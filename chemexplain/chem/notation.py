@@ -1,0 +1,99 @@
+"""Pure-notation differences a SMILES model may never have seen: stereo marks, isotope labels,
+explicit hydrogen atoms. The model reads the molecule without them; its atoms keep the input's numbers.
+
+    form = readable_form("O[C@@H](C)c1ccccc1", mol, known_tokens)
+    form.smiles     # "OC(C)c1ccccc1": what the model reads
+    form.order      # atom k of form.smiles is atom form.order[k] of the input molecule
+    form.warning    # "stereo ignored: the model was trained without it"
+
+ESOL's training molecules carry no ``@``, ``/`` or ``\\``: a model trained on
+them cannot tell enantiomers or E/Z isomers apart, and its prediction for a
+stereo SMILES is its prediction for the stereo-free molecule. Isotope labels
+(``[13C]``, ``[2H]``) and hydrogens written as atoms (``[H]``) are read the same
+way: the element and the bonds stay, only the notation goes. Elements the
+model never saw (Se, B, Si, metals) are not notation and stay refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from rdkit import Chem
+
+__all__ = [
+    "STEREO_WARNING",
+    "ISOTOPE_WARNING",
+    "EXPLICIT_H_WARNING",
+    "ReadableForm",
+    "readable_form",
+    "to_input_atoms",
+]
+
+STEREO_WARNING = "stereo ignored: the model was trained without it"
+ISOTOPE_WARNING = "isotope labels ignored: the model was trained without them"
+EXPLICIT_H_WARNING = (
+    "explicit hydrogen atoms read as implicit hydrogens: the model was trained without them"
+)
+#: the characters of SMILES stereo notation
+STEREO_CHARACTERS = frozenset("@/\\")
+#: a hydrogen written as its own bracket atom: [H], [2H], [H+] (not [nH] or [NH4+])
+_EXPLICIT_H = re.compile(r"\[\d*H[+-]?\d*\]")
+
+
+@dataclass(frozen=True)
+class ReadableForm:
+    """What the model reads for one input: ``smiles`` and, when it differs from the input,
+    ``order`` (atom k of ``smiles`` is atom ``order[k]`` of the input molecule; input atoms
+    missing from it, such as explicit hydrogens, are absent) and ``warning``."""
+
+    smiles: str
+    order: tuple[int, ...] | None = None
+    warning: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.order is not None
+
+
+def _output_order(mol: Chem.Mol) -> list[int]:
+    text = mol.GetProp("_smilesAtomOutputOrder")
+    return [int(i) for i in text.strip("[], \n").split(",") if i.strip()]
+
+
+def readable_form(smiles: str, mol: Chem.Mol, model_reads_it: bool) -> ReadableForm:
+    """The form of ``smiles`` (parsed as ``mol``) that the model reads. Stereo marks go when
+    the model cannot read ``smiles`` as written (``model_reads_it`` False: a token it never
+    saw); isotope labels and explicit hydrogen atoms always go (the element stays).
+    Unchanged (``order`` None) when there is nothing to remove."""
+    reasons = []
+    if not model_reads_it and STEREO_CHARACTERS & set(smiles):
+        reasons.append(STEREO_WARNING)
+    if any(atom.GetIsotope() for atom in mol.GetAtoms()):
+        reasons.append(ISOTOPE_WARNING)
+    if _EXPLICIT_H.search(smiles):
+        reasons.append(EXPLICIT_H_WARNING)
+    if not reasons:
+        return ReadableForm(smiles)
+    plain = Chem.Mol(mol)
+    for atom in plain.GetAtoms():
+        atom.SetIsotope(0)
+    heavy = [a.GetIdx() for a in plain.GetAtoms() if a.GetAtomicNum() != 1]
+    if len(heavy) < plain.GetNumAtoms():  # [2H] stays an atom until its label goes
+        plain = Chem.RemoveHs(plain)  # keeps the other atoms in their order
+    keep_stereo = STEREO_WARNING not in reasons
+    text = Chem.MolToSmiles(plain, isomericSmiles=keep_stereo, canonical=False)
+    order = tuple(heavy[i] for i in _output_order(plain))
+    return ReadableForm(text, order, "; ".join(reasons))
+
+
+def to_input_atoms(values: np.ndarray, form: ReadableForm, n_input_atoms: int) -> np.ndarray:
+    """Per-atom values of ``form.smiles`` (its RDKit order) -> the input molecule's order,
+    (n_input_atoms,); input atoms the model did not read (explicit hydrogens) get 0."""
+    values = np.asarray(values, dtype=float)
+    if form.order is None:
+        return values
+    out = np.zeros(n_input_atoms)
+    out[list(form.order)] = values
+    return out

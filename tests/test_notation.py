@@ -1,0 +1,99 @@
+"""Stereo marks, isotope labels and explicit hydrogens the model never saw: read as plain atoms."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from rdkit import Chem
+
+import chemexplain as cx
+from chemexplain.chem.notation import (
+    EXPLICIT_H_WARNING,
+    ISOTOPE_WARNING,
+    STEREO_WARNING,
+    readable_form,
+)
+
+
+def test_readable_form_strips_only_what_the_model_cannot_read():
+    stereo = "O[C@@H](C)c1ccccc1"
+    form = readable_form(stereo, Chem.MolFromSmiles(stereo), model_reads_it=False)
+    assert form.smiles == "OC(C)c1ccccc1" and form.order == tuple(range(9))
+    assert form.warning == STEREO_WARNING
+    # a model that read '@' in training keeps it
+    assert not readable_form(stereo, Chem.MolFromSmiles(stereo), model_reads_it=True).changed
+    assert not readable_form("CCO", Chem.MolFromSmiles("CCO"), model_reads_it=True).changed
+    labelled = "[13CH3]O"
+    form = readable_form(labelled, Chem.MolFromSmiles(labelled), model_reads_it=True)
+    assert form.smiles == "CO" and form.warning == ISOTOPE_WARNING
+    # deuterium atoms are atoms of the input; once unlabelled they become implicit hydrogens
+    heavy = "[2H]C([2H])([2H])O"
+    form = readable_form(heavy, Chem.MolFromSmiles(heavy), model_reads_it=True)
+    assert form.smiles == "CO" and form.order == (1, 4)
+    assert ISOTOPE_WARNING in form.warning and EXPLICIT_H_WARNING in form.warning
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return cx.pretrained()
+
+
+def test_a_stereo_smiles_is_explained_from_its_stereo_free_form(bundled):
+    model, _ = bundled
+    stereo = "O[C@@H](C)c1ccccc1"  # canonical stereo-free order differs: CC(O)c1ccccc1
+    assert Chem.MolToSmiles(Chem.MolFromSmiles(stereo), isomericSmiles=False) != "OC(C)c1ccccc1"
+    e = cx.explain(stereo)
+    plain = cx.explain("OC(C)c1ccccc1")
+    assert e.ok and e.warning == STEREO_WARNING and e.model_smiles == "OC(C)c1ccccc1"
+    assert e.prediction == pytest.approx(plain.prediction, abs=1e-6)
+    # predict (with the model's test-time spellings) reads the same stereo-free molecule
+    assert model.predict([stereo])[0] == pytest.approx(
+        model.predict(["OC(C)c1ccccc1"])[0], abs=1e-6
+    )
+    # atom indices are the input's: atom 0 is the oxygen, atom 1 the stereocentre
+    assert e.smiles == stereo and e.atom_symbols[:3] == ["O", "C", "C"]
+    assert "@" in Chem.MolToSmiles(e.mol)  # drawings show the chemist's own molecule
+    np.testing.assert_allclose(e.atom_weights, plain.atom_weights, atol=1e-9)
+    for method in ("mask", "occlusion"):
+        with_marks = cx.explain(stereo, method=method)
+        np.testing.assert_allclose(
+            with_marks.atom_weights, cx.explain("OC(C)c1ccccc1", method=method).atom_weights
+        )
+    with pytest.raises(cx.InvalidSmilesError, match="never saw: '@'"):
+        cx.explain(stereo, on_unknown="error")
+
+
+def test_deuterium_atoms_keep_their_indices_with_zero_weight():
+    e = cx.explain("[2H]C([2H])([2H])O")
+    plain = cx.explain("CO")
+    assert e.model_smiles == "CO" and len(e.atom_weights) == 5
+    np.testing.assert_allclose(e.atom_weights[[1, 4]], plain.atom_weights)
+    assert e.atom_weights[[0, 2, 3]].tolist() == [0.0, 0.0, 0.0]
+    # the contributions still add up to prediction - reference
+    assert e.atom_weights.sum() == pytest.approx(e.prediction - e.reference, abs=1e-9)
+
+
+def test_no_esol_or_freesolv_molecule_is_refused_for_stereo(bundled):
+    smiles = list(cx.load_esol().smiles) + list(cx.load_freesolv().smiles)
+    results = cx.explain(smiles, on_invalid="nan")
+    errors = [e.error for e in results if not e.ok]
+    stereo_rows = [e for e in results if "@" in e.input]
+    assert len(stereo_rows) == 51  # FreeSolv's; ESOL has none
+    assert all(e.ok and e.warning == STEREO_WARNING for e in stereo_rows)
+    # what is still refused is chemistry, never notation
+    assert not [err for err in errors if set("@/\\") & set(err)]
+
+
+def test_score_strict_keeps_the_refusal(tmp_path, capsys):
+    from chemexplain.cli import main
+
+    source = tmp_path / "in.csv"
+    source.write_text("smiles\nCCO\nC[C@H](O)CC\n")
+    for flags, status in (([], ["ok", "ok"]), (["--strict"], ["ok", "error"])):
+        out = tmp_path / f"out{len(flags)}.csv"
+        main(["score", str(source), "-o", str(out), "--quiet", *flags])
+        frame = pd.read_csv(out, keep_default_na=False)
+        assert frame["status"].tolist() == status
+    assert frame["error"][1] == "characters this model never saw: '@'"
+    relaxed = pd.read_csv(tmp_path / "out0.csv", keep_default_na=False)
+    assert relaxed["warning"].tolist() == ["", STEREO_WARNING]
+    assert relaxed["prediction"][1] == pytest.approx(cx.explain("CC(O)CC").prediction, abs=1e-6)
