@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Split", "split_indices", "SPLIT_METHODS"]
+__all__ = ["Split", "split_indices", "scaffold_folds", "SPLIT_METHODS"]
 
 SPLIT_METHODS = ("random", "scaffold")
 
@@ -90,3 +90,18 @@ def split_indices(
         train, val, test = splitter.split(dataset, *fractions, seed=seed)
     as_list = lambda part: [int(i) for i in part]  # noqa: E731
     return Split(method, seed, as_list(train), as_list(val), as_list(test), tuple(fractions))
+
+
+def scaffold_folds(smiles: Sequence[str], k: int = 5) -> list[list[int]]:
+    """``k`` disjoint folds of row indices with no Bemis-Murcko scaffold in two folds
+    (DeepChem's ``ScaffoldSplitter.k_fold_split``; deterministic). Every row is in one fold."""
+    with _quiet():
+        import deepchem as dc
+
+        dataset = dc.data.NumpyDataset(
+            X=np.arange(len(smiles)).reshape(-1, 1),
+            y=np.zeros(len(smiles)),
+            ids=np.asarray(smiles, dtype=object),
+        )
+        folds = dc.splits.ScaffoldSplitter().k_fold_split(dataset, k)
+    return [[int(i) for i in held_out.X[:, 0]] for _, held_out in folds]

@@ -1,0 +1,129 @@
+"""Applicability domain: how close a molecule is to the molecules a model was trained on.
+
+    domain = ApplicabilityDomain().fit(train_smiles)
+    similarity, nearest = domain.nearest([mol])    # max Tanimoto (n,), nearest training SMILES
+    domain.in_domain(similarity)                   # similarity >= threshold
+
+Fingerprints: Morgan, radius 2, 2048 bits (RDKit's ``MorganGenerator``);
+similarity: the largest Tanimoto coefficient to any training molecule (RDKit
+``BulkTanimotoSimilarity``). The threshold is calibrated by scaffold
+cross-validation on ESOL (``python scripts/calibrate_domain.py``, figures in
+``benchmarks/README.md``): molecules below it had measurably larger errors
+on held-out scaffolds. It is saved beside the model (``domain/``, safetensors
+of packed fingerprint bits plus a JSON config), so nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from rdkit import Chem, DataStructs
+from rdkit.Chem import rdFingerprintGenerator
+
+from chemexplain.errors import ModelFileError, NotFittedError
+
+__all__ = ["ApplicabilityDomain", "DEFAULT_THRESHOLD", "DOMAIN_FORMAT", "morgan_fingerprints"]
+
+DOMAIN_FORMAT = "chemexplain-applicability-domain"
+#: calibrated on ESOL by 5-fold scaffold cross-validation (scripts/calibrate_domain.py)
+DEFAULT_THRESHOLD = 0.30
+RADIUS, N_BITS = 2, 2048
+
+
+def _generator(radius: int, n_bits: int):
+    return rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
+
+
+def morgan_fingerprints(mols: Sequence[Chem.Mol], radius: int = RADIUS, n_bits: int = N_BITS):
+    """RDKit ``ExplicitBitVect`` Morgan fingerprints of ``mols`` (radius 2, 2048 bits)."""
+    generator = _generator(radius, n_bits)
+    return [generator.GetFingerprint(mol) for mol in mols]
+
+
+class ApplicabilityDomain:
+    """Nearest-training-molecule Tanimoto similarity and an in-domain threshold.
+
+    ``fit(smiles)`` returns self and keeps ``smiles_`` and ``fingerprints_``.
+    """
+
+    def __init__(
+        self, threshold: float = DEFAULT_THRESHOLD, radius: int = RADIUS, n_bits: int = N_BITS
+    ):
+        self.threshold, self.radius, self.n_bits = threshold, radius, n_bits
+
+    def fit(self, smiles: Sequence[str]) -> ApplicabilityDomain:
+        """Fingerprint the training molecules (unparsable ones are left out)."""
+        mols = [(s, Chem.MolFromSmiles(s)) for s in smiles]
+        kept = [(s, m) for s, m in mols if m is not None]
+        self.smiles_ = [s for s, _ in kept]
+        self.fingerprints_ = morgan_fingerprints([m for _, m in kept], self.radius, self.n_bits)
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "fingerprints_"):
+            raise NotFittedError("this ApplicabilityDomain is not fitted yet: call fit(smiles)")
+
+    def nearest(self, mols: Sequence[Chem.Mol]) -> tuple[np.ndarray, list[str]]:
+        """(max Tanimoto similarity (n,), the nearest training molecule's SMILES) per molecule."""
+        self._check_fitted()
+        similarities, nearest = np.zeros(len(mols)), []
+        for row, fingerprint in enumerate(morgan_fingerprints(mols, self.radius, self.n_bits)):
+            values = DataStructs.BulkTanimotoSimilarity(fingerprint, self.fingerprints_)
+            best = int(np.argmax(values)) if values else -1
+            similarities[row] = values[best] if values else 0.0
+            nearest.append(self.smiles_[best] if values else "")
+        return similarities, nearest
+
+    def in_domain(self, similarity: np.ndarray) -> np.ndarray:
+        """True where the similarity reaches the threshold."""
+        return np.asarray(similarity) >= self.threshold
+
+    def save(self, directory: str | os.PathLike) -> None:
+        """``directory``: config.json (threshold, settings, SMILES) + packed bits (safetensors)."""
+        from chemexplain.models.serialization import write_model_dir
+
+        self._check_fitted()
+        bits = np.array(
+            [
+                np.frombuffer(fp.ToBitString().encode(), dtype=np.uint8) - ord("0")
+                for fp in self.fingerprints_
+            ],
+            dtype=np.uint8,
+        ).reshape(len(self.fingerprints_), self.n_bits)
+        packed = torch.from_numpy(np.packbits(bits, axis=1))
+        config = {
+            "threshold": self.threshold,
+            "radius": self.radius,
+            "n_bits": self.n_bits,
+            "smiles": self.smiles_,
+        }
+        write_model_dir(directory, config, {"fingerprints": packed}, fmt=DOMAIN_FORMAT)
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> ApplicabilityDomain:
+        """Read what :meth:`save` wrote (checked; nothing unpickled)."""
+        from chemexplain.models.serialization import bounded_float, bounded_int, read_model_dir
+
+        config, tensors = read_model_dir(directory, fmt=DOMAIN_FORMAT)
+        where = f"{Path(directory)}/config.json"
+        domain = cls(
+            bounded_float(config, "threshold", 0.0, 1.0, where),
+            bounded_int(config, "radius", 0, 8, where),
+            bounded_int(config, "n_bits", 8, 1 << 16, where),
+        )
+        smiles, packed = config.get("smiles"), tensors.get("fingerprints")
+        n_bytes = domain.n_bits // 8
+        if not isinstance(smiles, list) or not all(isinstance(s, str) for s in smiles):
+            raise ModelFileError(f"{where}: 'smiles' must be a list of SMILES")
+        if packed is None or tuple(packed.shape) != (len(smiles), n_bytes):
+            raise ModelFileError(f"{directory}: the fingerprints do not match the SMILES list")
+        bits = np.unpackbits(packed.numpy(), axis=1)[:, : domain.n_bits]
+        domain.smiles_ = smiles
+        domain.fingerprints_ = [
+            DataStructs.CreateFromBitString("".join(map(str, row.tolist()))) for row in bits
+        ]
+        return domain

@@ -1,0 +1,186 @@
+"""Calibrate the applicability-domain threshold by scaffold cross-validation on ESOL.
+
+    python scripts/calibrate_domain.py                  # about 15 min on 1 thread
+    python scripts/calibrate_domain.py --write-bundled  # also store the domain of the bundled model
+
+ESOL is cut into 5 scaffold folds (DeepChem ``ScaffoldSplitter.k_fold_split``:
+no Bemis-Murcko scaffold in two folds). For each fold, SMILES2vec (``paper``
+config, seed 0) is trained on the other folds (a seeded 10% of them for early
+stopping) and predicts the held-out fold, SMILES as written; each held-out
+molecule gets its largest Tanimoto similarity (Morgan radius 2, 2048 bits) to
+that model's training molecules. Over the pooled out-of-fold predictions, for
+every threshold t of a grid: the RMSE (log10 mol/L) of the molecules with
+similarity >= t (in domain) and < t (out of domain), with their n. The chosen
+threshold maximizes RMSE_out / RMSE_in with at least 10% of the molecules on
+each side. Because choosing t on the same predictions flatters the ratio, a
+nested figure is reported too: for each fold, t is chosen on the other four
+folds and applied to it.
+
+Writes benchmarks/domain.json and the "Applicability domain" table of
+benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from rdkit import Chem
+
+import chemexplain as cx
+from chemexplain.chem.domain import ApplicabilityDomain
+from chemexplain.data.splits import scaffold_folds
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+GRID = tuple(round(t, 2) for t in np.arange(0.15, 0.651, 0.05))
+MIN_SIDE = 0.10
+
+
+def rmse(errors: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(errors**2))) if errors.size else float("nan")
+
+
+def by_threshold(similarity: np.ndarray, errors: np.ndarray) -> list[dict]:
+    rows = []
+    for t in GRID:
+        inside = similarity >= t
+        rows.append(
+            {
+                "threshold": t,
+                "n_in": int(inside.sum()),
+                "n_out": int((~inside).sum()),
+                "rmse_in": rmse(errors[inside]),
+                "rmse_out": rmse(errors[~inside]),
+            }
+        )
+        rows[-1]["ratio"] = rows[-1]["rmse_out"] / rows[-1]["rmse_in"]
+    return rows
+
+
+def choose(rows: list[dict], n: int) -> dict:
+    allowed = [r for r in rows if min(r["n_in"], r["n_out"]) >= MIN_SIDE * n]
+    return max(allowed, key=lambda r: r["ratio"])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--max-epochs", type=int, help="cap training (smoke tests)")
+    parser.add_argument("--write-bundled", action="store_true")
+    parser.add_argument("--no-save", action="store_true")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    esol = cx.load_esol()
+    smiles, y = esol.smiles.tolist(), esol.logS.to_numpy()
+    folds = scaffold_folds(smiles, args.folds)
+    similarity, errors, fold_of = (
+        np.zeros(len(smiles)),
+        np.zeros(len(smiles)),
+        np.zeros(len(smiles), int),
+    )
+    extra = {"max_epochs": args.max_epochs} if args.max_epochs else {}
+    for k, held_out in enumerate(folds):
+        rest = np.array(sorted(set(range(len(smiles))) - set(held_out)))
+        rest = rest[np.random.default_rng(k).permutation(len(rest))]
+        n_val = len(rest) // 10
+        val, train = rest[:n_val], rest[n_val:]
+        model = cx.SmilesRegressor("paper", random_state=0, verbose=False, **extra)
+        model.fit([smiles[i] for i in train], y[train], [smiles[i] for i in val], y[val])
+        test = [smiles[i] for i in held_out]
+        predictions = model.predict(test, n_test_augment=0)
+        domain = ApplicabilityDomain().fit([smiles[i] for i in train])
+        sims, _ = domain.nearest([Chem.MolFromSmiles(s) for s in test])
+        similarity[held_out], errors[held_out], fold_of[held_out] = (
+            sims,
+            predictions - y[held_out],
+            k,
+        )
+        print(
+            f"fold {k}: {len(held_out)} molecules, RMSE {rmse(predictions - y[held_out]):.3f}, "
+            f"median similarity {np.median(sims):.2f}",
+            file=sys.stderr,
+            flush=True,
+        )
+    rows = by_threshold(similarity, errors)
+    chosen = choose(rows, len(smiles))
+    # nested: the threshold for each fold is chosen on the other folds only
+    nested_inside = np.zeros(len(smiles), bool)
+    nested_thresholds = []
+    for k in range(len(folds)):
+        others = fold_of != k
+        t = choose(by_threshold(similarity[others], errors[others]), int(others.sum()))["threshold"]
+        nested_thresholds.append(t)
+        nested_inside[fold_of == k] = similarity[fold_of == k] >= t
+    nested = {
+        "thresholds": nested_thresholds,
+        "n_in": int(nested_inside.sum()),
+        "n_out": int((~nested_inside).sum()),
+        "rmse_in": rmse(errors[nested_inside]),
+        "rmse_out": rmse(errors[~nested_inside]),
+    }
+    nested["ratio"] = nested["rmse_out"] / nested["rmse_in"]
+    results = {
+        "folds": [len(f) for f in folds],
+        "config": "paper",
+        "rmse_all": rmse(errors),
+        "grid": rows,
+        "chosen": chosen,
+        "nested": nested,
+        "seconds": time.perf_counter() - started,
+        "threads": args.threads,
+    }
+    print(json.dumps({k: v for k, v in results.items() if k != "grid"}, indent=2))
+    if args.no_save:
+        return 0
+    (ROOT / "benchmarks" / "domain.json").write_text(json.dumps(results, indent=2) + "\n")
+    from benchmark_esol import update_readme
+
+    lines = [
+        "## Applicability domain: the in-domain threshold",
+        "",
+        "Reproduce: `python scripts/calibrate_domain.py` (writes `benchmarks/domain.json`; "
+        f"{results['seconds'] / 60:.0f} min on {args.threads} thread). ESOL in "
+        f"{len(folds)} scaffold folds ({', '.join(map(str, results['folds']))} molecules); "
+        "SMILES2vec `paper` trained on the other folds predicts each, SMILES as written "
+        f"(pooled out-of-fold RMSE {results['rmse_all']:.3f} log10 mol/L). Similarity: the "
+        "largest Tanimoto (Morgan r=2, 2048 bits) to that model's training molecules. "
+        f"**Chosen threshold {chosen['threshold']:.2f}** (the largest RMSE ratio with at least "
+        f"10% on each side); nested (each fold's threshold chosen on the other folds: "
+        f"{', '.join(f'{t:.2f}' for t in nested_thresholds)}): out-of-domain RMSE "
+        f"{nested['rmse_out']:.3f} (n={nested['n_out']}) vs in-domain {nested['rmse_in']:.3f} "
+        f"(n={nested['n_in']}), ratio **{nested['ratio']:.2f}**.",
+        "",
+        "| threshold | in domain n | RMSE in | out of domain n | RMSE out | ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        mark = "**" if r["threshold"] == chosen["threshold"] else ""
+        lines.append(
+            f"| {mark}{r['threshold']:.2f}{mark} | {r['n_in']} | {r['rmse_in']:.3f} | "
+            f"{r['n_out']} | {r['rmse_out']:.3f} | {r['ratio']:.2f} |"
+        )
+    update_readme("domain", "\n".join(lines))
+    if args.write_bundled:
+        from chemexplain.models.pretrained import PRETRAINED_DIR
+
+        model, _ = cx.pretrained()
+        train = [smiles[i] for i in model.split_["train"]]
+        ApplicabilityDomain(threshold=chosen["threshold"]).fit(train).save(
+            PRETRAINED_DIR / "model" / "domain"
+        )
+        print(f"wrote the bundled model's domain (threshold {chosen['threshold']:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
