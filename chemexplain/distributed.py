@@ -462,8 +462,9 @@ def _meta(frame_meta: pd.DataFrame, standardize: bool) -> pd.DataFrame:
     meta = frame_meta.copy()
     if standardize:
         meta["standardized_smiles"] = pd.Series(dtype=object)
+    floats = ("prediction", "reference", "max_similarity")
     for column in RESULT_COLUMNS:
-        dtype = "float64" if column in ("prediction", "reference") else object
+        dtype = "float64" if column in floats else "boolean" if column == "in_domain" else object
         meta[column] = pd.Series(dtype=dtype)
     return meta
 

@@ -56,6 +56,9 @@ def test_score_marks_exactly_the_bad_rows_in_order(bad_csv, tmp_path, tiny_pair_
         "status",
         "error",
         "warning",
+        "max_similarity",
+        "nearest_training_smiles",
+        "in_domain",
     ]
     assert list(frame["compound"]) == [r[0] for r in ROWS]
     assert list(frame["smiles"]) == [r[1] for r in ROWS]

@@ -72,6 +72,11 @@ class Explanation:
     warning: str = ""
     #: the SMILES the model read: ``smiles`` itself, or its stereo-free form, etc.
     model_smiles: str | None = None
+    #: largest Tanimoto similarity (Morgan r=2, 2048 bits) to the model's training molecules
+    max_similarity: float = float("nan")
+    nearest_training_smiles: str = ""
+    #: max_similarity reaches the model's calibrated threshold (None: the model has no domain)
+    in_domain: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -131,6 +136,9 @@ class Explanation:
             "status": self.status,
             "error": self.error or "",
             "warning": self.warning,
+            "max_similarity": self.max_similarity,
+            "nearest_training_smiles": self.nearest_training_smiles,
+            "in_domain": self.in_domain,
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -363,8 +371,12 @@ def explain_batch(
         values, references = atom_attributions(good, model, method, spellings=spellings)
         token_weights = [np.zeros(0)] * len(good)
     signed = method == "shapley" or (method != "mask" and _signed(method))
-    for (row, s, mol, form, _, tokens), prediction, w, v, reference in zip(
-        mapped, predictions, token_weights, values, references
+    domain = getattr(model, "domain_", None)
+    if domain is not None:
+        similarity, nearest = domain.nearest([mol for _, _, mol, _, _, _ in mapped])
+        inside = domain.in_domain(similarity)
+    for i, ((row, s, mol, form, _, tokens), prediction, w, v, reference) in enumerate(
+        zip(mapped, predictions, token_weights, values, references)
     ):
         e = out[row]
         e.smiles, e.prediction, e.units, e.token_weights = s, float(prediction), units, w
@@ -374,6 +386,9 @@ def explain_batch(
         e.atom_weights = to_input_atoms(v, form, mol.GetNumAtoms())
         e.canonical_smiles = Chem.MolToSmiles(mol)
         e.method, e.signed, e.reference = method, signed, float(reference)
+        if domain is not None:
+            e.max_similarity, e.nearest_training_smiles = float(similarity[i]), nearest[i]
+            e.in_domain = bool(inside[i])
     return out
 
 

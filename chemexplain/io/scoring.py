@@ -46,6 +46,9 @@ RESULT_COLUMNS = [
     "status",
     "error",
     "warning",
+    "max_similarity",
+    "nearest_training_smiles",
+    "in_domain",
 ]
 
 
@@ -55,8 +58,9 @@ def result_frame(chunk: pd.DataFrame, explanations, standardize=False) -> pd.Dat
     for column in RESULT_COLUMNS:
         frame[column] = [r[column] for r in rows]
     # floats even in a chunk of error rows only, so that every chunk has one schema
-    for column in ("prediction", "reference"):
+    for column in ("prediction", "reference", "max_similarity"):
         frame[column] = frame[column].astype("float64")
+    frame["in_domain"] = frame["in_domain"].astype("boolean")  # empty on error rows
     if standardize:
         frame.insert(
             frame.columns.get_loc("prediction"),

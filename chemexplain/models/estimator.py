@@ -360,6 +360,9 @@ class _SmilesEstimator:
         self.module_.eval()
         self._inference = None  # the float64 copy follows the trained weights
         self.best_val_score_ = float(best_score)
+        from chemexplain.chem.domain import ApplicabilityDomain
+
+        self.domain_ = ApplicabilityDomain().fit(smiles)  # the molecules it learned from
         self.train_seconds_ = time.perf_counter() - started
         return self
 
@@ -406,6 +409,8 @@ class _SmilesEstimator:
         path = write_model_dir(directory, config, self.module_.state_dict())
         metrics = {"train_seconds": self.train_seconds_, **getattr(self, "metrics_", {})}
         write_json(path / "metrics.json", metrics)
+        if getattr(self, "domain_", None) is not None:
+            self.domain_.save(path / "domain")
 
     @classmethod
     def load(cls, directory: str | os.PathLike, device: str = "cpu"):
@@ -459,6 +464,11 @@ class _SmilesEstimator:
             ) from None
         estimator.module_ = module.to(device).eval()
         estimator.split_, estimator.data_ = config.get("split"), config.get("data")
+        estimator.domain_ = None  # models saved before the applicability domain have none
+        if os.path.isfile(os.path.join(directory, "domain", "config.json")):
+            from chemexplain.chem.domain import ApplicabilityDomain
+
+            estimator.domain_ = ApplicabilityDomain.load(os.path.join(directory, "domain"))
         metrics_path = os.path.join(directory, "metrics.json")
         if os.path.isfile(metrics_path):
             try:

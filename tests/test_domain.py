@@ -1,0 +1,80 @@
+"""The applicability domain: nearest training molecule, threshold, safe files, output columns."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from rdkit import Chem, DataStructs
+from rdkit.Chem import rdFingerprintGenerator
+
+import chemexplain as cx
+from chemexplain.chem.domain import ApplicabilityDomain
+from chemexplain.errors import ModelFileError
+
+TRAIN = ["CCO", "CCCO", "CCCCO", "c1ccccc1", "c1ccccc1O"]
+
+
+def test_nearest_is_rdkit_tanimoto_to_the_closest_training_molecule():
+    domain = ApplicabilityDomain(threshold=0.5).fit(TRAIN)
+    queries = ["CCO", "CCCCCO", "FC(F)(F)C(F)(F)F"]
+    similarity, nearest = domain.nearest([Chem.MolFromSmiles(s) for s in queries])
+    generator = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+    expected = [
+        max(
+            DataStructs.TanimotoSimilarity(
+                generator.GetFingerprint(Chem.MolFromSmiles(q)),
+                generator.GetFingerprint(Chem.MolFromSmiles(t)),
+            )
+            for t in TRAIN
+        )
+        for q in queries
+    ]
+    np.testing.assert_allclose(similarity, expected)
+    assert similarity[0] == 1.0 and nearest[0] == "CCO"
+    assert nearest[1] == "CCCCO" and similarity[2] == 0.0
+    assert domain.in_domain(similarity).tolist() == [True, similarity[1] >= 0.5, False]
+
+
+def test_domain_files_round_trip_and_refuse_edits(tmp_path):
+    domain = ApplicabilityDomain(threshold=0.42).fit(TRAIN)
+    domain.save(tmp_path / "domain")
+    back = ApplicabilityDomain.load(tmp_path / "domain")
+    mols = [Chem.MolFromSmiles(s) for s in ["CCCCCO", "c1ccccc1CO"]]
+    assert back.threshold == 0.42 and back.smiles_ == TRAIN
+    np.testing.assert_array_equal(back.nearest(mols)[0], domain.nearest(mols)[0])
+    config_path = tmp_path / "domain" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["threshold"] = 0.0  # widen the domain by hand
+    config_path.write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match="edited"):
+        ApplicabilityDomain.load(tmp_path / "domain")
+
+
+def test_a_trained_model_keeps_its_domain_and_explanations_report_it(tiny_model, tmp_path):
+    assert len(tiny_model.domain_.smiles_) == 180  # its 200 molecules less the validation 10%
+    tiny_model.save(tmp_path / "model")
+    loaded = cx.load_model(tmp_path / "model")
+    assert loaded.domain_.smiles_ == tiny_model.domain_.smiles_
+    trained_on = tiny_model.domain_.smiles_[0]
+    results = cx.explain(
+        [trained_on, "C[Se]C", "OC(=O)c1ccncc1"], loaded, on_invalid="nan", method="occlusion"
+    )
+    assert results[0].max_similarity == 1.0 and results[0].in_domain is True
+    assert results[0].nearest_training_smiles == trained_on
+    assert results[1].in_domain is None and np.isnan(results[1].max_similarity)
+    assert 0.0 < results[2].max_similarity < 1.0
+    assert results[2].nearest_training_smiles in tiny_model.domain_.smiles_
+
+
+def test_score_writes_the_domain_columns(tiny_pair_dir, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("smiles\nCCO\nnot a smiles\nc1ccccc1\n")
+    out = tmp_path / "out.parquet"
+    cx.score_file(source, out, model=str(tiny_pair_dir), method="mask", progress=False)
+    frame = pd.read_parquet(out)
+    assert frame["max_similarity"].dtype == "float64" and frame["in_domain"].dtype == "boolean"
+    assert frame["status"].tolist() == ["ok", "error", "ok"]
+    assert frame["in_domain"].isna().tolist() == [False, True, False]
+    threshold = cx.load_model(tiny_pair_dir / "model").domain_.threshold
+    assert (frame["in_domain"][[0, 2]] == (frame["max_similarity"][[0, 2]] >= threshold)).all()
