@@ -148,8 +148,12 @@ C/F/Cl/Br/I {everything["contrast"]["hydrophobic"]["atom"]["mask"]:+.3f}
   ones elsewhere. Not for regulatory or safety decisions.
 - Characters the model never saw are encoded as unknown and reported; `chemexplain score`
   marks such rows with an error instead of guessing. The training split holds no
-  stereochemistry, so SMILES with `@` are refused: remove stereo first (RDKit's
-  `Chem.RemoveStereochemistry`) if a stereo-blind prediction is acceptable.
+  stereochemistry (`@`): a stereo SMILES is predicted from its stereo-free form, with the
+  warning "stereo ignored: the model was trained without it", so enantiomers get the same
+  prediction; `--strict` refuses them instead.
+- Each prediction reports its largest Tanimoto similarity to the {len(model.split_["train"])} training molecules and
+  `in_domain` (the threshold calibrated by scaffold cross-validation; see
+  `benchmarks/README.md`, "Applicability domain").
   Vocabulary: `{"".join(model.vocab_.tokens[2:])}`.
 - The soluble top-3 figure is well above its chance level and collapses for the randomized
   model, so the mask reflects what the model learned; the insoluble figure sits at or below
