@@ -78,3 +78,19 @@ def test_score_writes_the_domain_columns(tiny_pair_dir, tmp_path):
     assert frame["in_domain"].isna().tolist() == [False, True, False]
     threshold = cx.load_model(tiny_pair_dir / "model").domain_.threshold
     assert (frame["in_domain"][[0, 2]] == (frame["max_similarity"][[0, 2]] >= threshold)).all()
+
+
+def test_explain_prints_the_domain(tiny_pair_dir, capsys):
+    from chemexplain.cli import main
+
+    assert main(["explain", "CCO", "Brc1ccc(Br)c(Br)c1", "--model", str(tiny_pair_dir)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "domain" in line]
+    domain = cx.load_model(tiny_pair_dir / "model").domain_
+    from rdkit import Chem
+
+    similarity, nearest = domain.nearest([Chem.MolFromSmiles("CCO")])
+    assert lines[0] == (
+        f"CCO\t{'inside' if similarity[0] >= domain.threshold else 'outside'} the model's "
+        f"domain: Tanimoto {similarity[0]:.2f} to the nearest training molecule, {nearest[0]}"
+    )
+    assert len(lines) == 2

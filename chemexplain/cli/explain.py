@@ -94,6 +94,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"{e.input}\t{e.prediction:.3f} {e.units}\t{top}\tatoms of: {e.smiles}")
         if e.warning:
             print(f"{e.input}\twarning: {e.warning}")
+        if e.in_domain is not None:
+            where = "inside" if e.in_domain else "outside"
+            print(
+                f"{e.input}\t{where} the model's domain: Tanimoto {e.max_similarity:.2f} to the "
+                f"nearest training molecule, {e.nearest_training_smiles}"
+            )
         if out:
             stem = _filename(row, e.input)
             e.draw(out / f"{stem}.{args.format}", style=args.style)
