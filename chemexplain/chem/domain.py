@@ -30,7 +30,7 @@ __all__ = ["ApplicabilityDomain", "DEFAULT_THRESHOLD", "DOMAIN_FORMAT", "morgan_
 
 DOMAIN_FORMAT = "chemexplain-applicability-domain"
 #: calibrated on ESOL by 5-fold scaffold cross-validation (scripts/calibrate_domain.py)
-DEFAULT_THRESHOLD = 0.30
+DEFAULT_THRESHOLD = 0.35
 RADIUS, N_BITS = 2, 2048
 
 
