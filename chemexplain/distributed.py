@@ -462,7 +462,7 @@ def _meta(frame_meta: pd.DataFrame, standardize: bool) -> pd.DataFrame:
     meta = frame_meta.copy()
     if standardize:
         meta["standardized_smiles"] = pd.Series(dtype=object)
-    floats = ("prediction", "reference", "max_similarity")
+    floats = ("prediction", "prediction_std", "reference", "max_similarity")
     for column in RESULT_COLUMNS:
         dtype = "float64" if column in floats else "boolean" if column == "in_domain" else object
         meta[column] = pd.Series(dtype=dtype)

@@ -49,6 +49,7 @@ def test_score_marks_exactly_the_bad_rows_in_order(bad_csv, tmp_path, tiny_pair_
         "compound",
         "smiles",
         "prediction",
+        "prediction_std",
         "top_atoms",
         "atom_weights",
         "method",

@@ -59,6 +59,8 @@ class Explanation:
     smiles: str | None = None
     canonical_smiles: str | None = None
     prediction: float = float("nan")
+    #: the spread (sample std) of an ensemble's members' predictions; NaN for one model
+    prediction_std: float = float("nan")
     units: str = ""
     tokens: list[str] = field(default_factory=list)
     token_weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -126,6 +128,7 @@ class Explanation:
             "smiles": self.smiles,
             "canonical_smiles": self.canonical_smiles,
             "prediction": self.prediction,
+            "prediction_std": self.prediction_std,
             "units": self.units,
             "top_atoms": self._top_text() if self.ok else "",
             "atom_weights": json.dumps([round(float(w), 4) for w in self.atom_weights])
@@ -349,6 +352,9 @@ def explain_batch(
         return out
     good = [form.smiles for _, _, _, form, _, _ in mapped]
     outputs = model._averaged_outputs(good, n_test_augment)
+    spreads = np.full(len(good), np.nan)
+    if hasattr(model, "member_predictions"):  # an ensemble: the members' spread
+        spreads = model.member_predictions(good, n_test_augment).std(0, ddof=1)
     if model.task == "regression":
         predictions, units = model.inverse_transform_target(outputs), _units(model)
     else:
@@ -378,6 +384,7 @@ def explain_batch(
     for i, ((row, s, mol, form, _, tokens), prediction, w, v, reference) in enumerate(
         zip(mapped, predictions, token_weights, values, references)
     ):
+        out[row].prediction_std = float(spreads[i])
         e = out[row]
         e.smiles, e.prediction, e.units, e.token_weights = s, float(prediction), units, w
         e.model_smiles, e.warning = form.smiles, form.warning

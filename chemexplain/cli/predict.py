@@ -80,6 +80,7 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
             errors[row] = error.reason
     valid = [row for row, e in enumerate(errors) if not e]
     predictions = np.full(len(smiles), np.nan)
+    spreads = np.full(len(smiles), np.nan) if hasattr(model, "predict_std") else None
     row_warnings = [""] * len(smiles)
     if valid:
         valid_smiles = [smiles[r] for r in valid]
@@ -88,6 +89,8 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # reported per row below
             predictions[valid] = model.predict(valid_smiles, n_test_augment=n_test_augment)
+            if spreads is not None:
+                spreads[valid] = model.predict_std(valid_smiles, n_test_augment=n_test_augment)
         for row, form, tokens in zip(valid, forms, unknown):
             notes = [form.warning] if form.warning else []
             if tokens:
@@ -97,6 +100,7 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
         {
             "smiles": smiles,
             "prediction": predictions,
+            **({"prediction_std": spreads} if spreads is not None else {}),
             "status": ["error" if e else "ok" for e in errors],
             "error": errors,
             "warning": row_warnings,

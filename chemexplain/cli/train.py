@@ -53,6 +53,14 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--epochs", type=int, default=None, help="override the config's maximum epochs"
     )
+    parser.add_argument(
+        "--ensemble",
+        type=int,
+        default=0,
+        metavar="N",
+        help="train N members (seeds SEED, SEED+1, ...) on the same split into one folder; "
+        "predictions are their mean, with their spread as prediction_std (regression only)",
+    )
     parser.add_argument("--out", required=True, help="directory to write the model into")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -85,10 +93,14 @@ def _load(args) -> tuple:
 def run(args: argparse.Namespace) -> int:
     from chemexplain.models.training import train_on_frame
 
+    if args.ensemble and args.ensemble < 2:
+        raise DataFormatError(f"--ensemble {args.ensemble}: an ensemble needs at least 2 members")
     frame, target, info = _load(args)
     task = args.task
     if task == "auto":
         task = "classification" if set(frame[target].unique()) <= {0.0, 1.0} else "regression"
+    if args.ensemble and task != "regression":
+        raise DataFormatError("--ensemble is for regression targets")
     print(
         f"training {args.config} {task} model on {info['dataset']} ({len(frame)} molecules, "
         f"{args.split} split, seed {args.seed})",
@@ -104,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         data_info=info,
         max_epochs=args.epochs,
         verbose=not args.quiet,
+        ensemble=args.ensemble,
     )
     model.save(args.out)
     keys = (
@@ -112,7 +125,9 @@ def run(args: argparse.Namespace) -> int:
         else ("test_roc_auc", "test_accuracy")
     )
     summary = {k: round(model.metrics_[k], 4) for k in keys}
-    summary["train_seconds"] = round(model.train_seconds_, 1)
+    if "members_test_rmse" in model.metrics_:
+        summary["members_test_rmse"] = [round(v, 4) for v in model.metrics_["members_test_rmse"]]
+    summary["train_seconds"] = round(model.metrics_["train_seconds"], 1)
     print(json.dumps(summary))
     print(f"model saved to {args.out}", file=sys.stderr)
     return 0

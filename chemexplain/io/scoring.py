@@ -39,6 +39,7 @@ __all__ = ["score_file", "RESULT_COLUMNS"]
 
 RESULT_COLUMNS = [
     "prediction",
+    "prediction_std",
     "top_atoms",
     "atom_weights",
     "method",
@@ -58,7 +59,7 @@ def result_frame(chunk: pd.DataFrame, explanations, standardize=False) -> pd.Dat
     for column in RESULT_COLUMNS:
         frame[column] = [r[column] for r in rows]
     # floats even in a chunk of error rows only, so that every chunk has one schema
-    for column in ("prediction", "reference", "max_similarity"):
+    for column in ("prediction", "prediction_std", "reference", "max_similarity"):
         frame[column] = frame[column].astype("float64")
     frame["in_domain"] = frame["in_domain"].astype("boolean")  # empty on error rows
     if standardize:

@@ -581,7 +581,12 @@ class SmilesClassifier(_SmilesEstimator):
 
 
 def load_model(directory: str | os.PathLike, device: str = "cpu") -> _SmilesEstimator:
-    """Load any saved SMILES model, choosing the estimator class from its config."""
+    """Load any saved SMILES model, choosing the estimator class from its config (an
+    ensemble folder, with ``ensemble.json``, gives a :class:`SmilesEnsemble`)."""
+    from chemexplain.models.ensemble import SmilesEnsemble, is_ensemble_dir
+
+    if is_ensemble_dir(directory):
+        return SmilesEnsemble.load(directory, device=device)
     config, _ = read_model_dir(directory)
     classes = {"regression": SmilesRegressor, "classification": SmilesClassifier}
     if config.get("task") not in classes:

@@ -45,6 +45,7 @@ def train_on_frame(
     config: str = "paper",
     task: str = "regression",
     data_info: dict | None = None,
+    ensemble: int = 0,
     **estimator_args,
 ):
     """Split ``frame`` 80/10/10, fit on train (early stopping on val), score on test.
@@ -53,13 +54,23 @@ def train_on_frame(
     estimator carries ``split_`` (row indices of each part), ``data_`` and
     ``metrics_`` (``test_rmse``, ``val_rmse``, ``train_rmse``, ... for
     regression; ``test_roc_auc``, ``test_accuracy`` ... for classification),
-    all written by ``save``.
+    all written by ``save``. ``ensemble=N`` (N >= 2, regression) trains a
+    :class:`~chemexplain.models.ensemble.SmilesEnsemble` of N members with seeds
+    ``seed, seed + 1, ...`` on the same split; ``metrics_`` then also holds
+    ``members_test_rmse``.
     """
     smiles = frame["smiles"].tolist()
     y = frame[target_col].to_numpy(dtype=float)
     parts = split_indices(smiles, split, seed)
     cls = SmilesRegressor if task == "regression" else SmilesClassifier
-    model = cls(config, random_state=seed, **estimator_args)
+    if ensemble:
+        from chemexplain.models.ensemble import SmilesEnsemble
+
+        if task != "regression":
+            raise ValueError("ensembles are for regression")
+        model = SmilesEnsemble(config, n_members=ensemble, random_state=seed, **estimator_args)
+    else:
+        model = cls(config, random_state=seed, **estimator_args)
     pick = lambda rows: ([smiles[i] for i in rows], y[rows])  # noqa: E731
     model.fit(*pick(parts.train), *pick(parts.val))
     metrics: dict = {}
@@ -71,8 +82,14 @@ def train_on_frame(
             scores = _classification_metrics(part_y, model.predict_proba(part_smiles)[:, 1])
         metrics.update({f"{name}_{key}": value for key, value in scores.items()})
         metrics[f"n_{name}"] = len(rows)
-    metrics["train_seconds"] = model.train_seconds_
+    members = model.__dict__.get("members_", [model])
+    metrics["train_seconds"] = float(sum(m.train_seconds_ for m in members))
     metrics["best_epoch"] = model.best_epoch_
+    if len(members) > 1:
+        test_smiles, test_y = pick(parts.test)
+        metrics["members_test_rmse"] = [
+            regression_metrics(test_y, m.predict(test_smiles))["rmse"] for m in members
+        ]
     model.split_ = parts.to_dict()
     model.data_ = {"target": target_col, "n_rows": len(frame), **(data_info or {})}
     model.metrics_ = metrics
