@@ -63,7 +63,11 @@ def test_unknown_characters_are_reported_not_dropped(tiny_model):
 def test_save_load_round_trip_is_exact_and_pickle_free(tiny_model, esol, tmp_path):
     tiny_model.save(tmp_path / "m")
     files = sorted(p.name for p in (tmp_path / "m").iterdir())
-    assert files == ["config.json", "metrics.json", "weights.safetensors"]
+    assert files == ["config.json", "domain", "metrics.json", "weights.safetensors"]
+    assert sorted(p.name for p in (tmp_path / "m" / "domain").iterdir()) == [
+        "config.json",
+        "weights.safetensors",
+    ]
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     assert config["tokenizer"] == {"scheme": "char"} and config["vocabulary"][:2] == [
         "<pad>",
