@@ -1,6 +1,7 @@
 """Attribution baselines, the mask and the amortized Shapley explainer, beside trivial rules.
 
-    python scripts/benchmark_attributions.py                  # about 50 min on 2 CPU cores
+    python scripts/benchmark_attributions.py --threads 1 --reuse-model  # 94 min, last run
+    python scripts/benchmark_attributions.py                  # trains the Crippen model too
     python scripts/benchmark_attributions.py --reuse-model    # reuse runs/crippen_* (saved by
                                                               # benchmark_shapley.py --part crippen)
 
@@ -244,7 +245,9 @@ def table(results: dict) -> str:
     crippen = results["crippen"]
     lines = [
         "Reproduce: `python scripts/benchmark_attributions.py` (writes `benchmarks/attributions.json` "
-        "and `benchmarks/attribution_curves.png`; what is measured is in the script's docstring). "
+        "and `benchmarks/attribution_curves.png`; what is measured is in the script's docstring; "
+        f"last run {results['seconds'] / 60:.0f} min with --threads {results['threads']}, the "
+        "ms per molecule below on that many threads). "
         f"ESOL: the bundled model's test split ({results['n_test']} molecules, "
         f"{results['n_soluble']} soluble). Soluble top-3: with its bootstrap 95% CI (few soluble "
         "test molecules: wide); atom level uses each method's own aggregation (sum over characters "
