@@ -60,6 +60,9 @@ def test_a_stereo_smiles_is_explained_from_its_stereo_free_form(bundled):
         )
     with pytest.raises(cx.InvalidSmilesError, match="never saw: '@'"):
         cx.explain(stereo, on_unknown="error")
+    # strict refuses stereo only: explicit hydrogens are still read as implicit ones
+    strict = cx.explain("[H]OC([H])([H])[H]", on_unknown="error")
+    assert strict.model_smiles == "OC" and strict.warning == EXPLICIT_H_WARNING
 
 
 def test_deuterium_atoms_keep_their_indices_with_zero_weight():

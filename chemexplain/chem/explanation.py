@@ -31,7 +31,7 @@ from rdkit import Chem
 
 from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.chem.atom_attribution import atom_scores_from_tokens
-from chemexplain.chem.notation import ReadableForm, readable_form, to_input_atoms
+from chemexplain.chem.notation import readable_form, to_input_atoms
 from chemexplain.chem.parsing import parse_smiles
 from chemexplain.chem.standardize import standardize_smiles
 from chemexplain.chem.tokenizer import tokenize
@@ -248,11 +248,11 @@ def _check(smiles, model, standardize: bool, max_length: int, on_unknown: str = 
     if error is not None:
         return None, None, error, None
     _, unknown = model.encode([smiles])
-    form = ReadableForm(smiles)
-    if on_unknown == "strip":
-        form = readable_form(smiles, mol, model_reads_it=not unknown[0])
-        if form.changed:
-            _, unknown = model.encode([form.smiles])
+    # "error" keeps stereo marks (so an unknown '@' is refused) but still reads isotope
+    # labels and explicit hydrogens as plain atoms
+    form = readable_form(smiles, mol, model_reads_it=not unknown[0] or on_unknown == "error")
+    if form.changed:
+        _, unknown = model.encode([form.smiles])
     if unknown[0]:
         chars = "".join(sorted(set(unknown[0])))
         return None, None, f"characters this model never saw: {chars!r}", None
