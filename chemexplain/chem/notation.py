@@ -1,14 +1,14 @@
 """Pure-notation differences a SMILES model may never have seen: stereo marks, isotope labels,
 explicit hydrogen atoms. The model reads the molecule without them; its atoms keep the input's numbers.
 
-    form = readable_form("O[C@@H](C)c1ccccc1", mol, known_tokens)
+    form = readable_form("O[C@@H](C)c1ccccc1", mol, model_reads_it=False)
     form.smiles     # "OC(C)c1ccccc1": what the model reads
     form.order      # atom k of form.smiles is atom form.order[k] of the input molecule
     form.warning    # "stereo ignored: the model was trained without it"
 
-ESOL's training molecules carry no ``@``, ``/`` or ``\\``: a model trained on
-them cannot tell enantiomers or E/Z isomers apart, and its prediction for a
-stereo SMILES is its prediction for the stereo-free molecule. Isotope labels
+ESOL's training molecules carry no ``@``: a model trained on them cannot tell
+enantiomers apart, and its prediction for a stereo SMILES is its prediction for
+the stereo-free molecule. Isotope labels
 (``[13C]``, ``[2H]``) and hydrogens written as atoms (``[H]``) are read the same
 way: the element and the bonds stay, only the notation goes. Elements the
 model never saw (Se, B, Si, metals) are not notation and stay refused.
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from rdkit import Chem
+
+from chemexplain.chem.atom_attribution import _output_order
 
 __all__ = [
     "STEREO_WARNING",
@@ -55,11 +57,6 @@ class ReadableForm:
     @property
     def changed(self) -> bool:
         return self.order is not None
-
-
-def _output_order(mol: Chem.Mol) -> list[int]:
-    text = mol.GetProp("_smilesAtomOutputOrder")
-    return [int(i) for i in text.strip("[], \n").split(",") if i.strip()]
 
 
 def readable_form(smiles: str, mol: Chem.Mol, model_reads_it: bool) -> ReadableForm:
