@@ -69,6 +69,15 @@ def test_no_process_of_a_killed_run_lives_on(library, tiny_pair_dir, tmp_path, s
         stderr=subprocess.PIPE,
         text=True,
     )
+    try:
+        _signal_and_check(process, tmp_path, out, sig, status)
+    finally:  # a failed check must not leave the run behind
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _signal_and_check(process, tmp_path, out, sig, status) -> None:
     partial = tmp_path / f".out.csv.partial-{process.pid}"
     deadline = time.time() + 180
     while time.time() < deadline and not (partial.exists() and partial.stat().st_size > 20000):
