@@ -185,6 +185,17 @@ def tau_summary(values, truths, absolute: bool) -> dict:
     return {"mean": mean, "ci": [low, high], "n": int(taus.size)}
 
 
+def spelling_variants(smiles, n_spellings) -> tuple[list[str], list[tuple[int, list[int]]]]:
+    """Each SMILES' canonical and ``n_spellings`` random spellings (seeded per molecule), with
+    (row, atom order) telling which input and atoms each spelling's atoms are."""
+    variants, owners = [], []
+    for row, s in enumerate(smiles):
+        for text, order in spellings(s, n_spellings, molecule_rng(s, 0)):
+            variants.append(text)
+            owners.append((row, order))
+    return variants, owners
+
+
 def ablated_atom_values(
     smiles, score, scheme, n_spellings, aggregate="sum"
 ) -> dict[str, list[np.ndarray]]:
@@ -198,11 +209,7 @@ def ablated_atom_values(
         ]
         for rule in ("atoms", "attached")
     }
-    variants, owners = [], []
-    for row, s in enumerate(smiles):
-        for text, order in spellings(s, n_spellings, molecule_rng(s, 0)):
-            variants.append(text)
-            owners.append((row, order))
+    variants, owners = spelling_variants(smiles, n_spellings)
     scores = score(variants)
     for rule in ("atoms", "attached"):
         totals = [np.zeros(parse_smiles(s).GetNumAtoms()) for s in smiles]
@@ -218,11 +225,7 @@ def shapley_ablated(explainer, smiles, n_spellings) -> dict[str, list[np.ndarray
     """The explainer's per-atom values as written and averaged over spellings (its players are
     atoms with their attached characters, so there is no 'atoms only' variant)."""
     written = explainer.atom_values(smiles)[0]
-    variants, owners = [], []
-    for row, s in enumerate(smiles):
-        for text, order in spellings(s, n_spellings, molecule_rng(s, 0)):
-            variants.append(text)
-            owners.append((row, order))
+    variants, owners = spelling_variants(smiles, n_spellings)
     totals = [np.zeros(len(w)) for w in written]
     for (row, order), values in zip(owners, explainer.atom_values(variants)[0], strict=True):
         totals[row][order] += values

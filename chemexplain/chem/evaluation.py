@@ -38,6 +38,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from chemexplain.chem.atom_attribution import atom_scores_from_tokens
 from chemexplain.chem.ground_truth import AtomTypeLookup
 from chemexplain.chem.parsing import parse_smiles
 from chemexplain.chem.tokenizer import tokenize
@@ -93,13 +94,8 @@ def units(
         members = np.array([t.atom is not None and symbol[t.atom] in symbols for t in tokens])
         return token_weights, members
     if level in ("atom", "atom_mean"):
-        weights, counts = np.zeros(len(symbol)), np.zeros(len(symbol))
-        for token, weight in zip(tokens, token_weights, strict=True):
-            if token.atom is not None:
-                weights[token.atom] += weight
-                counts[token.atom] += 1
-        if level == "atom_mean":
-            weights = weights / np.maximum(counts, 1)
+        aggregate = "mean" if level == "atom_mean" else "sum"
+        weights = atom_scores_from_tokens(tokens, token_weights, len(symbol), "atoms", aggregate)
         return weights, np.array([s in symbols for s in symbol])
     raise ValueError(f"level must be one of {', '.join(LEVELS)}")
 
