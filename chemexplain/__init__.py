@@ -39,7 +39,7 @@ __getattr__, __dir__, _names = lazy_loader.attach(
     submod_attrs={
         "chem": ["InvalidSmilesError", "Token", "tokenize"],
         "chem.drawing": ["draw_explanation", "draw_grid"],
-        "chem.explanation": ["Explanation", "ExplanationList", "explain"],
+        "chem.explanation": ["Explanation", "ExplanationList"],
         "chem.masking": ["SmilesMask"],
         "chem.shapley": ["SmilesShapley"],
         "chem.standardize": ["standardize_smiles"],
@@ -50,6 +50,7 @@ __getattr__, __dir__, _names = lazy_loader.attach(
         "mask": ["MaskExplainer"],
         "models": ["SmilesClassifier", "SmilesRegressor", "load_model", "train_on_frame"],
         "models.pretrained": ["model_card", "pretrained"],
+        "service": ["explain"],
         "vocabulary": ["Vocabulary"],
     },
 )

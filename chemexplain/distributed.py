@@ -153,20 +153,20 @@ def _loaded(model: str | None, settings: dict):
     if key not in _LOADED:
         import torch
 
-        from chemexplain.chem.explanation import _resolve
+        from chemexplain.service import resolve_model
         from chemexplain.io.scoring import with_shapley
 
         torch.set_num_threads(1)
         _generous_malloc()
         resolved = with_shapley(settings, model)  # method None: the model's default
-        pair = _resolve(model, None, need_mask=resolved["method"] == "mask")
+        pair = resolve_model(model, None, need_mask=resolved["method"] == "mask")
         _LOADED[key] = (*pair, resolved)
     return _LOADED[key]
 
 
 def _score_frame(frame: pd.DataFrame, smiles_col: str, model, settings: dict) -> pd.DataFrame:
     """``frame`` (with a read-error column) with the result columns of ``score``."""
-    from chemexplain.chem.explanation import explain_batch
+    from chemexplain.service import explain_batch
     from chemexplain.io.scoring import chunk_smiles, result_frame
 
     model_obj, mask, explain_settings = _loaded(model, settings)
@@ -223,13 +223,13 @@ def score_part(part: Part, outdir: str, options: dict) -> dict:
 
 def _model_identity(model, settings: dict) -> dict:
     """Check the model folder here, before any task, and name what it holds (parameter sha256)."""
-    from chemexplain.chem.explanation import _resolve
+    from chemexplain.service import resolve_model
     from chemexplain.io.scoring import with_shapley
-    from chemexplain.models.serialization import module_sha256
+    from chemexplain.serialization import module_sha256
 
     if model is not None and not isinstance(model, (str, os.PathLike)):
         raise ValueError("distributed scoring needs model=None (bundled) or a model directory")
-    trained, mask = _resolve(model, None)
+    trained, mask = resolve_model(model, None)
     resolved = with_shapley(settings, model)  # a missing explainer fails here
     identity = {
         "model": "bundled" if model is None else str(Path(model).resolve()),

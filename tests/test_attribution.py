@@ -9,7 +9,7 @@ import torch
 from chemexplain.attribution import METHODS, MaskAttribution
 from chemexplain.attribution.lrp import lrp_forward
 from chemexplain.metrics.faithfulness import area, deletion_insertion_curves
-from chemexplain.nn.smiles2vec import pad_ids
+from chemexplain.nn.core import pad_ids
 
 SMILES = ["CCO", "c1ccccc1Cl", "CC(=O)Nc1ccc(O)cc1", "OCC(O)CO"]
 FAST = {

@@ -11,7 +11,7 @@ from chemexplain import (
     load_model,
 )
 from chemexplain.errors import NotFittedError
-from chemexplain.models.serialization import config_digest
+from chemexplain.serialization import config_digest
 from tests.conftest import TINY
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from chemexplain.nn.smiles2vec import length_mask
+from chemexplain.nn.core import length_mask
 
 __all__ = ["TokenAttribution", "forward_function", "gradient_context"]
 

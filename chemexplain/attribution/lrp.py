@@ -30,7 +30,7 @@ from __future__ import annotations
 import torch
 
 from chemexplain.attribution.base import TokenAttribution
-from chemexplain.nn.smiles2vec import length_mask
+from chemexplain.nn.core import length_mask
 
 __all__ = ["LRPEpsilon", "LRPAlphaBeta", "LRPAlpha2Beta1", "alpha_beta"]
 

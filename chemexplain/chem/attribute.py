@@ -56,7 +56,7 @@ def _make(method: str, module):
 
 def _token_scores(model, attribution, smiles: Sequence[str]) -> list[np.ndarray]:
     """One float64 score array per SMILES (its characters), batched by length."""
-    from chemexplain.nn.smiles2vec import pad_ids
+    from chemexplain.nn.core import pad_ids
 
     ids, _ = model.encode(smiles)
     order = np.argsort([len(i) for i in ids], kind="stable")

@@ -84,7 +84,7 @@ class ApplicabilityDomain:
 
     def save(self, directory: str | os.PathLike) -> None:
         """``directory``: config.json (threshold, settings, SMILES) + packed bits (safetensors)."""
-        from chemexplain.models.serialization import write_model_dir
+        from chemexplain.serialization import write_model_dir
 
         self._check_fitted()
         bits = np.array(
@@ -106,7 +106,7 @@ class ApplicabilityDomain:
     @classmethod
     def load(cls, directory: str | os.PathLike) -> ApplicabilityDomain:
         """Read what :meth:`save` wrote (checked; nothing unpickled)."""
-        from chemexplain.models.serialization import bounded_float, bounded_int, read_model_dir
+        from chemexplain.serialization import bounded_float, bounded_int, read_model_dir
 
         config, tensors = read_model_dir(directory, fmt=DOMAIN_FORMAT)
         where = f"{Path(directory)}/config.json"

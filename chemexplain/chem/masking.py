@@ -23,13 +23,13 @@ from chemexplain.chem.atom_attribution import atom_scores
 from chemexplain.errors import ModelFileError, NotFittedError
 from chemexplain.mask.explainer import MaskExplainer
 from chemexplain.mask.networks import ResidualConvMask
-from chemexplain.models.serialization import (
+from chemexplain.nn.core import pad_ids, reinitialize
+from chemexplain.serialization import (
     bounded_int,
     module_sha256,
     read_explainer_dir,
     write_model_dir,
 )
-from chemexplain.nn.smiles2vec import pad_ids, reinitialize
 
 __all__ = ["SmilesMask", "randomized_copy", "atom_weights_from_tokens"]
 

@@ -34,13 +34,13 @@ from chemexplain.chem.parsing import parse_smiles, randomize_smiles
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.errors import ModelFileError
 from chemexplain.mask.shapley import AmortizedShapley, PlayerGraphNetwork, UnitValueNetwork
-from chemexplain.models.serialization import (
+from chemexplain.nn.core import pad_ids
+from chemexplain.serialization import (
     bounded_int,
     module_sha256,
     read_explainer_dir,
     write_model_dir,
 )
-from chemexplain.nn.smiles2vec import pad_ids
 
 __all__ = ["SHAPLEY_FORMAT", "SmilesShapley"]
 

@@ -65,7 +65,7 @@ def _filename(row: int, smiles: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chemexplain.chem.explanation import explain_batch
+    from chemexplain.service import explain_batch
 
     explanations = explain_batch(
         args.smiles,

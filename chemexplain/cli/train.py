@@ -66,7 +66,8 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args) -> tuple:
-    from chemexplain.data.datasets import MANIFEST, load_csv, load_dataset, sha256_of
+    from chemexplain.data.datasets import MANIFEST, load_csv, load_dataset
+    from chemexplain.serialization import sha256_of
 
     if args.data in MANIFEST:
         entry = MANIFEST[args.data]

@@ -9,7 +9,6 @@ path is checked against the manifest's sha256. See ``datasets/README.md``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -22,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from chemexplain.errors import DataFormatError, DatasetNotFoundError
+from chemexplain.serialization import sha256_of
 
 __all__ = [
     "MANIFEST",
@@ -44,14 +44,6 @@ def cache_dir() -> Path:
     """``$XDG_CACHE_HOME/chemexplain`` or ``~/.cache/chemexplain`` (not created)."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "chemexplain"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check(path: Path, entry: dict) -> Path:

@@ -28,7 +28,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from chemexplain.chem import MAX_SMILES_LENGTH
-from chemexplain.chem.explanation import _resolve, explain_batch, stored_shapley
+from chemexplain.service import explain_batch, resolve_model, stored_shapley
 from chemexplain.errors import DataFormatError
 from chemexplain.io.html_report import write_report
 from chemexplain.io.molecule_files import READ_ERROR, read_chunks
@@ -146,7 +146,7 @@ def with_shapley(settings: dict, directory) -> dict:
     """``settings`` with the method resolved (None: the model's default) plus the stored
     amortized explainer when the method needs it."""
     if settings.get("method") is None:
-        from chemexplain.chem.explanation import default_method
+        from chemexplain.service import default_method
 
         settings = {**settings, "method": default_method(directory)}
     if settings.get("method") != "shapley":
@@ -159,7 +159,7 @@ def _init_worker(parent: int, directory, settings: dict) -> None:
     import torch
 
     torch.set_num_threads(1)
-    _WORKER["pair"] = _resolve(directory, None)
+    _WORKER["pair"] = resolve_model(directory, None)
     _WORKER["settings"] = with_shapley(settings, directory)
 
 
@@ -267,7 +267,7 @@ def score_file(
     check_no_collision(source.columns, standardize)
     chunks, smiles_col, id_col = source.chunks, source.smiles_col, source.id_col
     writer = ResultWriter(output_path, id_col)
-    pair = _resolve(model, mask)  # a wrong model path fails here, before any worker starts
+    pair = resolve_model(model, mask)  # a wrong model path fails here, before any worker starts
     inline_settings = with_shapley(settings, model) if mask is None else settings
     if workers > 1:
         explainer = _ParallelExplainer(model, workers, settings)

@@ -1,6 +1,6 @@
 """Explanation masks (Phillips, Goh & Hodas 2018): modality-agnostic, torch only."""
 
-from chemexplain.mask.explainer import Batch, MaskExplainer
+from chemexplain.mask.explainer import MaskExplainer
 from chemexplain.mask.networks import ResidualConvMask
 
-__all__ = ["Batch", "MaskExplainer", "ResidualConvMask"]
+__all__ = ["MaskExplainer", "ResidualConvMask"]

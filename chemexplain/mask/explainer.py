@@ -44,11 +44,10 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from chemexplain.errors import NotFittedError
-from chemexplain.nn.smiles2vec import length_mask
+from chemexplain.nn.core import Batch, length_mask
 
 __all__ = ["MaskExplainer", "Batch"]
 
-Batch = tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]
 TASKS = ("regression", "classification", "multiclass")
 
 

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from chemexplain.nn.smiles2vec import length_mask
+from chemexplain.nn.core import length_mask
 
 __all__ = ["ResidualConvMask"]
 

@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from chemexplain.errors import NotFittedError
-from chemexplain.nn.smiles2vec import length_mask
+from chemexplain.nn.core import length_mask
 
 __all__ = ["AmortizedShapley", "PlayerGraphNetwork", "UnitValueNetwork", "player_sums"]
 

@@ -105,7 +105,7 @@ class SmilesEnsemble:
 
     def save(self, directory: str | os.PathLike) -> None:
         """``member_<i>/`` model folders plus ``ensemble.json`` naming them."""
-        from chemexplain.models.serialization import write_json
+        from chemexplain.serialization import write_json
 
         self._check_fitted()
         path = Path(directory)

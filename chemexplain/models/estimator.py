@@ -24,14 +24,15 @@ from chemexplain.chem.parsing import molecule_rng, parse_smiles, randomize_smile
 from chemexplain.chem.tokenizer import split_smiles
 from chemexplain.errors import InvalidSmilesError, ModelFileError, NotFittedError
 from chemexplain.models.configs import resolve_config
-from chemexplain.models.serialization import (
+from chemexplain.nn.core import pad_ids
+from chemexplain.nn.smiles2vec import Smiles2Vec, Smiles2VecConfig
+from chemexplain.serialization import (
     bounded_float,
     bounded_int,
     read_model_dir,
     write_json,
     write_model_dir,
 )
-from chemexplain.nn.smiles2vec import Smiles2Vec, Smiles2VecConfig, pad_ids
 from chemexplain.vocabulary import Vocabulary
 
 __all__ = ["SmilesRegressor", "SmilesClassifier", "load_model"]
@@ -218,17 +219,27 @@ class _SmilesEstimator:
         m = self.params_["n_test_augment"] if n_test_augment is None else n_test_augment
         if not m:
             return self._raw_outputs(smiles, exact)
-        variants, owner = [], []
-        for row, s in enumerate(smiles):
-            rng = molecule_rng(s, self.random_state)
-            spellings = [s, *(v for v in randomize_smiles(s, m, rng) if v != s)]
-            variants.extend(spellings)
-            owner.extend([row] * len(spellings))
-        raw = self._raw_outputs(variants, exact)
-        owner = np.asarray(owner)
+        raw, owner = self._spelling_outputs(smiles, m, exact)
         return np.bincount(owner, weights=raw, minlength=len(smiles)) / np.bincount(
             owner, minlength=len(smiles)
         )
+
+    def _spelling_outputs(
+        self, smiles: Sequence[str], n_test_augment: int, exact: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Outputs for each SMILES and up to ``n_test_augment`` random spellings of it.
+
+        Returns ``(outputs, owner)``, both of shape (n_spellings,): ``owner[j]``
+        is the row of ``smiles`` that spelling ``j`` belongs to (the SMILES as
+        given comes first). Standardized units, like ``_raw_outputs``.
+        """
+        variants, owner = [], []
+        for row, s in enumerate(smiles):
+            rng = molecule_rng(s, self.random_state)
+            spellings = [s, *(v for v in randomize_smiles(s, n_test_augment, rng) if v != s)]
+            variants.extend(spellings)
+            owner.extend([row] * len(spellings))
+        return self._raw_outputs(variants, exact), np.asarray(owner, dtype=np.int64)
 
     def _validate(self, smiles: Sequence[str], on_invalid: str) -> np.ndarray:
         """Boolean array: which SMILES parse. Raises on the first invalid one if asked."""

@@ -50,7 +50,7 @@ def _load(directory: str) -> Pretrained:
 
 def check_pair_directory(directory: str | Path) -> Path:
     """``directory`` if it holds ``model/`` and ``mask/``, else one accurate ``ModelFileError``."""
-    from chemexplain.models.serialization import CONFIG, check_directory
+    from chemexplain.serialization import CONFIG, check_directory
 
     what = "model-plus-mask directory (model/ and mask/)"
     path = check_directory(directory, what)

@@ -102,8 +102,9 @@ def training_frame(model) -> tuple[pd.DataFrame, str]:
     Reloads the dataset named in ``model.data_`` and checks its sha256, so that
     the row indices of ``model.split_`` still point at the same molecules.
     """
-    from chemexplain.data.datasets import MANIFEST, find_dataset, load_csv, load_dataset, sha256_of
+    from chemexplain.data.datasets import MANIFEST, find_dataset, load_csv, load_dataset
     from chemexplain.errors import DataFormatError
+    from chemexplain.serialization import sha256_of
 
     info = getattr(model, "data_", None) or {}
     name = info.get("dataset")

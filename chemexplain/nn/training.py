@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from chemexplain.mask.explainer import Batch
+from chemexplain.nn.core import Batch
 
 __all__ = ["make_batches", "fit_classifier", "predict_logits", "accuracy"]
 

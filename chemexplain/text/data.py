@@ -21,7 +21,7 @@ import torch
 
 from chemexplain.data.datasets import find_local_copy
 from chemexplain.errors import DataFormatError
-from chemexplain.nn.smiles2vec import pad_ids
+from chemexplain.nn.core import pad_ids
 from chemexplain.vocabulary import UNK, Vocabulary
 
 __all__ = [

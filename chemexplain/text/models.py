@@ -14,7 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from chemexplain.nn.smiles2vec import length_mask
+from chemexplain.nn.core import length_mask
 
 __all__ = ["BiGRUClassifier", "run_packed"]
 

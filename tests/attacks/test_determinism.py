@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import chemexplain as cx
-from chemexplain.chem.explanation import explain_batch
+from chemexplain.service import explain_batch
 
 
 @pytest.fixture(scope="module")

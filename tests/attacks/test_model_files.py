@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from chemexplain.models.pretrained import PRETRAINED_DIR
-from chemexplain.models.serialization import config_digest
+from chemexplain.serialization import config_digest
 
 from .conftest import assert_one_line_error, run_cli
 

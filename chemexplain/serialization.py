@@ -27,7 +27,6 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from chemexplain.data.datasets import sha256_of
 from chemexplain.errors import ModelFileError
 
 __all__ = [
@@ -38,9 +37,20 @@ __all__ = [
     "module_sha256",
     "read_explainer_dir",
     "read_model_dir",
+    "sha256_of",
     "write_json",
     "write_model_dir",
 ]
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
 
 FORMAT = "chemexplain-smiles-model"
 FORMAT_VERSION = 2  # 2: config.json carries config_sha256

@@ -1,0 +1,332 @@
+"""The explain service: SMILES in, :class:`~chemexplain.chem.explanation.Explanation` out.
+
+    import chemexplain as cx
+    e = cx.explain("CCO")                 # the bundled ESOL model and its signed explainer
+    cx.explain(["CCO", "c1ccccc1"]).to_frame()   # one row per input, in order
+
+It sits above ``models/`` (it loads the bundled model when none is given) and
+below ``io/``, ``distributed`` and ``cli/``, which all explain through it.
+Every input is checked here, once: an invalid, empty, over-long or
+multi-fragment SMILES becomes an error row; stereo marks the model never saw
+are read stereo-free (:mod:`chemexplain.chem.notation`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from rdkit import Chem
+
+from chemexplain.chem import MAX_SMILES_LENGTH
+from chemexplain.chem.atom_attribution import atom_scores_from_tokens
+from chemexplain.chem.explanation import Explanation, ExplanationList
+from chemexplain.chem.notation import readable_form, to_input_atoms
+from chemexplain.chem.parsing import parse_smiles
+from chemexplain.chem.standardize import standardize_smiles
+from chemexplain.chem.tokenizer import tokenize
+from chemexplain.errors import InvalidSmilesError, ModelFileError
+
+__all__ = [
+    "check_input",
+    "default_method",
+    "explain",
+    "explain_batch",
+    "resolve_model",
+    "stored_shapley",
+]
+
+
+def resolve_model(model, mask, need_mask: bool = True):
+    """(model, mask) from None (bundled), a Pretrained pair, a directory or objects.
+
+    With ``need_mask=False`` a fitted model object alone is enough (mask None).
+    """
+    if mask is not None:
+        return model, mask
+    if not need_mask and hasattr(model, "module_"):
+        return model, None
+    from chemexplain.models.pretrained import pretrained
+
+    if model is None or isinstance(model, str) or hasattr(model, "__fspath__"):
+        pair = pretrained(model)
+        return pair.model, pair.mask
+    if isinstance(model, tuple) or hasattr(model, "mask"):
+        return tuple(model)
+    raise TypeError("pass model=None (bundled), a (model, mask) pair or a directory")
+
+
+def _signed(method: str) -> bool:
+    from chemexplain.chem.attribute import is_signed
+
+    return is_signed(method)
+
+
+def default_method(model=None, mask=None, shapley=None) -> str:
+    """The explanation a chemist sees when none is named: ``"shapley"`` (signed
+    contributions) when an amortized explainer is given or stored beside the model
+    (``shapley/`` in its folder, or the bundled one), else ``"mask"``."""
+    if shapley is not None:
+        return "shapley"
+    if mask is None and (model is None or isinstance(model, str) or hasattr(model, "__fspath__")):
+        from chemexplain.models.pretrained import pretrained_shapley
+
+        if pretrained_shapley(model) is not None:
+            return "shapley"
+    return "mask"
+
+
+def stored_shapley(model):
+    """The amortized explainer stored beside a model directory (or the bundled one)."""
+    from chemexplain.models.pretrained import pretrained_shapley
+
+    if model is None or isinstance(model, str) or hasattr(model, "__fspath__"):
+        stored = pretrained_shapley(model)
+        if stored is not None:
+            return stored
+    raise ModelFileError(
+        "no amortized Shapley explainer for this model: train one with 'chemexplain "
+        "fit-explainer' into the model's folder (shapley/), or pass shapley=..."
+    )
+
+
+def _check(smiles, model, standardize: bool, max_length: int, on_unknown: str = "strip"):
+    """(explained SMILES, its RDKit molecule, error or None, :class:`ReadableForm` or None)
+    for one input; the form is what the model reads (stereo-free etc., see
+    :mod:`chemexplain.chem.notation`), the SMILES and molecule are the input's."""
+    smiles, mol, error = check_input(smiles, standardize, max_length)
+    if error is not None:
+        return None, None, error, None
+    _, unknown = model.encode([smiles])
+    # "error" keeps stereo marks (so an unknown '@' is refused) but still reads isotope
+    # labels and explicit hydrogens as plain atoms
+    form = readable_form(smiles, mol, model_reads_it=not unknown[0] or on_unknown == "error")
+    if form.changed:
+        _, unknown = model.encode([form.smiles])
+    if unknown[0]:
+        chars = "".join(sorted(set(unknown[0])))
+        return None, None, f"characters this model never saw: {chars!r}", None
+    return smiles, mol, None, form
+
+
+def check_input(smiles, standardize: bool, max_length: int):
+    """(SMILES, its RDKit molecule, error or None) for one input, before the model is asked."""
+    if smiles is None or (isinstance(smiles, float) and np.isnan(smiles)):
+        return None, None, "empty SMILES"
+    if not isinstance(smiles, str):
+        return None, None, f"expected a SMILES string, got {type(smiles).__name__}"
+    smiles = smiles.strip()
+    if not smiles:
+        return None, None, "empty SMILES"
+    if standardize:
+        try:
+            smiles = standardize_smiles(smiles)
+        except InvalidSmilesError as error:
+            return None, None, f"invalid SMILES: {error.reason}"
+    if len(smiles) > max_length:
+        return None, None, f"over-long SMILES: {len(smiles)} characters (limit {max_length})"
+    if "." in smiles:
+        return (
+            None,
+            None,
+            "several fragments (a salt or mixture): pass standardize=True / --standardize",
+        )
+    try:
+        mol = parse_smiles(smiles)
+    except InvalidSmilesError as error:
+        return None, None, f"invalid SMILES: {error.reason}"
+    return smiles, mol, None
+
+
+def explain_batch(
+    smiles: Sequence,
+    model=None,
+    mask=None,
+    *,
+    method: str | None = None,
+    spellings: int = 0,
+    shapley=None,
+    standardize: bool = False,
+    n_test_augment: int | None = 0,
+    max_length: int = MAX_SMILES_LENGTH,
+    on_unknown: str = "strip",
+) -> ExplanationList:
+    """Explain many SMILES; never raises on a bad row (it gets ``status="error"``).
+
+    ``on_unknown``: ``"strip"`` (default) reads a SMILES whose stereo marks the
+    model never saw as its stereo-free form, and isotope labels and explicit
+    hydrogen atoms as plain atoms (:mod:`chemexplain.chem.notation`; the row's
+    ``warning`` says so, and atom indices stay the input's); ``"error"``
+    refuses such a row, naming the unknown characters.
+
+    ``method``: None (default: ``"shapley"`` when ``shapley`` is given or the
+    model folder has one, else ``"mask"``), ``"mask"`` (the explanation
+    mask), ``"shapley"`` (the amortized Shapley explainer ``shapley``, or the
+    one stored beside the model in ``shapley/``: signed contributions in one
+    forward pass) or
+    any name of :data:`chemexplain.attribution.METHODS` (per-atom values from
+    :func:`chemexplain.chem.attribute.atom_attributions`, averaged over
+    ``spellings`` random spellings when > 0). Returns one
+    :class:`Explanation` per input, in input order.
+    """
+    method = default_method(model, mask, shapley) if method is None else method
+    if method == "shapley" and shapley is None:
+        shapley = stored_shapley(model)
+    model, mask = resolve_model(model, mask, need_mask=method == "mask")
+    if on_unknown not in ("strip", "error"):
+        raise ValueError("on_unknown must be 'strip' or 'error'")
+    checked = [_check(s, model, standardize, max_length, on_unknown) for s in smiles]
+    out = ExplanationList(
+        Explanation(
+            input=str(s) if s is not None else "",
+            method=method,
+            status="ok" if err is None else "error",
+            error=err,
+        )
+        for s, (_, _, err, _) in zip(smiles, checked)
+    )
+    scheme = model.params_["scheme"]
+    # (row, input SMILES, input molecule, form the model reads, its molecule, its tokens)
+    mapped = []
+    for row, (s, mol, err, form) in enumerate(checked):
+        if err is not None:
+            continue
+        try:
+            read_mol = parse_smiles(form.smiles) if form.changed else mol
+            tokens = tokenize(form.smiles, scheme, mol=read_mol)
+        except InvalidSmilesError as error:  # RDKit parses it, the atom map does not
+            out[row].status, out[row].error = "error", f"cannot map tokens to atoms: {error.reason}"
+            continue
+        mapped.append((row, s, mol, form, read_mol, tokens))
+    if not mapped:
+        return out
+    good = [form.smiles for _, _, _, form, _, _ in mapped]
+    outputs = model._averaged_outputs(good, n_test_augment)
+    spreads = np.full(len(good), np.nan)
+    if hasattr(model, "member_predictions"):  # an ensemble: the members' spread
+        spreads = model.member_predictions(good, n_test_augment).std(0, ddof=1)
+    if model.task == "regression":
+        predictions, units = model.inverse_transform_target(outputs), _units(model)
+    else:
+        predictions, units = 1.0 / (1.0 + np.exp(-outputs)), "probability of class 1"
+    if method == "mask":
+        token_weights = mask.token_weights(good)
+        values = [
+            atom_scores_from_tokens(tokens, w, read_mol.GetNumAtoms(), aggregate="mean")
+            for (_, _, _, _, read_mol, tokens), w in zip(mapped, token_weights)
+        ]
+        references = np.full(len(good), np.nan)
+    elif method == "shapley":
+        # the explainer reuses the prediction as v(all) when it is from the SMILES as written
+        as_written = n_test_augment == 0 and model.task == "regression"
+        values, references = shapley.atom_values(good, outputs if as_written else None)
+        token_weights = [np.zeros(0)] * len(good)
+    else:
+        from chemexplain.chem.attribute import atom_attributions
+
+        values, references = atom_attributions(good, model, method, spellings=spellings)
+        token_weights = [np.zeros(0)] * len(good)
+    signed = method == "shapley" or (method != "mask" and _signed(method))
+    domain = getattr(model, "domain_", None)
+    if domain is not None:
+        similarity, nearest = domain.nearest([mol for _, _, mol, _, _, _ in mapped])
+        inside = domain.in_domain(similarity)
+    for i, ((row, s, mol, form, _, tokens), prediction, w, v, reference) in enumerate(
+        zip(mapped, predictions, token_weights, values, references)
+    ):
+        out[row].prediction_std = float(spreads[i])
+        e = out[row]
+        e.smiles, e.prediction, e.units, e.token_weights = s, float(prediction), units, w
+        e.model_smiles, e.warning = form.smiles, form.warning
+        e.tokens = [t.text for t in tokens]
+        e.atom_symbols = [a.GetSymbol() for a in mol.GetAtoms()]
+        e.atom_weights = to_input_atoms(v, form, mol.GetNumAtoms())
+        e.canonical_smiles = Chem.MolToSmiles(mol)
+        e.method, e.signed, e.reference = method, signed, float(reference)
+        if domain is not None:
+            e.max_similarity, e.nearest_training_smiles = float(similarity[i]), nearest[i]
+            e.in_domain = bool(inside[i])
+    return out
+
+
+def _units(model) -> str:
+    data = getattr(model, "data_", None) or {}
+    return data.get("units") or data.get("target") or ""
+
+
+def explain(
+    smiles: str | Iterable[str] | pd.DataFrame,
+    model=None,
+    mask=None,
+    *,
+    smiles_col: str = "smiles",
+    on_invalid: str = "raise",
+    method: str | None = None,
+    spellings: int = 0,
+    shapley=None,
+    standardize: bool = False,
+    n_test_augment: int | None = 0,
+    on_unknown: str = "strip",
+) -> Explanation | ExplanationList:
+    """Predict and explain one SMILES, a list of them, or a DataFrame's ``smiles_col``.
+
+    Parameters
+    ----------
+    model, mask : None for the bundled ESOL model (:func:`chemexplain.pretrained`),
+        a ``(model, mask)`` pair, or a directory laid out like the bundled one.
+    on_invalid : for a single string an invalid SMILES always raises
+        :class:`InvalidSmilesError`; for many, ``"raise"`` raises on the first
+        bad row (naming it), ``"skip"`` leaves bad rows out, ``"nan"`` keeps
+        them as error rows (NaN prediction, ``status="error"``).
+    method : None (default: ``"shapley"``, the amortized explainer's signed
+        contributions, when the model has one, else ``"mask"``), ``"mask"``,
+        ``"shapley"`` or any name of ``chemexplain.attribution.METHODS``
+        (``"integrated_gradients"``, ``"occlusion"``, ...); signed methods give
+        each atom its contribution in the target's units, drawn on a diverging scale.
+    spellings : average a method's values over this many random spellings too.
+    shapley : a fitted :class:`~chemexplain.chem.shapley.SmilesShapley` for
+        ``method="shapley"`` (default: the one stored beside the model).
+    standardize : keep the largest fragment and neutralize charges first.
+    on_unknown : ``"strip"`` (default): a SMILES with stereo marks the model never
+        saw is read as its stereo-free form (isotope labels and explicit hydrogen
+        atoms as plain atoms), with a ``warning``; atom indices stay the input's.
+        ``"error"``: such a SMILES is refused, as before.
+    n_test_augment : test-time SMILES averaging of the prediction: 0 (default,
+        as ``chemexplain explain`` and ``score``) predicts from the given SMILES
+        only; M averages it with M random spellings drawn from a seed fixed per
+        molecule; None takes the model's own setting (what ``predict`` uses).
+
+    Returns
+    -------
+    An :class:`Explanation` for a string, else an :class:`ExplanationList`.
+    """
+    if on_invalid not in ("raise", "skip", "nan"):
+        raise ValueError("on_invalid must be 'raise', 'skip' or 'nan'")
+    single = isinstance(smiles, str)
+    if single:
+        items = [smiles]
+    elif isinstance(smiles, pd.DataFrame):
+        items = smiles[smiles_col].tolist()
+    else:
+        items = list(smiles)
+    results = explain_batch(
+        items,
+        model,
+        mask,
+        method=method,
+        spellings=spellings,
+        shapley=shapley,
+        standardize=standardize,
+        n_test_augment=n_test_augment,
+        on_unknown=on_unknown,
+    )
+    if single or on_invalid == "raise":
+        for row, e in enumerate(results):
+            if not e.ok:
+                raise InvalidSmilesError(e.input, e.error, None if single else row)
+    if single:
+        return results[0]
+    if on_invalid == "skip":
+        return ExplanationList(e for e in results if e.ok)
+    return results
