@@ -70,7 +70,7 @@ from chemexplain.metrics.faithfulness import (
 )
 from chemexplain.metrics.ground_truth import bootstrap_ci, per_molecule_kendall
 from chemexplain.models.pretrained import pretrained_shapley
-from chemexplain.nn.smiles2vec import pad_ids
+from chemexplain.nn.core import pad_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))

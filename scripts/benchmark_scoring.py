@@ -89,7 +89,7 @@ def one_run(args) -> dict:
 
     torch.set_num_threads(args.threads)
     import chemexplain as cx
-    from chemexplain.chem.explanation import default_method
+    from chemexplain.service import default_method
 
     if args.workers == 1:
         cx.pretrained()  # loading the model is not part of the per-molecule cost
