@@ -153,8 +153,8 @@ def _loaded(model: str | None, settings: dict):
     if key not in _LOADED:
         import torch
 
-        from chemexplain.service import resolve_model
         from chemexplain.io.scoring import with_shapley
+        from chemexplain.service import resolve_model
 
         torch.set_num_threads(1)
         _generous_malloc()
@@ -166,8 +166,8 @@ def _loaded(model: str | None, settings: dict):
 
 def _score_frame(frame: pd.DataFrame, smiles_col: str, model, settings: dict) -> pd.DataFrame:
     """``frame`` (with a read-error column) with the result columns of ``score``."""
-    from chemexplain.service import explain_batch
     from chemexplain.io.scoring import chunk_smiles, result_frame
+    from chemexplain.service import explain_batch
 
     model_obj, mask, explain_settings = _loaded(model, settings)
     explanations = explain_batch(
@@ -223,9 +223,9 @@ def score_part(part: Part, outdir: str, options: dict) -> dict:
 
 def _model_identity(model, settings: dict) -> dict:
     """Check the model folder here, before any task, and name what it holds (parameter sha256)."""
-    from chemexplain.service import resolve_model
     from chemexplain.io.scoring import with_shapley
     from chemexplain.serialization import module_sha256
+    from chemexplain.service import resolve_model
 
     if model is not None and not isinstance(model, (str, os.PathLike)):
         raise ValueError("distributed scoring needs model=None (bundled) or a model directory")

@@ -49,8 +49,12 @@ class ModelFileError(ChemexplainError, ValueError):
     """A saved model directory is missing, truncated, edited or mismatched."""
 
 
-class NotFittedError(ChemexplainError, RuntimeError):
-    """An estimator was used before ``fit`` (or ``load``)."""
+class NotFittedError(ChemexplainError, ValueError, AttributeError):
+    """An estimator was used before ``fit`` (or ``load``).
+
+    A ValueError and an AttributeError, like scikit-learn's own ``NotFittedError``,
+    so code written for scikit-learn estimators catches it.
+    """
 
 
 class OutputError(ChemexplainError, OSError):

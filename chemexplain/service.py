@@ -204,12 +204,12 @@ def explain_batch(
     good = [form.smiles for _, _, _, form, _, _ in mapped]
     outputs = model._averaged_outputs(good, n_test_augment)
     spreads = np.full(len(good), np.nan)
-    if hasattr(model, "member_predictions"):  # an ensemble: the members' spread
-        spreads = model.member_predictions(good, n_test_augment).std(0, ddof=1)
+    if hasattr(model, "member_predictions"):  # an ensemble: the members' calibrated spread
+        spreads = model.spread(model.member_predictions(good, n_test_augment))
     if model.task == "regression":
         predictions, units = model.inverse_transform_target(outputs), _units(model)
     else:
-        predictions, units = 1.0 / (1.0 + np.exp(-outputs)), "probability of class 1"
+        predictions, units = model.proba_from_outputs(outputs), "probability of class 1"
     if method == "mask":
         token_weights = mask.token_weights(good)
         values = [

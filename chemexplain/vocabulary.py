@@ -52,10 +52,6 @@ class Vocabulary:
         return f"Vocabulary({len(self)} tokens)"
 
     @property
-    def pad_id(self) -> int:
-        return 0
-
-    @property
     def unk_id(self) -> int:
         return 1
 

@@ -35,8 +35,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from chemexplain.io.markdown_blocks import replace_block
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+README = ROOT / "benchmarks" / "README.md"
 
 CONFIGS = ("local_workers2", "dask_workers1", "dask_workers2")
 
@@ -171,7 +173,6 @@ def one_run(config: str, files: list[str], outdir: Path, partition_rows: int) ->
 
 
 def update_readme(payload: dict) -> None:
-    from benchmark_esol import update_readme as replace
 
     lines = [
         "Reproduce: `python scripts/benchmark_distributed.py` (writes `benchmarks/distributed.json`). "
@@ -211,7 +212,7 @@ def update_readme(payload: dict) -> None:
         f"per worker is {big['ratios']['dask2_rss_all_over_100k']:.2f}x that at "
         f"{payload['at_100k']['dask_workers2']['molecules']:,} molecules.",
     ]
-    replace("distributed", "\n".join(lines))
+    replace_block(README, "distributed", "\n".join(lines))
 
 
 def main(argv=None) -> int:

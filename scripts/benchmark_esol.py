@@ -24,7 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from chemexplain.io.markdown_blocks import replace_block
+
 ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "benchmarks" / "README.md"
 ANCHORS = [
     ("SMILES-X with augmentation (Lambard & Gracheva 2020)", "random", "0.57 ± 0.07"),
     ("chemprop D-MPNN (Yang et al. 2019)", "random", "0.578"),
@@ -132,18 +135,6 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def update_readme(section: str, body: str) -> None:
-    path = ROOT / "benchmarks" / "README.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
-    block = f"{start}\n{body}\n{end}"
-    if start in text:
-        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -210,7 +201,7 @@ def main(argv=None) -> int:
         "ESOL, 80/10/10 splits, test RMSE in log10 mol/L. Reproduce: "
         "`python scripts/benchmark_esol.py` (writes `benchmarks/esol.json`).\n\n" + table(results)
     )
-    update_readme("esol", body)
+    replace_block(README, "esol", body)
     print(table(results))
     return 0
 

@@ -26,8 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from chemexplain.io.markdown_blocks import replace_block
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+README = ROOT / "benchmarks" / "README.md"
 
 
 def make_library(n: int, path: Path, seed: int = 0) -> None:
@@ -122,7 +124,6 @@ def one_run(args) -> dict:
 
 
 def update_readme(rows: list[dict]) -> None:
-    from benchmark_esol import update_readme as replace
 
     lines = [
         "Reproduce: `python scripts/benchmark_scoring.py` (writes `benchmarks/scoring.json`). "
@@ -142,7 +143,7 @@ def update_readme(rows: list[dict]) -> None:
             f"| {r['rows']:,} | {r.get('method', 'mask')} | {r['test_augment']} | {r['molecules_per_second']:,.0f} | "
             f"{r['wall_seconds']:.1f} | {r['peak_rss_mib']:.0f} | {r['ok']:,} | {r['error']:,} |"
         )
-    replace("scoring", "\n".join(lines))
+    replace_block(README, "scoring", "\n".join(lines))
 
 
 def main(argv=None) -> int:

@@ -47,6 +47,7 @@ from chemexplain.chem.atom_attribution import spellings
 from chemexplain.chem.attribute import atom_attributions
 from chemexplain.chem.parsing import molecule_rng, parse_smiles
 from chemexplain.chem.shapley import SmilesShapley
+from chemexplain.io.markdown_blocks import replace_block
 from chemexplain.metrics.ground_truth import (
     bootstrap_ci,
     kendall_ceiling,
@@ -56,7 +57,7 @@ from chemexplain.metrics.ground_truth import (
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "shapley.json"
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+README = ROOT / "benchmarks" / "README.md"
 
 #: signed per-atom methods compared on the ground truths, SMILES as written
 TRUTH_METHODS = (
@@ -241,7 +242,6 @@ def part_speed(args) -> dict:
 
 
 def update_readme(results: dict) -> None:
-    from benchmark_esol import update_readme as replace
 
     lines = [
         "Reproduce: `python scripts/benchmark_shapley.py --part esol|crippen|synthetic|speed` "
@@ -302,7 +302,7 @@ def update_readme(results: dict) -> None:
                 f"| {label.get(method, method)} | {t['mean']:.3f} | "
                 f"[{t['ci'][0]:.3f}, {t['ci'][1]:.3f}] | {t['n']} |"
             )
-    replace("shapley", "\n".join(lines))
+    replace_block(README, "shapley", "\n".join(lines))
 
 
 def main(argv=None) -> int:

@@ -22,8 +22,10 @@ import sys
 import time
 from pathlib import Path
 
+from chemexplain.io.markdown_blocks import replace_block
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+README = ROOT / "benchmarks" / "README.md"
 
 COMMANDS = {
     "chemexplain --help": ["--help"],
@@ -104,7 +106,6 @@ def main(argv=None) -> int:
 
 
 def update_readme(figures: dict) -> None:
-    from benchmark_esol import update_readme as replace
 
     labels = list(figures)
     lines = [
@@ -127,7 +128,7 @@ def update_readme(figures: dict) -> None:
         )
         lines.append(f"Largest imports at start-up, {k}: {heavy}.")
         lines.append("")
-    replace("startup", "\n".join(lines).rstrip())
+    replace_block(README, "startup", "\n".join(lines).rstrip())
 
 
 if __name__ == "__main__":

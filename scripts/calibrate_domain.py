@@ -38,9 +38,10 @@ from rdkit import Chem
 import chemexplain as cx
 from chemexplain.chem.domain import ApplicabilityDomain
 from chemexplain.data.splits import scaffold_folds
+from chemexplain.io.markdown_blocks import replace_block
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+README = ROOT / "benchmarks" / "README.md"
 GRID = tuple(round(t, 2) for t in np.arange(0.15, 0.651, 0.05))
 MIN_OUT, MIN_IN = 0.10, 0.50
 
@@ -218,7 +219,6 @@ def finish(args, results: dict, smiles) -> int:
     if args.no_save:
         return 0
     (ROOT / "benchmarks" / "domain.json").write_text(json.dumps(results, indent=2) + "\n")
-    from benchmark_esol import update_readme
 
     lines = [
         "## Applicability domain: the in-domain threshold",
@@ -266,7 +266,7 @@ def finish(args, results: dict, smiles) -> int:
         f"ratio **{r['ratio']:.2f}**: within ring-bearing scaffolds the threshold separates "
         "errors less well.",
     ]
-    update_readme("domain", "\n".join(lines))
+    replace_block(README, "domain", "\n".join(lines))
     if args.write_bundled:
         from chemexplain.models.pretrained import PRETRAINED_DIR
 

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from chemexplain.attribution import METHODS
 from chemexplain.image import (
     ResidualCNN,
     image_mask_explainer,
@@ -39,12 +40,21 @@ from chemexplain.image import (
     random_erase,
     random_shift,
 )
-from chemexplain.image.heatmaps import HEATMAPS, pixel_flipping
 from chemexplain.image.prototypes import GaussianMixtureExpert, activation_maximization
-from chemexplain.nn.training import accuracy, fit_classifier, make_batches
+from chemexplain.io.markdown_blocks import replace_block
+from chemexplain.metrics import accuracy, pixel_flipping
+from chemexplain.nn.training import fit_classifier, make_batches, predict_logits
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+README = ROOT / "benchmarks" / "README.md"
+#: Montavon et al.'s heatmaps, by the label of the figures and tables -> attribution.METHODS name
+#: (the squared gradient, ``saliency``, is their sensitivity analysis)
+HEATMAPS = {
+    "sensitivity": "saliency",
+    "gradient x input": "gradient_x_input",
+    "LRP a1b0": "lrp_alpha_beta",
+    "LRP a2b1": "lrp_alpha2_beta1",
+}
 
 
 def _masked_accuracy(explainer, x, y) -> float:
@@ -65,7 +75,7 @@ def digits_part(args, out: Path) -> tuple[dict, dict]:
     )  # fmt: skip
     result = {
         "classifier": {
-            "test_accuracy": accuracy(model, test),
+            "test_accuracy": accuracy(*predict_logits(model, test)),
             "epochs": len(history),
             "seconds": time.time() - start,
             "n_train": len(data.train_y),
@@ -104,7 +114,9 @@ def heatmap_part(args, state: dict, out: Path) -> dict:
     model, data = state["model"], state["data"]
     x = data.test_x
     target = model(x).argmax(1).detach()
-    heatmaps = {name: method(model).attribute(x, target) for name, method in HEATMAPS.items()}
+    heatmaps = {
+        label: METHODS[name](model).attribute(x, target=target) for label, name in HEATMAPS.items()
+    }
     for name, mask in state["masks"].items():
         if "L1" in name:
             heatmaps[f"mask: {name}"] = mask
@@ -180,8 +192,8 @@ def planted_part(args, out: Path) -> dict:
         "image_size": size,
         "patch_size": patch_size,
         "area_fraction": patch_size**2 / size**2,
-        "classifier_accuracy": accuracy(models[True], held),
-        "classifier_accuracy_without_erasing": accuracy(models[False], held),
+        "classifier_accuracy": accuracy(*predict_logits(models[True], held)),
+        "classifier_accuracy_without_erasing": accuracy(*predict_logits(models[False], held)),
         "methods": {},
     }
     print(f"planted patch: classifier held-out accuracy {result['classifier_accuracy']:.4f}"
@@ -221,7 +233,7 @@ def planted_part(args, out: Path) -> dict:
     model = models[True]
     target = model(held_x).argmax(1).detach()
     for name in ("sensitivity", "gradient x input"):
-        heat = HEATMAPS[name](model).attribute(held_x, target)
+        heat = METHODS[HEATMAPS[name]](model).attribute(held_x, target=target)
         shown[name] = heat
         result["methods"][name] = {"mass_inside_patch": inside(heat)}
     random_mask = torch.rand(held_x.shape, generator=torch.Generator().manual_seed(args.seed))
@@ -412,9 +424,7 @@ def main(argv=None) -> int:
     result["seconds"] = time.time() - start
     (args.out / "image.json").write_text(json.dumps(result, indent=1))
     if not args.quick and args.out.resolve() == (ROOT / "benchmarks").resolve():
-        from benchmark_esol import update_readme
-
-        update_readme("image", readme_table(result))
+        replace_block(README, "image", readme_table(result))
     print(f"done in {result['seconds']:.0f} s; wrote {args.out / 'image.json'}")
     return 0
 

@@ -25,7 +25,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from chemexplain.nn.training import accuracy, fit_classifier, make_batches
+from chemexplain.io.markdown_blocks import replace_block
+from chemexplain.metrics import accuracy
+from chemexplain.nn.training import fit_classifier, make_batches, predict_logits
 from chemexplain.text import (
     BiGRUClassifier,
     encode_texts,
@@ -38,7 +40,7 @@ from chemexplain.text import (
 from chemexplain.vocabulary import Vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+README = ROOT / "benchmarks" / "README.md"
 
 
 def train_and_explain(
@@ -97,7 +99,7 @@ def _explain(args, model, vocabulary, train, val, test, dropout, history, classi
         "vocabulary": len(vocabulary),
         "word_dropout": dropout,
         "mask_options": mask_options,
-        "base_accuracy": accuracy(model, test),
+        "base_accuracy": accuracy(*predict_logits(model, test)),
         "masked_accuracy": float((masked.argmax(1) == test_labels).float().mean()),
         "classifier_epochs": len(history),
         "classifier_seconds": classifier_seconds,
@@ -251,9 +253,7 @@ def main(argv=None) -> int:
     result["seconds"] = time.time() - start
     (args.out / "text.json").write_text(json.dumps(result, indent=1))
     if not args.quick and args.out.resolve() == (ROOT / "benchmarks").resolve():
-        from benchmark_esol import update_readme
-
-        update_readme("text", readme_table(result))
+        replace_block(README, "text", readme_table(result))
     print(f"done in {result['seconds']:.0f} s; wrote {args.out / 'text.json'}")
     return 0
 

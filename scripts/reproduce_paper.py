@@ -21,8 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from chemexplain.io.markdown_blocks import replace_block
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
+README = ROOT / "benchmarks" / "README.md"
 PAPER = {"base_test_rmse": 0.846, "masked_test_rmse": 0.831, "top3_accuracy": 0.88}
 #: per-atom readings of the mask: the sum over an atom's characters (round 1) and their mean
 LEVELS = ("char", "atom", "atom_mean")
@@ -36,9 +38,8 @@ def one_seed(task: tuple[int, int, str]) -> dict:
 
     torch.set_num_threads(threads)
     from chemexplain import load_esol, train_on_frame
+    from chemexplain.chem.evaluation import evaluate
     from chemexplain.chem.masking import SmilesMask, randomized_copy
-    from chemexplain.cli.evaluate import evaluate
-    from chemexplain.cli.fit_mask import CONTROL_SEED
     from chemexplain.data import MANIFEST
 
     started = time.perf_counter()
@@ -54,11 +55,12 @@ def one_seed(task: tuple[int, int, str]) -> dict:
     fit_data = (*part(model.split_["train"]), *part(model.split_["val"]))
     mask = SmilesMask(model, random_state=seed, verbose=False).fit(*fit_data)
     mask.save(directory / "mask")
-    control = SmilesMask(randomized_copy(model, CONTROL_SEED), random_state=seed, verbose=False)
+    control = SmilesMask(randomized_copy(model), random_state=seed, verbose=False)
     control.fit(*fit_data).save(directory / "mask" / "randomized")
+    train = dict(zip(("train_smiles", "train_y"), part(model.split_["train"]), strict=True))
     reports = {
-        "test": evaluate(model, mask, control, *part(model.split_["test"])),
-        "all": evaluate(model, mask, control, smiles, y),
+        "test": evaluate(model, mask, control, *part(model.split_["test"]), **train),
+        "all": evaluate(model, mask, control, smiles, y, **train),
     }
     return {"seed": seed, "seconds": time.perf_counter() - started, **reports}
 
@@ -197,14 +199,13 @@ def main(argv=None) -> int:
         },
     }
     (ROOT / "benchmarks" / "paper.json").write_text(json.dumps(payload, indent=2) + "\n")
-    from benchmark_esol import update_readme
 
     body = (
         f"Reproduce: `python scripts/reproduce_paper.py` (wall time of the last run: {wall / 60:.1f} min "
         f"with --jobs {args.jobs} --threads {args.threads}; the default is 3 jobs of 1 thread on "
         f"2 cores). Writes `benchmarks/paper.json`.\n\n" + table(results, stats)
     )
-    update_readme("paper", body)
+    replace_block(README, "paper", body)
     print(table(results, stats))
     print(f"wall time {wall:.0f} s", file=sys.stderr)
     return 0

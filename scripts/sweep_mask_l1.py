@@ -20,8 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from chemexplain.io.markdown_blocks import replace_block
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
+README = ROOT / "benchmarks" / "README.md"
 GRID = [1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1]
 
 
@@ -32,8 +34,9 @@ def one(task: tuple[str, float, int]) -> dict:
     torch.set_num_threads(threads)
     from chemexplain.chem.evaluation import top_k_report
     from chemexplain.chem.masking import SmilesMask
+    from chemexplain.metrics import regression_metrics
     from chemexplain.models import load_model
-    from chemexplain.models.training import regression_metrics, training_frame
+    from chemexplain.models.training import training_frame
 
     model = load_model(model_dir)
     frame, target = training_frame(model)
@@ -101,8 +104,6 @@ def main(argv=None) -> int:
     fig.tight_layout()
     fig.savefig(ROOT / "benchmarks" / "mask_l1_sweep.png", dpi=120)
 
-    from benchmark_esol import update_readme
-
     lines = [
         "Reproduce: `chemexplain train --data esol --config paper --seed 0 --out runs/paper && "
         "python scripts/sweep_mask_l1.py`; "
@@ -116,7 +117,7 @@ def main(argv=None) -> int:
         f"{r['fraction_below_0.1']:.1%} | {r['soluble_atom_top3']:.1%} ({r['soluble_atom_chance']:.1%}) |"
         for r in rows
     ]
-    update_readme("sweep", "\n".join(lines))
+    replace_block(README, "sweep", "\n".join(lines))
     print("\n".join(lines))
     return 0
 

@@ -32,12 +32,11 @@ import pandas as pd
 import torch
 
 import chemexplain as cx
+from chemexplain.chem.evaluation import evaluate
 from chemexplain.chem.masking import randomized_copy
-from chemexplain.cli.evaluate import evaluate
-from chemexplain.cli.fit_mask import CONTROL_SEED
 from chemexplain.data.datasets import MANIFEST, find_dataset
+from chemexplain.metrics import regression_metrics
 from chemexplain.models.pretrained import PRETRAINED_DIR
-from chemexplain.models.training import regression_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -263,7 +262,7 @@ def main(argv=None) -> int:
         settings["max_epochs"] = args.max_epochs
     mask = cx.SmilesMask(model, **settings).fit(*train, *val)
     mask.save(out / "mask")
-    control = cx.SmilesMask(randomized_copy(model, CONTROL_SEED), **settings).fit(*train, *val)
+    control = cx.SmilesMask(randomized_copy(model), **settings).fit(*train, *val)
     control.save(args.control_out)
 
     metrics = {
@@ -277,8 +276,10 @@ def main(argv=None) -> int:
         ],
         "max_train_length": int(max(len(s) for s in train[0])),
         "evaluation": {
-            "test": evaluate(model, mask, control, *test),
-            "all": evaluate(model, mask, control, smiles, y),
+            "test": evaluate(model, mask, control, *test, train_smiles=train[0], train_y=train[1]),
+            "all": evaluate(
+                model, mask, control, smiles, y, train_smiles=train[0], train_y=train[1]
+            ),
         },
     }
     metrics["shapley"] = train_explainer(out, args.seed, args.explainer_epochs)

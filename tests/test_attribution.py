@@ -173,3 +173,38 @@ def test_deletion_with_a_resampled_baseline_replaces_removed_tokens():
     assert zeroed["deletion"] == [0.0, pytest.approx(9.0)]
     assert swapped["deletion"] == [0.0, pytest.approx(41.0)]
     assert swapped["insertion"] == [pytest.approx(41.0), 0.0]
+
+
+@pytest.fixture(scope="module")
+def images():
+    """A small untrained ResidualCNN (seeded) and 4 random 8x8 images."""
+    from chemexplain.image import ResidualCNN
+
+    torch.manual_seed(0)
+    return ResidualCNN().eval(), torch.rand(4, 1, 8, 8)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, m in METHODS.items() if m.fixed_size_inputs))
+def test_every_fixed_size_method_keeps_the_contract_on_images(name, images):
+    """The same classes explain images (lengths=None, a class target): input's shape,
+    finite, deterministic, one image alone as in the batch."""
+    model, x = images
+    target = model(x).argmax(1)
+    method = METHODS[name](model, **FAST.get(name, {}))
+    first = method.attribute(x, target=target)
+    assert first.shape == x.shape and torch.isfinite(first).all()
+    torch.testing.assert_close(first, method.attribute(x, target=target))
+    if not method.signed:
+        assert (first >= 0).all()
+    if not method.stochastic:
+        alone = method.attribute(x[1:2], target=target[1:2])
+        torch.testing.assert_close(alone[0], first[1], atol=1e-5, rtol=1e-4)
+
+
+def test_sequence_only_methods_refuse_a_fixed_size_input(images):
+    model, x = images
+    names = sorted(n for n, m in METHODS.items() if not m.fixed_size_inputs)
+    assert {"occlusion", "lime", "kernel_shap", "lrp_epsilon", "random"} <= set(names)
+    for name in names:
+        with pytest.raises(ValueError, match="lengths"):
+            METHODS[name](model).attribute(x, target=0)

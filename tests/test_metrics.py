@@ -107,3 +107,30 @@ def test_kendall_ceiling_is_the_tau_of_a_perfect_tie_breaking_ranking():
     # a perfect ranking that breaks the tie reaches exactly the ceiling
     broken = [np.array([0.2, 0.2001, -0.8, 0.3]), np.array([1.0, 2.0, 3.0])]
     np.testing.assert_allclose(per_molecule_kendall(broken, truths[:2]), ceiling)
+
+
+def test_conformal_scale_meets_the_level_on_exchangeable_errors():
+    from chemexplain.metrics import conformal_scale, interval_coverage
+
+    rng = np.random.default_rng(0)
+    spread = rng.uniform(0.1, 1.0, 4000)
+    errors = rng.normal(0, 3.0 * spread)  # the true std is 3x the spread
+    scale = conformal_scale(errors[:2000], spread[:2000])
+    assert scale == pytest.approx(3.0, rel=0.08)
+    assert interval_coverage(errors[2000:], scale * spread[2000:]) == pytest.approx(0.95, abs=0.015)
+    assert interval_coverage(errors[2000:], spread[2000:]) < 0.6  # uncalibrated: far too narrow
+    # by hand: normalized scores 1..19 over 19 molecules -> the ceil(20 * 0.95) = 19th
+    assert conformal_scale(np.arange(1, 20), np.ones(19)) == pytest.approx(19 / 1.96)
+    with pytest.raises(ValueError, match="positive"):
+        conformal_scale([1.0, 2.0], [1.0, 0.0])
+
+
+def test_prediction_metrics_by_hand():
+    from chemexplain.metrics import accuracy, classification_metrics, regression_metrics
+
+    scores = regression_metrics([1.0, 2.0, 3.0], [1.0, 2.0, 5.0])
+    assert scores["rmse"] == pytest.approx(np.sqrt(4 / 3)) and scores["mae"] == pytest.approx(2 / 3)
+    assert scores["r2"] == pytest.approx(1 - 4 / 2)
+    assert accuracy([[0.1, 0.9], [2.0, -1.0], [0.0, 1.0]], [1, 0, 0]) == pytest.approx(2 / 3)
+    both = classification_metrics([0, 1, 1, 0], [0.2, 0.7, 0.4, 0.1])
+    assert both["accuracy"] == pytest.approx(0.75) and both["roc_auc"] == pytest.approx(1.0)

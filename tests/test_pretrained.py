@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import chemexplain as cx
+from chemexplain.metrics import regression_metrics
 from chemexplain.models.pretrained import PRETRAINED_DIR
-from chemexplain.models.training import regression_metrics
 
 
 def test_bundled_files_are_small_and_safe():

@@ -19,10 +19,11 @@ this modified gradient x input for such networks). With zero biases and small
 
 ``LRPAlphaBeta`` (alpha = 1, beta = 0) and ``LRPAlpha2Beta1`` run an explicit
 relevance pass instead: the same gate rule, with the alpha-beta rule at every
-linear map and at the GRU's gated sum ``(1 - z) n + z h``. The alpha-beta rule
-was designed for ReLU networks; with the GRU's signed states, relevance is
-only approximately conserved. Bidirectional GRUs are not supported (their
-backward direction reads the padding).
+linear map and at the GRU's gated sum ``(1 - z) n + z h``. A neuron whose
+contributions all have one sign passes all its relevance to them
+(:func:`alpha_beta_weights`), so with zero biases the relevances sum to the
+output (tested for alpha = 1, beta = 0). Bidirectional GRUs are not supported
+(their backward direction reads the padding).
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ class LRPEpsilon(TokenAttribution):
         super().__init__(model)
         self.eps = eps
 
-    def attribute(self, inputs, lengths, baselines=None, target=None, **knobs):
+    def attribute(self, inputs, lengths=None, baselines=None, target=None, **knobs):
+        self._need_lengths(lengths)
         inputs = inputs.detach().clone().requires_grad_(True)
         with torch.enable_grad():
             output = lrp_forward(self.model, inputs, lengths, self.eps)
@@ -203,14 +205,16 @@ def lrp_alpha_beta(model, embedded, lengths, alpha: float, beta: float) -> torch
 
 
 class LRPAlphaBeta(TokenAttribution):
-    """LRP-alpha-beta (alpha - beta = 1) through conv, GRUs (gates constant) and head.
+    """LRP-alpha-beta (alpha - beta = 1) through conv, GRUs (gates constant) and head;
+    with ``lengths=None``, through a residual image CNN (:mod:`~chemexplain.attribution.lrp_cnn`).
 
-    Designed for ReLU networks; in the tanh GRU, units whose contributions are all
-    negative (or all positive, with beta > 0) drop or add relevance, so totals are
-    only approximately conserved. Biases are left out of the denominators.
+    Designed for ReLU networks, applied here to the tanh GRU with the gates held
+    constant. A unit whose contributions all have one sign passes all its relevance
+    to them, so nothing is dropped or doubled; biases are left out of the
+    denominators, so totals equal the output only when the biases are zero.
     """
 
-    name = "lrp_alpha_beta"
+    name, fixed_size_inputs = "lrp_alpha_beta", True
 
     def __init__(self, model, alpha: float = 1.0, beta: float = 0.0):
         if abs(alpha - beta - 1.0) > 1e-9:
@@ -218,7 +222,13 @@ class LRPAlphaBeta(TokenAttribution):
         super().__init__(model)
         self.alpha, self.beta = alpha, beta
 
-    def attribute(self, inputs, lengths, baselines=None, target=None, **knobs):
+    def attribute(self, inputs, lengths=None, baselines=None, target=None, **knobs):
+        if lengths is None:  # a fixed-size input: an image through a residual CNN
+            from chemexplain.attribution.lrp_cnn import lrp_alpha_beta_cnn
+
+            if target is None:
+                raise ValueError("LRP-αβ on a classifier needs the target class")
+            return lrp_alpha_beta_cnn(self.model, inputs.detach(), target, self.alpha, self.beta)
         return lrp_alpha_beta(self.model, inputs.detach(), lengths, self.alpha, self.beta)
 
 

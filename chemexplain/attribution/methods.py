@@ -1,6 +1,9 @@
 """Attribution methods over a model's embedded input, wrapping Captum where it has the method.
 
 Every class: ``Method(model).attribute(embedded (B, L, E), lengths (B,)) -> (B, L, E)``.
+``Saliency``, ``GradientXInput``, ``IntegratedGradients`` and the LRP-αβ methods
+also take a fixed-size input with ``lengths=None`` (images: ``model(images)``,
+``target`` the class), which is how the image adapter's heatmaps are made.
 
 ============================  ======  ===============================================
 method                        signed  what it is
@@ -25,7 +28,12 @@ from __future__ import annotations
 import torch
 from captum import attr as captum_attr
 
-from chemexplain.attribution.base import TokenAttribution, forward_function, gradient_context
+from chemexplain.attribution.base import (
+    TokenAttribution,
+    forward_args,
+    forward_function,
+    gradient_context,
+)
 
 __all__ = [
     "Saliency",
@@ -44,13 +52,21 @@ __all__ = [
 class _CaptumGradient(TokenAttribution):
     """Gradient-based Captum methods called on the whole batch."""
 
+    fixed_size_inputs = True
+
     def _method(self):
         raise NotImplementedError
 
     def _call(self, method, inputs, lengths, baselines, target, knobs):
-        return method.attribute(inputs, target=target, additional_forward_args=(lengths,), **knobs)
+        return method.attribute(
+            inputs, target=target, additional_forward_args=forward_args(lengths), **knobs
+        )
 
-    def attribute(self, inputs, lengths, baselines=None, target=None, **knobs):
+    def attribute(self, inputs, lengths=None, baselines=None, target=None, **knobs):
+        if lengths is None:  # a fixed-size input (an image): a classifier, eval mode
+            self.model.eval()
+            if target is not None and not isinstance(target, int):
+                target = torch.as_tensor(target).long()
         inputs = inputs.detach().clone().requires_grad_(True)
         with gradient_context(self._device()):
             out = self._call(self._method(), inputs, lengths, baselines, target, knobs)
@@ -65,7 +81,7 @@ class Saliency(_CaptumGradient):
 
     def _call(self, method, inputs, lengths, baselines, target, knobs):
         gradient = method.attribute(
-            inputs, target=target, abs=False, additional_forward_args=(lengths,)
+            inputs, target=target, abs=False, additional_forward_args=forward_args(lengths)
         )
         return gradient**2
 
@@ -94,7 +110,7 @@ class IntegratedGradients(_CaptumGradient):
             inputs,
             baselines=baselines,
             target=target,
-            additional_forward_args=(lengths,),
+            additional_forward_args=forward_args(lengths),
             **knobs,
         )
 
@@ -119,7 +135,7 @@ class _Noisy(_CaptumGradient):
             nt_samples=self.n_samples,
             stdevs=self.stdev,
             target=target,
-            additional_forward_args=(lengths,),
+            additional_forward_args=forward_args(lengths),
             **extra,
             **knobs,
         )
@@ -149,7 +165,8 @@ class _PerMolecule(TokenAttribution):
     def _one(self, inputs, lengths, baselines, target, knobs):
         raise NotImplementedError
 
-    def attribute(self, inputs, lengths, baselines=None, target=None, **knobs):
+    def attribute(self, inputs, lengths=None, baselines=None, target=None, **knobs):
+        self._need_lengths(lengths)
         out = torch.zeros_like(inputs)
         with torch.no_grad():
             for i in range(inputs.shape[0]):
@@ -175,7 +192,7 @@ class Occlusion(_PerMolecule):
                 strides=(1, dim),
                 baselines=0.0 if baselines is None else baselines,
                 target=target,
-                additional_forward_args=(lengths,),
+                additional_forward_args=forward_args(lengths),
                 perturbations_per_eval=64,
             )
             / dim
@@ -195,7 +212,7 @@ class _Surrogate(_PerMolecule):
             inputs,
             baselines=0.0 if baselines is None else baselines,
             target=target,
-            additional_forward_args=(lengths,),
+            additional_forward_args=forward_args(lengths),
             feature_mask=_token_feature_mask(inputs),
             n_samples=self.n_samples,
             perturbations_per_eval=self.n_samples,
@@ -220,10 +237,11 @@ class MaskAttribution(TokenAttribution):
         super().__init__(explainer.model)
         self.explainer = explainer
 
-    def attribute(self, inputs, lengths, baselines=None, target=None, **knobs):
+    def attribute(self, inputs, lengths=None, baselines=None, target=None, **knobs):
+        self._need_lengths(lengths)
         self.explainer.network.eval()
         with torch.no_grad():
-            weights = self.explainer._mask(inputs, lengths)
+            weights = self.explainer.weights(inputs, lengths)
         return weights.unsqueeze(-1).expand_as(inputs) / inputs.shape[2]
 
 
@@ -236,7 +254,8 @@ class RandomAttribution(TokenAttribution):
         super().__init__(model)
         self.seed = seed
 
-    def attribute(self, inputs, lengths, baselines=None, target=None, **knobs):
+    def attribute(self, inputs, lengths=None, baselines=None, target=None, **knobs):
+        self._need_lengths(lengths)
         generator = torch.Generator().manual_seed(self.seed)
         scores = torch.rand(inputs.shape[:2], generator=generator).to(inputs.device)
         out = scores.unsqueeze(-1).expand_as(inputs) / inputs.shape[2]

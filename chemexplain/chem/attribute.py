@@ -56,18 +56,15 @@ def _make(method: str, module):
 
 def _token_scores(model, attribution, smiles: Sequence[str]) -> list[np.ndarray]:
     """One float64 score array per SMILES (its characters), batched by length."""
-    from chemexplain.nn.core import pad_ids
+    from chemexplain.nn.core import length_batches
 
     ids, _ = model.encode(smiles)
-    order = np.argsort([len(i) for i in ids], kind="stable")
     # a stochastic method draws for the whole batch: one molecule at a time keeps it per molecule
     size = 1 if attribution.stochastic else BATCH
     scale = float(getattr(model, "target_std_", 1.0))
     module = attribution.model
     out: list = [None] * len(ids)
-    for start in range(0, len(order), size):
-        rows = order[start : start + size]
-        token_ids, lengths = pad_ids([ids[r] for r in rows])
+    for rows, token_ids, lengths in length_batches(ids, size):
         with torch.no_grad():
             embedded = module.embed(token_ids)
         scores = attribution.token_scores(attribution.attribute(embedded, lengths)).detach()

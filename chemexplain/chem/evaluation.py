@@ -43,12 +43,14 @@ from chemexplain.chem.ground_truth import AtomTypeLookup
 from chemexplain.chem.parsing import parse_smiles
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.metrics.ground_truth import bootstrap_ci
+from chemexplain.metrics.prediction import regression_metrics
 from chemexplain.metrics.ranking import chance_top_k, class_contrast, mean_spearman, top_k_hit
 
 __all__ = [
     "HYDROPHILIC",
     "HYDROPHOBIC",
     "LEVELS",
+    "evaluate",
     "rule_token_weights",
     "solubility_groups",
     "units",
@@ -204,4 +206,55 @@ def top_k_report(
                     unit_w, members, groups[group][rows], groups[other][rows]
                 )
             report["contrast"].setdefault(name, {})[level] = values
+    return report
+
+
+def evaluate(
+    model,
+    mask,
+    control,
+    smiles: Sequence[str],
+    y,
+    k: int = 3,
+    reading: str = "corrected",
+    *,
+    train_smiles: Sequence[str] | None = None,
+    train_y=None,
+) -> dict:
+    """The full report of one mask on ``smiles`` with measured ``y`` (log10 mol/L).
+
+    ``model`` predicts, ``mask`` (a fitted :class:`~chemexplain.chem.masking.SmilesMask`)
+    gives token weights and masked predictions, ``control`` is the same mask
+    trained over a randomized model (or None). With ``train_smiles`` and
+    ``train_y`` (the model's training split) the trivial rules are scored
+    beside it, the lookup table fitted on them.
+    """
+    weights = mask.token_weights(smiles)
+    control_weights = control.token_weights(smiles) if control is not None else None
+    flat = np.concatenate(weights)
+    report = {
+        "n": len(smiles),
+        "rmse": {
+            "base": regression_metrics(y, model.predict(smiles))["rmse"],
+            "masked": regression_metrics(y, mask.predict_masked(smiles))["rmse"],
+        },
+        "mask_size": {"mean": float(flat.mean()), "fraction_below_0.1": float(np.mean(flat < 0.1))},
+    }
+    rules = None
+    if train_smiles is not None:
+        rules = rule_token_weights(
+            smiles, train_smiles, np.asarray(train_y, float), scheme=model.params_["scheme"]
+        )
+    report.update(
+        top_k_report(
+            smiles,
+            y,
+            weights,
+            control_weights,
+            k=k,
+            scheme=model.params_["scheme"],
+            reading=reading,
+            rules=rules,
+        )
+    )
     return report

@@ -20,10 +20,11 @@ import numpy as np
 import torch
 
 from chemexplain.chem.atom_attribution import atom_scores
+from chemexplain.data.splits import holdout
 from chemexplain.errors import ModelFileError, NotFittedError
 from chemexplain.mask.explainer import MaskExplainer
 from chemexplain.mask.networks import ResidualConvMask
-from chemexplain.nn.core import pad_ids, reinitialize
+from chemexplain.nn.core import CONTROL_SEED, length_batches, reinitialize
 from chemexplain.serialization import (
     bounded_int,
     module_sha256,
@@ -37,7 +38,7 @@ MASK_FORMAT = "chemexplain-smiles-mask"
 _INFERENCE_BATCH = 128  # fastest on 2 CPU cores (the conv stack fits in cache)
 
 
-def randomized_copy(model, seed: int = 12345):
+def randomized_copy(model, seed: int = CONTROL_SEED):
     """A copy of a fitted SMILES estimator with every network weight re-drawn (Adebayo et al.)."""
     twin = copy.deepcopy(model)
     reinitialize(twin.module_, seed)
@@ -109,28 +110,23 @@ class SmilesMask:
     ) -> tuple[list, np.ndarray]:
         """(ids, lengths, targets) batches of similar length, and the row order they follow."""
         ids, _ = self.model.encode(list(smiles))
-        order = np.argsort([len(i) for i in ids], kind="stable")
         goal = None if y is None else self.model.transform_target(np.asarray(y, dtype=float))
-        out = []
-        batch_size = batch_size or self.batch_size
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            token_ids, lengths = pad_ids([ids[r] for r in rows])
+        out, order = [], []
+        for rows, token_ids, lengths in length_batches(ids, batch_size or self.batch_size):
             targets = None if goal is None else torch.tensor(goal[rows], dtype=torch.float32)
             out.append((token_ids, lengths, targets))
-        return out, order
+            order.extend(rows)
+        return out, np.asarray(order, dtype=np.int64)
 
     def fit(self, smiles, y=None, val_smiles=None, val_y=None) -> SmilesMask:
         """Train the explainer over the frozen model (labels needed for ``target="label"``)."""
         if val_smiles is None:
-            rng = np.random.default_rng(self.random_state)
-            order = rng.permutation(len(smiles))
-            n_val = max(1, len(smiles) // 10)
+            train, val = holdout(len(smiles), np.random.default_rng(self.random_state))
             smiles = list(smiles)
-            val_smiles = [smiles[i] for i in order[:n_val]]
-            val_y = None if y is None else np.asarray(y)[order[:n_val]]
-            y = None if y is None else np.asarray(y)[order[n_val:]]
-            smiles = [smiles[i] for i in order[n_val:]]
+            val_smiles = [smiles[i] for i in val]
+            val_y = None if y is None else np.asarray(y)[val]
+            y = None if y is None else np.asarray(y)[train]
+            smiles = [smiles[i] for i in train]
         self.explainer_ = self._explainer()
         self.history_ = self.explainer_.fit(
             self._batches(smiles, y)[0], self._batches(val_smiles, val_y)[0]

@@ -32,9 +32,10 @@ from chemexplain.chem.atom_attribution import owner_atoms
 from chemexplain.chem.graph_features import N_ATOM_FEATURES, adjacency, atom_features
 from chemexplain.chem.parsing import parse_smiles, randomize_smiles
 from chemexplain.chem.tokenizer import tokenize
+from chemexplain.data.splits import holdout
 from chemexplain.errors import ModelFileError
 from chemexplain.mask.shapley import AmortizedShapley, PlayerGraphNetwork, UnitValueNetwork
-from chemexplain.nn.core import pad_ids
+from chemexplain.nn.core import length_batches
 from chemexplain.serialization import (
     bounded_int,
     module_sha256,
@@ -115,11 +116,8 @@ class SmilesShapley:
         (``features`` None for the sequence network)."""
         ids, _ = self.model.encode(smiles)
         mapped = [self._players(s) for s in smiles]
-        order = np.argsort([len(i) for i in ids], kind="stable")
         out = []
-        for start in range(0, len(order), _BATCH):
-            rows = order[start : start + _BATCH]
-            token_ids, lengths = pad_ids([ids[r] for r in rows])
+        for rows, token_ids, lengths in length_batches(ids, _BATCH):
             players = torch.full(token_ids.shape, -1, dtype=torch.long)
             for i, r in enumerate(rows):
                 players[i, : len(mapped[r][0])] = torch.tensor(mapped[r][0])
@@ -139,10 +137,8 @@ class SmilesShapley:
         smiles = list(smiles)
         rng = np.random.default_rng(self.random_state)
         if val_smiles is None:
-            order = rng.permutation(len(smiles))
-            n_val = max(1, len(smiles) // 10)
-            val_smiles = [smiles[i] for i in order[:n_val]]
-            smiles = [smiles[i] for i in order[n_val:]]
+            train, val = holdout(len(smiles), rng)
+            val_smiles, smiles = [smiles[i] for i in val], [smiles[i] for i in train]
         core = self._core()
         module = core.model
 

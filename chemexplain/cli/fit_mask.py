@@ -18,8 +18,6 @@ from pathlib import Path
 from chemexplain.errors import DataFormatError
 from chemexplain.models.pretrained import PRETRAINED_DIR
 
-CONTROL_SEED = 12345
-
 
 def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -100,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     }
     if not args.no_control:
         print("training the randomized-model control", file=sys.stderr)
-        control = SmilesMask(randomized_copy(model, CONTROL_SEED), **settings)
+        control = SmilesMask(randomized_copy(model), **settings)
         control.fit(smiles, y, val_smiles, val_y).save(out / "randomized")
     print(json.dumps(summary))
     print(f"mask saved to {out}", file=sys.stderr)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from pathlib import Path
 
 from chemexplain.cli.common import add_fail_on_error, add_test_augment, row_exit_status
 from chemexplain.errors import DataFormatError, InvalidSmilesError
@@ -26,7 +25,9 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("smiles", nargs="*", help="SMILES strings to predict")
     parser.add_argument(
-        "--input", help="a .csv file (with --smiles-col) or a .smi/.txt file, one SMILES a line"
+        "--input",
+        help="a .csv or .parquet file (with --smiles-col), a .smi file (SMILES and a name a "
+        "line) or an .sdf file",
     )
     parser.add_argument(
         "--smiles-col", default="smiles", help="SMILES column of a CSV input (default: smiles)"
@@ -37,31 +38,15 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 
 def read_smiles_file(path: str, smiles_col: str):
-    """Input rows as a DataFrame with a ``smiles`` column (other CSV columns kept)."""
+    """Input rows as a DataFrame with a ``smiles`` column, read by the scorer's reader
+    (.csv, .smi, .sdf, .parquet; other columns kept) and ``READ_ERROR`` per row."""
     import pandas as pd
 
-    from chemexplain.data.datasets import read_csv_file
+    from chemexplain.io.molecule_files import read_chunks
 
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"{path} does not exist")
-    if file.suffix.lower() == ".csv":
-        frame = read_csv_file(file)
-        if smiles_col not in frame.columns:
-            raise DataFormatError(
-                f"{path} has no column {smiles_col!r}; its columns are: "
-                f"{', '.join(map(str, frame.columns))}"
-            )
-        return frame.rename(columns={smiles_col: "smiles"})
-    lines = file.read_text().splitlines()
-    # .smi: SMILES, then optionally whitespace and a name
-    parts = [line.strip().split(maxsplit=1) for line in lines]
-    return pd.DataFrame(
-        {
-            "smiles": [p[0] if p else "" for p in parts],
-            "name": [p[1] if len(p) > 1 else "" for p in parts],
-        }
-    )
+    source = read_chunks(path, smiles_col=smiles_col)
+    frame = pd.concat(list(source.chunks), ignore_index=True)
+    return frame.rename(columns={source.smiles_col: "smiles"})
 
 
 def predict_rows(model, smiles: list, n_test_augment: int | None = None):
@@ -111,6 +96,7 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from chemexplain.io.molecule_files import READ_ERROR
     from chemexplain.models.estimator import load_model
 
     if bool(args.smiles) == bool(args.input):
@@ -122,7 +108,10 @@ def run(args: argparse.Namespace) -> int:
         else pd.DataFrame({"smiles": args.smiles})
     )
     result = predict_rows(model, frame["smiles"].tolist(), args.test_augment)
-    extra = frame.drop(columns=["smiles"])
+    if READ_ERROR in frame:  # an unreadable record (SDF) is an error row, like a bad SMILES
+        unreadable = frame[READ_ERROR].astype(bool).to_numpy()
+        result.loc[unreadable, ["status", "error"]] = ["error", frame[READ_ERROR][unreadable]]
+    extra = frame.drop(columns=["smiles", READ_ERROR], errors="ignore")
     output = pd.concat([extra.reset_index(drop=True), result], axis=1)
     if args.output:
         from chemexplain.io.output_paths import check_outputs, write_text_atomically

@@ -16,9 +16,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Split", "split_indices", "scaffold_folds", "SPLIT_METHODS"]
+__all__ = ["Split", "holdout", "split_indices", "scaffold_folds", "SPLIT_METHODS"]
 
 SPLIT_METHODS = ("random", "scaffold")
+
+
+def holdout(
+    n: int, rng: np.random.Generator, fraction: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows, validation rows) of ``n`` rows: a random ``fraction`` held out.
+
+    The one hold-out rule of every ``fit`` given no validation set: round(fraction x n)
+    rows, at least one, drawn with one permutation from ``rng``.
+    """
+    n_val = max(1, int(round(fraction * n)))
+    order = rng.permutation(n)
+    return order[n_val:], order[:n_val]
 
 
 @dataclass
@@ -41,17 +54,6 @@ class Split:
             "val": self.val,
             "test": self.test,
         }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Split:
-        return cls(
-            data["method"],
-            data["seed"],
-            list(data["train"]),
-            list(data["val"]),
-            list(data["test"]),
-            tuple(data.get("fractions", (0.8, 0.1, 0.1))),
-        )
 
 
 @contextlib.contextmanager

@@ -1,4 +1,7 @@
-"""Image adapter (secondary): a residual CNN, the paper's image explainer, Montavon's heatmaps."""
+"""Image adapter (secondary): a residual CNN, digits data, the paper's image explainer.
+
+Heatmaps are the attribution methods of :mod:`chemexplain.attribution` with ``lengths=None``.
+"""
 
 from chemexplain.image.data import (
     CIFAR10_CLASSES,

@@ -122,10 +122,8 @@ def random_erase(
     Sides are drawn from 1 to ``max_size`` (default: half the image). The image
     counterpart of :func:`chemexplain.text.word_dropout`: a classifier that has
     seen its evidence erased is unsure on an emptied image, so a mask cannot
-    explain a class by keeping nothing. Measured on the planted patch
-    (``scripts/demo_image.py``): with the classifier trained without it, the
-    feature-skip mask kept nothing (0.061 of its mass on the patch, masked
-    accuracy 0.50); with it, 0.990 of the mass lies on the patch.
+    explain a class by keeping nothing. Its effect on the planted-patch mask is
+    measured by ``scripts/demo_image.py``: "Image adapter" in benchmarks/README.md.
     """
     batch, _, height, width = images.shape
     max_size = max_size or min(height, width) // 2

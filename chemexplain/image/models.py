@@ -3,7 +3,7 @@
 ``features(x)`` returns the bottleneck vector that the paper's image explainer
 reads; ``embed``/``forward_embedded`` give :class:`~chemexplain.mask.MaskExplainer`
 its interface (an image is its own embedding). No batch normalization, so that
-layer-wise relevance propagation (:mod:`chemexplain.image.heatmaps`) sees only
+layer-wise relevance propagation (:mod:`chemexplain.attribution.lrp_cnn`) sees only
 convolutions, ReLUs, sums, average pooling and linear layers.
 """
 

@@ -28,12 +28,12 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from chemexplain.chem import MAX_SMILES_LENGTH
-from chemexplain.service import explain_batch, resolve_model, stored_shapley
 from chemexplain.errors import DataFormatError
 from chemexplain.io.html_report import write_report
 from chemexplain.io.molecule_files import READ_ERROR, read_chunks
 from chemexplain.io.output_paths import check_outputs
 from chemexplain.io.result_files import ResultWriter
+from chemexplain.service import explain_batch, resolve_model, stored_shapley
 
 __all__ = ["score_file", "RESULT_COLUMNS"]
 

@@ -33,18 +33,15 @@ None for ``target="model"``). The same class trains the SMILES mask
 
 from __future__ import annotations
 
-import copy
-import sys
 from collections.abc import Iterable
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm.auto import tqdm
 
 from chemexplain.errors import NotFittedError
-from chemexplain.nn.core import Batch, length_mask
+from chemexplain.nn.core import Batch, EarlyStopping, epoch_bar, length_mask
 
 __all__ = ["MaskExplainer", "Batch"]
 
@@ -107,7 +104,12 @@ class MaskExplainer:
         for parameter in self.model.parameters():
             parameter.requires_grad_(False)
 
-    def _mask(self, embedded: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    def weights(self, embedded: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """The mask for already-embedded inputs: (B, L), 0 at padding, or (B, 1, H, W).
+
+        :meth:`explain` embeds the inputs first; attribution methods that work on
+        the embedded input (``MaskAttribution``) call this. Gradients flow.
+        """
         mask = self.network(embedded, lengths)
         if lengths is not None:  # padding is exactly zero, whatever the network does
             mask = mask * length_mask(lengths.to(mask.device), mask.shape[1]).to(mask.dtype)
@@ -121,7 +123,7 @@ class MaskExplainer:
         """(model output on the masked input, mask) for one batch."""
         with torch.no_grad():
             embedded = self.model.embed(inputs.to(self.device))
-        mask = self._mask(embedded, lengths)
+        mask = self.weights(embedded, lengths)
         return self.model.forward_embedded(self._apply(embedded, mask), lengths), mask
 
     def _task_loss(self, output: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
@@ -172,15 +174,8 @@ class MaskExplainer:
         self.network.to(self.device)
         optimizer = torch.optim.Adam(self.network.parameters(), lr=self.learning_rate)
         self.history_: list[dict] = []
-        best, best_state, stale = np.inf, None, 0
-        bar = tqdm(
-            range(1, self.max_epochs + 1),
-            desc="fit-mask",
-            unit="epoch",
-            file=sys.stderr,
-            disable=not self.verbose,
-            dynamic_ncols=True,
-        )
+        stopping = EarlyStopping(self.network, self.patience)
+        bar = epoch_bar(self.max_epochs, "fit-mask", self.verbose)
         for epoch in bar:
             self.network.train()
             batches = (
@@ -203,17 +198,11 @@ class MaskExplainer:
             record.update({f"val_{k}": v for k, v in self.evaluate_loss(val).items()})
             self.history_.append(record)
             bar.set_postfix(loss=f"{record['train_loss']:.3f}", val=f"{record['val_loss']:.3f}")
-            if record["val_loss"] < best - 1e-6:
-                best, stale = record["val_loss"], 0
-                best_state = copy.deepcopy(self.network.state_dict())
-                self.best_epoch_ = epoch
-            else:
-                stale += 1
-                if stale >= self.patience:
-                    break
+            if stopping.step(record["val_loss"], epoch):
+                break
         bar.close()
-        self.network.load_state_dict(best_state)
-        self.network.eval()
+        stopping.restore()
+        self.best_epoch_ = stopping.best_epoch
         self.fitted_ = True
         return self.history_
 
@@ -241,7 +230,7 @@ class MaskExplainer:
         self._check_fitted()
         self.network.eval()
         with torch.no_grad():
-            return self._mask(self.model.embed(inputs.to(self.device)), lengths)
+            return self.weights(self.model.embed(inputs.to(self.device)), lengths)
 
     def predict_masked(
         self, inputs: torch.Tensor, lengths: torch.Tensor | None = None

@@ -27,14 +27,11 @@ value. No labels are used: only the frozen model.
 
 from __future__ import annotations
 
-import copy
-import math
-
 import torch
 from torch import nn
 
 from chemexplain.errors import NotFittedError
-from chemexplain.nn.core import length_mask
+from chemexplain.nn.core import EarlyStopping, length_mask
 
 __all__ = ["AmortizedShapley", "PlayerGraphNetwork", "UnitValueNetwork", "player_sums"]
 
@@ -233,7 +230,7 @@ class AmortizedShapley:
         """
         generator = torch.Generator().manual_seed(self.random_state)
         optimizer = torch.optim.Adam(self.network.parameters(), lr=self.learning_rate)
-        self.history_, best, best_state, stale = [], math.inf, None, 0
+        self.history_, stopping = [], EarlyStopping(self.network, self.patience)
         self.model.eval()
         for epoch in range(1, self.max_epochs + 1):
             self.network.train()
@@ -259,15 +256,10 @@ class AmortizedShapley:
                 print(
                     f"epoch {epoch}: train {self.history_[-1]['train_loss']:.4f} val {val_loss:.4f}"
                 )
-            if val_loss < best - 1e-6:
-                best, best_state, stale = val_loss, copy.deepcopy(self.network.state_dict()), 0
-                self.best_epoch_ = epoch
-            else:
-                stale += 1
-                if stale >= self.patience:
-                    break
-        self.network.load_state_dict(best_state)
-        self.network.eval()
+            if stopping.step(val_loss, epoch):
+                break
+        stopping.restore()
+        self.best_epoch_ = stopping.best_epoch
         self.fitted_ = True
         return self.history_
 

@@ -11,6 +11,6 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     submod_attrs={
         "configs": ["CONFIGS"],
         "estimator": ["SmilesClassifier", "SmilesRegressor", "load_model"],
-        "training": ["regression_metrics", "train_on_frame"],
+        "training": ["train_on_frame"],
     },
 )

@@ -2,8 +2,15 @@
 
     ensemble = SmilesEnsemble("paper", n_members=5).fit(train_smiles, train_y, val_smiles, val_y)
     ensemble.predict(smiles)          # (n,) mean of the members, log10 mol/L for ESOL
-    ensemble.predict_std(smiles)      # (n,) their sample standard deviation
+    ensemble.predict_std(smiles)      # (n,) their spread, calibrated on the validation set
     ensemble.save("esol_ensemble")    # member_0/ ... member_4/ and ensemble.json
+
+The spread is the members' sample standard deviation times ``std_scale_``,
+a factor fitted on the validation molecules (split-conformal,
+:func:`chemexplain.metrics.conformal_scale`) so that ±1.96 × ``predict_std``
+holds about 95% of the errors of molecules like the validation set's. The
+raw spread of a few seeds is far too narrow (on ESOL's random split it covers
+about half of the errors; see the "Ensembles" table of benchmarks/README.md).
 
 Every member is a :class:`SmilesRegressor` trained on the same data with seed
 ``random_state + i``. Anything else (tokenizer, vocabulary, split, domain,
@@ -21,8 +28,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
 
 from chemexplain.errors import ModelFileError, NotFittedError
+from chemexplain.metrics.uncertainty import conformal_scale
 
 __all__ = ["ENSEMBLE_FORMAT", "SmilesEnsemble", "is_ensemble_dir"]
 
@@ -35,8 +44,17 @@ def is_ensemble_dir(directory: str | os.PathLike) -> bool:
     return (Path(directory) / ENSEMBLE_FILE).is_file()
 
 
-class SmilesEnsemble:
+class SmilesEnsemble(RegressorMixin, BaseEstimator):
     """``n_members`` SMILES regressors; ``fit`` returns self and leaves ``members_``.
+
+    Parameters
+    ----------
+    config, random_state : as :class:`SmilesRegressor`; member ``i`` gets seed
+        ``random_state + i``.
+    n_members : at least 2.
+    estimator_params : other :class:`SmilesRegressor` keywords (``max_epochs`` ...).
+    calibrate : fit ``std_scale_`` on the validation set (when ``fit`` is given
+        one); else the spread is the members' raw standard deviation.
 
     Attributes it does not define itself come from member 0 (``vocab_``,
     ``params_``, ``split_``, ``domain_``, ``encode``, ``inference_module`` ...),
@@ -45,11 +63,23 @@ class SmilesEnsemble:
 
     task = "regression"
 
-    def __init__(self, config: str = "paper", n_members: int = 5, random_state: int = 0, **kwargs):
-        if n_members < 2:
-            raise ValueError("an ensemble needs at least 2 members")
+    def __init__(
+        self,
+        config: str = "paper",
+        n_members: int = 5,
+        random_state: int = 0,
+        estimator_params: dict | None = None,
+        calibrate: bool = True,
+    ):
         self.config, self.n_members, self.random_state = config, n_members, random_state
-        self.kwargs = kwargs
+        self.estimator_params = estimator_params
+        self.calibrate = calibrate
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # X is a sequence of SMILES strings
+        tags.input_tags.string = True
+        return tags
 
     def __getattr__(self, name: str):
         members = self.__dict__.get("members_")
@@ -58,14 +88,24 @@ class SmilesEnsemble:
         return getattr(members[0], name)
 
     def fit(self, smiles, y, val_smiles=None, val_y=None) -> SmilesEnsemble:
+        """Train every member on the same data; with validation data, calibrate the spread."""
         from chemexplain.models.estimator import SmilesRegressor
 
+        if self.n_members < 2:
+            raise ValueError("an ensemble needs at least 2 members")
+        params = self.estimator_params or {}
         self.members_ = [
-            SmilesRegressor(self.config, random_state=self.random_state + i, **self.kwargs).fit(
+            SmilesRegressor(self.config, random_state=self.random_state + i, **params).fit(
                 smiles, y, val_smiles, val_y
             )
             for i in range(self.n_members)
         ]
+        self.std_scale_ = 1.0
+        if self.calibrate and val_smiles is not None and len(val_smiles) > 0:
+            each = self.member_predictions(list(val_smiles))
+            spread = np.maximum(each.std(0, ddof=1), 1e-12)
+            errors = each.mean(0) - np.asarray(val_y, float)
+            self.std_scale_ = conformal_scale(errors, spread)
         return self
 
     def _check_fitted(self) -> None:
@@ -98,10 +138,15 @@ class SmilesEnsemble:
         )
 
     def predict_std(self, smiles, on_invalid: str = "raise", n_test_augment: int | None = None):
-        """(n,) sample standard deviation of the members' predictions."""
+        """(n,) the members' sample standard deviation times ``std_scale_`` (target's units)."""
         self._check_fitted()
-        values = [m.predict(smiles, on_invalid, n_test_augment) for m in self.members_]
-        return np.std(values, axis=0, ddof=1)
+        return self.spread(
+            np.stack([m.predict(smiles, on_invalid, n_test_augment) for m in self.members_])
+        )
+
+    def spread(self, each: np.ndarray) -> np.ndarray:
+        """(n,) calibrated spread of member predictions ``each`` (n_members, n)."""
+        return self.std_scale_ * np.std(each, axis=0, ddof=1)
 
     def save(self, directory: str | os.PathLike) -> None:
         """``member_<i>/`` model folders plus ``ensemble.json`` naming them."""
@@ -120,6 +165,7 @@ class SmilesEnsemble:
             "format": ENSEMBLE_FORMAT,
             "config": self.config,
             "random_state": self.random_state,
+            "std_scale": self.std_scale_,
             "members": names,
             "metrics": getattr(self, "metrics_", {}),
         }
@@ -146,5 +192,9 @@ class SmilesEnsemble:
             raise ModelFileError(f"{path}: the members were trained on different targets")
         ensemble = cls(config.get("config", "paper"), len(members), config.get("random_state", 0))
         ensemble.members_ = members
+        scale = config.get("std_scale", 1.0)  # ensembles saved before calibration have none
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < 1e6:
+            raise ModelFileError(f"{path / ENSEMBLE_FILE}: 'std_scale' must be a positive number")
+        ensemble.std_scale_ = float(scale)
         ensemble.metrics_ = config.get("metrics") or {}
         return ensemble

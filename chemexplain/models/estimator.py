@@ -11,20 +11,20 @@ from __future__ import annotations
 import copy
 import json
 import os
-import sys
 import time
 import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from chemexplain.chem.parsing import molecule_rng, parse_smiles, randomize_smiles
 from chemexplain.chem.tokenizer import split_smiles
+from chemexplain.data.splits import holdout
 from chemexplain.errors import InvalidSmilesError, ModelFileError, NotFittedError
 from chemexplain.models.configs import resolve_config
-from chemexplain.nn.core import pad_ids
+from chemexplain.nn.core import EarlyStopping, epoch_bar, length_batches, pad_ids
 from chemexplain.nn.smiles2vec import Smiles2Vec, Smiles2VecConfig
 from chemexplain.serialization import (
     bounded_float,
@@ -74,8 +74,13 @@ def _vocabulary(tokens, directory) -> Vocabulary:
     return Vocabulary(tokens)
 
 
-class _SmilesEstimator:
-    """Shared fit/predict/save/load of the SMILES2vec estimators (see subclasses)."""
+class _SmilesEstimator(BaseEstimator):
+    """Shared fit/predict/save/load of the SMILES2vec estimators (see subclasses).
+
+    scikit-learn estimators: ``get_params``, ``set_params``, ``clone``,
+    ``score``, ``cross_val_score`` and ``GridSearchCV`` work, with a list (or
+    1-D array) of SMILES as ``X``.
+    """
 
     task = "regression"
 
@@ -113,6 +118,12 @@ class _SmilesEstimator:
         self.validation_fraction = validation_fraction
         self.device = device
         self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # X is a sequence of SMILES strings
+        tags.input_tags.string = True
+        return tags
 
     # ------------------------------------------------------------------ helpers
     def _overrides(self) -> dict:
@@ -194,13 +205,10 @@ class _SmilesEstimator:
         """
         ids, _ = self.encode(smiles)
         outputs = np.empty(len(ids), dtype=np.float64)
-        order = np.argsort([len(s) for s in ids], kind="stable")
         module = self.inference_module() if exact else self.module_
         module.eval()
         with torch.inference_mode():
-            for start in range(0, len(order), _PREDICT_BATCH):
-                rows = order[start : start + _PREDICT_BATCH]
-                token_ids, lengths = pad_ids([ids[r] for r in rows])
+            for rows, token_ids, lengths in length_batches(ids, _PREDICT_BATCH):
                 out = module(token_ids.to(self.device), lengths)
                 outputs[rows] = out.double().cpu().numpy()
         return outputs
@@ -301,9 +309,7 @@ class _SmilesEstimator:
         rng = np.random.default_rng(self.random_state)
         torch.manual_seed(self.random_state)
         if val_smiles is None:
-            n_val = max(1, int(round(self.validation_fraction * len(smiles))))
-            order = rng.permutation(len(smiles))
-            val_rows, train_rows = order[:n_val], order[n_val:]
+            train_rows, val_rows = holdout(len(smiles), rng, self.validation_fraction)
             val_smiles, val_y = [smiles[i] for i in val_rows], y[val_rows]
             smiles, y = [smiles[i] for i in train_rows], y[train_rows]
         val_smiles, val_y = list(val_smiles), np.asarray(val_y, dtype=np.float64)
@@ -332,15 +338,8 @@ class _SmilesEstimator:
         self.module_ = Smiles2Vec(architecture).to(self.device)
         optimizer = torch.optim.Adam(self.module_.parameters(), lr=p["learning_rate"])
         self.history_ = []
-        best_score, best_state, stale = np.inf, None, 0
-        bar = tqdm(
-            range(1, p["max_epochs"] + 1),
-            desc="train",
-            unit="epoch",
-            file=sys.stderr,
-            disable=not self.verbose,
-            dynamic_ncols=True,
-        )
+        stopping = EarlyStopping(self.module_, p["patience"])
+        bar = epoch_bar(p["max_epochs"], "train", self.verbose)
         for epoch in bar:
             self.module_.train()
             total, count = 0.0, 0
@@ -358,19 +357,13 @@ class _SmilesEstimator:
                 {"epoch": epoch, "train_loss": total / count, self._score_name: score}
             )
             bar.set_postfix({"loss": f"{total / count:.3f}", self._score_name: f"{score:.3f}"})
-            if score < best_score - 1e-6:
-                best_score, stale = score, 0
-                best_state = copy.deepcopy(self.module_.state_dict())
-                self.best_epoch_ = epoch
-            else:
-                stale += 1
-                if stale >= p["patience"]:
-                    break
+            if stopping.step(score, epoch):
+                break
         bar.close()
-        self.module_.load_state_dict(best_state)
-        self.module_.eval()
+        stopping.restore()
         self._inference = None  # the float64 copy follows the trained weights
-        self.best_val_score_ = float(best_score)
+        self.best_epoch_ = stopping.best_epoch
+        self.best_val_score_ = float(stopping.best)
         from chemexplain.chem.domain import ApplicabilityDomain
 
         self.domain_ = ApplicabilityDomain().fit(smiles)  # the molecules it learned from
@@ -492,7 +485,7 @@ class _SmilesEstimator:
         return estimator
 
 
-class SmilesRegressor(_SmilesEstimator):
+class SmilesRegressor(RegressorMixin, _SmilesEstimator):
     """SMILES2vec regression (e.g. ESOL logS in log10 mol/L), MSE on a standardized target.
 
     Parameters
@@ -550,7 +543,7 @@ class SmilesRegressor(_SmilesEstimator):
         return self.inverse_transform_target(self._outputs(smiles, on_invalid, n_test_augment))
 
 
-class SmilesClassifier(_SmilesEstimator):
+class SmilesClassifier(ClassifierMixin, _SmilesEstimator):
     """SMILES2vec binary classification (labels 0/1), binary cross-entropy on one logit."""
 
     task = "classification"
@@ -577,8 +570,13 @@ class SmilesClassifier(_SmilesEstimator):
         n_test_augment: int | None = None,
     ) -> np.ndarray:
         """Probabilities, shape (N, 2): columns P(0), P(1); NaN rows for invalid SMILES with "nan"."""
-        p1 = 1.0 / (1.0 + np.exp(-self._outputs(smiles, on_invalid, n_test_augment)))
+        p1 = self.proba_from_outputs(self._outputs(smiles, on_invalid, n_test_augment))
         return np.stack([1.0 - p1, p1], axis=1)
+
+    @staticmethod
+    def proba_from_outputs(outputs: np.ndarray) -> np.ndarray:
+        """P(class 1) from the network's logits (the logistic sigmoid), shape of ``outputs``."""
+        return 1.0 / (1.0 + np.exp(-outputs))
 
     def predict(
         self,

@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import numpy as np
 import pandas as pd
 
 from chemexplain.data.splits import split_indices
+from chemexplain.metrics.prediction import classification_metrics, regression_metrics
 from chemexplain.models.estimator import SmilesClassifier, SmilesRegressor
 
-__all__ = ["train_on_frame", "regression_metrics", "training_frame"]
-
-
-def regression_metrics(y_true: Sequence[float], y_pred: Sequence[float]) -> dict:
-    """RMSE, MAE and R² of predictions (same units as the target)."""
-    y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
-    residual = y_pred - y_true
-    total = np.sum((y_true - y_true.mean()) ** 2)
-    return {
-        "rmse": float(np.sqrt(np.mean(residual**2))),
-        "mae": float(np.mean(np.abs(residual))),
-        "r2": float(1 - np.sum(residual**2) / total) if total > 0 else float("nan"),
-    }
-
-
-def _classification_metrics(y_true, proba) -> dict:
-    from sklearn.metrics import accuracy_score, roc_auc_score
-
-    y_true = np.asarray(y_true)
-    metrics = {"accuracy": float(accuracy_score(y_true, proba >= 0.5))}
-    metrics["roc_auc"] = (
-        float(roc_auc_score(y_true, proba)) if len(set(y_true)) == 2 else float("nan")
-    )
-    return metrics
+__all__ = ["train_on_frame", "training_frame"]
 
 
 def train_on_frame(
@@ -68,7 +43,9 @@ def train_on_frame(
 
         if task != "regression":
             raise ValueError("ensembles are for regression")
-        model = SmilesEnsemble(config, n_members=ensemble, random_state=seed, **estimator_args)
+        model = SmilesEnsemble(
+            config, n_members=ensemble, random_state=seed, estimator_params=estimator_args
+        )
     else:
         model = cls(config, random_state=seed, **estimator_args)
     pick = lambda rows: ([smiles[i] for i in rows], y[rows])  # noqa: E731
@@ -79,7 +56,7 @@ def train_on_frame(
         if task == "regression":
             scores = regression_metrics(part_y, model.predict(part_smiles))
         else:
-            scores = _classification_metrics(part_y, model.predict_proba(part_smiles)[:, 1])
+            scores = classification_metrics(part_y, model.predict_proba(part_smiles)[:, 1])
         metrics.update({f"{name}_{key}": value for key, value in scores.items()})
         metrics[f"n_{name}"] = len(rows)
     members = model.__dict__.get("members_", [model])

@@ -6,12 +6,29 @@ Torch only; nothing here knows SMILES, images or words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+import math
+import sys
+from collections.abc import Iterator, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["Batch", "length_mask", "pad_ids", "reinitialize"]
+__all__ = [
+    "CONTROL_SEED",
+    "Batch",
+    "EarlyStopping",
+    "epoch_bar",
+    "length_batches",
+    "length_mask",
+    "pad_ids",
+    "reinitialize",
+]
+
+#: The seed of every randomized-model control (Adebayo et al. 2018): the CLI's,
+#: the paper reproduction's and the attribution benchmark's re-drawn weights.
+CONTROL_SEED = 12345
 
 #: One training batch: (inputs, lengths (B,) or None for fixed-size inputs, targets or None).
 Batch = tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]
@@ -24,6 +41,21 @@ def pad_ids(sequences: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Ten
     for row, sequence in enumerate(sequences):
         ids[row, : len(sequence)] = torch.as_tensor(sequence, dtype=torch.long)
     return ids, lengths
+
+
+def length_batches(
+    sequences: Sequence[Sequence[int]], batch_size: int
+) -> Iterator[tuple[np.ndarray, torch.Tensor, torch.Tensor]]:
+    """Batches of similar length, for inference: ``(rows, ids (B, L), lengths (B,))``.
+
+    Sequences are sorted by length (stably, so ties keep their order) and cut
+    into batches of ``batch_size``; ``rows`` are their indices in ``sequences``.
+    Padding is then minimal, and each row's result does not depend on the batch.
+    """
+    order = np.argsort([len(s) for s in sequences], kind="stable")
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        yield (rows, *pad_ids([sequences[r] for r in rows]))
 
 
 def reinitialize(module: nn.Module, seed: int) -> nn.Module:
@@ -45,3 +77,54 @@ def length_mask(lengths: torch.Tensor, max_length: int) -> torch.Tensor:
     """Boolean (B, L) mask, True at real (non-padding) positions."""
     positions = torch.arange(max_length, device=lengths.device)
     return positions.unsqueeze(0) < lengths.unsqueeze(1)
+
+
+class EarlyStopping:
+    """Keep the weights of the best epoch; stop after ``patience`` epochs without progress.
+
+    Every training loop of the package uses it::
+
+        stopping = EarlyStopping(network, patience=8)
+        for epoch in range(1, max_epochs + 1):
+            ...                                   # one epoch of training
+            if stopping.step(val_loss, epoch):    # lower is better
+                break
+        stopping.restore()                        # best weights back, eval mode
+
+    An epoch counts as progress when its score is below the best so far by
+    more than ``min_delta``. Before any progress the weights it restores are
+    the ones it was given.
+    """
+
+    def __init__(self, module: nn.Module, patience: int, min_delta: float = 1e-6):
+        self.module, self.patience, self.min_delta = module, patience, min_delta
+        self.best, self.best_epoch, self.stale = math.inf, None, 0
+        self.best_state = copy.deepcopy(module.state_dict())
+
+    def step(self, score: float, epoch: int) -> bool:
+        """Record one epoch's validation score; True when training should stop."""
+        if score < self.best - self.min_delta:
+            self.best, self.best_epoch, self.stale = score, epoch, 0
+            self.best_state = copy.deepcopy(self.module.state_dict())
+            return False
+        self.stale += 1
+        return self.stale >= self.patience
+
+    def restore(self) -> nn.Module:
+        """Load the best weights into the module and put it in eval mode."""
+        self.module.load_state_dict(self.best_state)
+        return self.module.eval()
+
+
+def epoch_bar(epochs: int, desc: str, verbose: bool):
+    """A tqdm progress bar over epochs 1..``epochs`` on stderr (silent unless ``verbose``)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        range(1, epochs + 1),
+        desc=desc,
+        unit="epoch",
+        file=sys.stderr,
+        disable=not verbose,
+        dynamic_ncols=True,
+    )

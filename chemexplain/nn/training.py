@@ -9,16 +9,14 @@ serves both the classifier and its explainer.
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from chemexplain.nn.core import Batch
+from chemexplain.nn.core import Batch, EarlyStopping
 
-__all__ = ["make_batches", "fit_classifier", "predict_logits", "accuracy"]
+__all__ = ["make_batches", "fit_classifier", "predict_logits"]
 
 
 def make_batches(
@@ -78,7 +76,7 @@ def fit_classifier(
     generator = torch.Generator().manual_seed(random_state)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
     history: list[dict] = []
-    best, best_state, stale = np.inf, copy.deepcopy(model.state_dict()), 0
+    stopping = EarlyStopping(model, patience)
     for epoch in range(1, epochs + 1):
         model.train()
         total, n = 0.0, 0
@@ -101,24 +99,21 @@ def fit_classifier(
                 "val_accuracy": val_accuracy,
             }
         )
-        if val_loss < best - 1e-6:
-            best, best_state, stale = val_loss, copy.deepcopy(model.state_dict()), 0
-        else:
-            stale += 1
-            if stale >= patience:
-                break
-    model.load_state_dict(best_state)
-    model.eval()
+        if stopping.step(val_loss, epoch):
+            break
+    stopping.restore()
     return history
 
 
-def predict_logits(model: nn.Module, batches: list[Batch]) -> torch.Tensor:
-    """Concatenated logits (N, K) over ``batches``, no gradients."""
+def predict_logits(
+    model: nn.Module, batches: list[Batch]
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Concatenated logits (N, K) over ``batches``, no gradients, and the labels (N,) if any.
+
+    ``chemexplain.metrics.accuracy(*predict_logits(model, batches))`` is the accuracy.
+    """
     model.eval()
     with torch.no_grad():
-        return torch.cat([model(inputs, lengths) for inputs, lengths, _ in batches])
-
-
-def accuracy(model: nn.Module, batches: list[Batch]) -> float:
-    """Fraction of correct argmax predictions over labelled ``batches``."""
-    return _loss_and_accuracy(model, batches)[1]
+        logits = torch.cat([model(inputs, lengths) for inputs, lengths, _ in batches])
+    labels = [b[2] for b in batches]
+    return logits, None if any(x is None for x in labels) else torch.cat(labels)

@@ -80,8 +80,8 @@ def word_dropout(ids: torch.Tensor, generator: torch.Generator, rate: float = 0.
     classifier trained this way has seen masked reviews: with its evidence
     removed it becomes unsure, instead of falling back on whichever class its
     biases favour. Without it, a mask can explain that class by keeping no
-    word at all. Measured by ``scripts/demo_text.py``: the planted word is in
-    the top 3 of 0.576 of held-out reviews without it, of all of them with it.
+    word at all. Its effect is measured by ``scripts/demo_text.py``: the
+    "Text adapter" section of benchmarks/README.md.
     """
     keep = torch.rand(ids.shape, generator=generator) >= rate
     return ids * keep

@@ -53,11 +53,10 @@ def text_mask_explainer(
 ) -> MaskExplainer:
     """A multiclass :class:`MaskExplainer` with the paper's word mask and an entropy penalty.
 
-    The entropy does not depend on the mask's scale: alone (``l1=0``) it left
-    the mean weight at 0.50 and the planted word in the top 3 of 0.424 of the
-    synthetic held-out reviews (chance 0.19; with the defaults: 1.000;
-    ``scripts/demo_text.py``). A small L1 pulls the weights of
-    unneeded words to 0; the entropy then sharpens what is left.
+    The entropy does not depend on the mask's scale, so alone (``l1=0``) it
+    leaves the weights near 0.5; a small L1 pulls the weights of unneeded words
+    to 0 and the entropy then sharpens what is left. Both settings are measured
+    by ``scripts/demo_text.py`` ("Text adapter" in benchmarks/README.md).
 
     ``options`` go to :class:`MaskExplainer`. Fit it with ``(ids, lengths, labels)`` batches.
     """
