@@ -58,3 +58,23 @@ def tiny_pair_dir(tiny_model, esol, tmp_path_factory):
     ).fit(part.smiles, part.logS)
     mask.save(out / "mask")
     return out
+
+
+@pytest.fixture(scope="session")
+def inputs(tiny_model):
+    """(embedded (4, L, E), lengths (4,)) of ATTRIBUTION_SMILES under tiny_model."""
+    from chemexplain.nn import pad_ids
+    from tests.helpers import ATTRIBUTION_SMILES
+
+    ids, _ = tiny_model.encode(ATTRIBUTION_SMILES)
+    token_ids, lengths = pad_ids(ids)
+    with torch.no_grad():
+        return tiny_model.module_.embed(token_ids), lengths
+
+
+@pytest.fixture(scope="session")
+def pair(tiny_pair_dir):
+    """(model, mask) loaded from tiny_pair_dir."""
+    import chemexplain as cx
+
+    return cx.pretrained(tiny_pair_dir)

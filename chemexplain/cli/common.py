@@ -51,7 +51,7 @@ non_negative_int, positive_int = _int_at_least(0), _int_at_least(1)
 
 
 #: The names of ``chemexplain.attribution.METHODS``, written out so that ``--help`` needs no
-#: torch (tests/test_cli.py checks that the two agree).
+#: torch (tests/cli/test_cli.py checks that the two agree).
 ATTRIBUTION_METHODS = (
     "gradient_x_input",
     "integrated_gradients",

@@ -13,11 +13,6 @@ from chemexplain.cli.common import ATTRIBUTION_METHODS
 MOLECULES = ["CC(=O)Nc1ccc(O)cc1", "OCC(O)CO", "Clc1ccc(Cl)cc1", "CCO", "c1ccccc1C(=O)O"]
 
 
-@pytest.fixture(scope="module")
-def pair(tiny_pair_dir):
-    return cx.pretrained(tiny_pair_dir)
-
-
 def test_the_cli_lists_every_registered_method():
     assert ATTRIBUTION_METHODS == tuple(sorted(METHODS))
 

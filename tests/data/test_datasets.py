@@ -43,7 +43,7 @@ def unpackaged(isolated, monkeypatch):
 
 
 def test_packaged_copies_match_the_manifest_and_the_shared_copies():
-    shared = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+    shared = Path(__file__).resolve().parents[3] / "shared" / "datasets"
     for name, entry in datasets.MANIFEST.items():
         packaged = datasets.packaged_path(name)
         assert packaged is not None, f"{name} is not shipped"

@@ -30,16 +30,34 @@ def test_members_differ_and_the_ensemble_is_their_mean(ensemble_dir):
     each = np.array([m.predict(smiles) for m in model.members_])
     assert np.ptp(each, axis=0).max() > 1e-3  # different seeds, different members
     np.testing.assert_allclose(model.predict(smiles), each.mean(0))
-    # the spread is the members' std times the factor calibrated on the validation split
+    # the spread pools every member's predictions over 10 random spellings, scaled on val
     val = list(part.smiles[model.split_["val"]])
-    members_val = np.array([m.predict(val) for m in model.members_])
-    errors = members_val.mean(0) - part.logS.to_numpy()[model.split_["val"]]
-    expected_scale = cx.metrics.conformal_scale(errors, members_val.std(0, ddof=1))
+    pooled = []
+    for s in val:
+        values = [
+            m.inverse_transform_target(m._spelling_outputs([s], 10)[0]) for m in model.members_
+        ]
+        pooled.append(np.std(np.concatenate(values), ddof=1))
+    errors = model.predict(val) - part.logS.to_numpy()[model.split_["val"]]
+    expected_scale = cx.metrics.conformal_scale(errors, np.array(pooled))
     assert model.std_scale_ == pytest.approx(expected_scale, rel=1e-9)
-    assert model.std_scale_ > 1  # a few seeds agree more than their errors do
-    np.testing.assert_allclose(model.predict_std(smiles), expected_scale * each.std(0, ddof=1))
-    inside = np.abs(errors) <= 1.96 * model.std_scale_ * members_val.std(0, ddof=1)
-    assert inside.mean() >= 0.95
+    np.testing.assert_allclose(model.predict_std(val), expected_scale * np.array(pooled))
+    assert np.mean(np.abs(errors) <= 1.96 * model.predict_std(val)) >= 0.95
+    # the prediction's own averaging does not change the spread (its calibration holds)
+    np.testing.assert_allclose(
+        model.predict_std(smiles, n_test_augment=3), model.predict_std(smiles)
+    )
+    # without spellings, the spread is the members' std, scaled
+    model.spread_spellings = 0
+    try:
+        model.calibrate_spread(val, part.logS.to_numpy()[model.split_["val"]])
+        members_val = np.array([m.predict(val) for m in model.members_])
+        scale = cx.metrics.conformal_scale(errors, members_val.std(0, ddof=1))
+        assert model.std_scale_ == pytest.approx(scale, rel=1e-9)
+        np.testing.assert_allclose(model.predict_std(smiles), scale * each.std(0, ddof=1))
+    finally:
+        model.spread_spellings = 10
+        model.calibrate_spread(val, part.logS.to_numpy()[model.split_["val"]])
     test_rmse = model.metrics_["test_rmse"]
     assert len(model.metrics_["members_test_rmse"]) == 3 and np.isfinite(test_rmse)
 
@@ -53,7 +71,7 @@ def test_an_ensemble_folder_loads_back_and_explains(ensemble_dir):
     ]
     loaded = cx.load_model(out)
     assert isinstance(loaded, SmilesEnsemble) and loaded.split_ == model.split_
-    assert loaded.std_scale_ == model.std_scale_
+    assert loaded.std_scale_ == model.std_scale_ and loaded.spread_spellings == 10
     smiles = list(part.smiles[:10])
     np.testing.assert_allclose(loaded.predict(smiles), model.predict(smiles), atol=1e-9)
     e = cx.explain(smiles[0], loaded, method="occlusion", n_test_augment=None)

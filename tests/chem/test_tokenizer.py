@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -96,9 +98,7 @@ def test_invalid_smiles_raise_named_errors():
 @given(st.integers(0, 17), st.integers(0, 2**32 - 1))
 def test_any_random_spelling_round_trips(tricky_index, seed):
     smiles = (
-        open(__file__.replace("test_tokenizer.py", "data/tricky.smi"))
-        .read()
-        .split()[::2][tricky_index]
+        (Path(__file__).parents[1] / "data" / "tricky.smi").read_text().split()[::2][tricky_index]
     )
     for variant in randomize_smiles(smiles, 3, np.random.default_rng(seed)):
         _check_tokens(variant)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 spec = importlib.util.spec_from_file_location(
-    "benchmark_esol", Path(__file__).parents[1] / "scripts" / "benchmark_esol.py"
+    "benchmark_esol", Path(__file__).parents[2] / "scripts" / "benchmark_esol.py"
 )
 benchmark = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(benchmark)
@@ -32,3 +32,22 @@ def test_aggregate_has_the_documented_shape_and_statistics():
     assert entry["rmse_std"] == pytest.approx(0.1414, abs=1e-4)  # sample std
     assert entry["train_seconds"] == [10.0, 20.0]
     assert "| random | `paper` | **0.700 ± 0.141** |" in benchmark.table(out)
+
+
+def test_ensemble_rows_follow_the_single_models():
+    ensemble = {
+        "split": "random",
+        "seed": 0,
+        "config": "best",
+        "members": 5,
+        "ensemble_test_rmse": 0.51234,
+        "mean_member_test_rmse": 0.56,
+        "members_test_rmse": [0.5, 0.55, 0.6, 0.57, 0.58],
+        "train_seconds": 3000.0,
+    }
+    text = benchmark.table({}, {"random_0_best_5": ensemble})
+    assert (
+        "| random | `best` ensemble of 5 (`benchmark_ensemble.py`) | **0.512** (members' mean 0.560)"
+        in text
+    )
+    assert "members 0-4" in text

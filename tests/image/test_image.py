@@ -27,6 +27,7 @@ from chemexplain.image.prototypes import GaussianMixtureExpert, activation_maxim
 from chemexplain.mask import MaskExplainer
 from chemexplain.metrics import accuracy, pixel_flipping
 from chemexplain.nn.training import fit_classifier, make_batches, predict_logits
+from tests.helpers import without_biases
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +43,6 @@ def digits_model(digits):
     train = make_batches(digits.train_x, digits.train_y, batch_size=64)
     val = make_batches(digits.val_x, digits.val_y, batch_size=256)
     fit_classifier(model, train, val, epochs=6, learning_rate=3e-3, random_state=0)
-    return model
-
-
-def _without_biases(model):
-    with torch.no_grad():
-        for module in model.modules():
-            if getattr(module, "bias", None) is not None:
-                module.bias.zero_()
     return model
 
 
@@ -230,9 +223,8 @@ def test_sensitivity_and_taylor_match_autograd(digits, digits_model):
 
 @pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (2.0, 1.0)])
 def test_lrp_conserves_the_target_logit_without_biases(digits, digits_model, alpha, beta):
-    import copy
 
-    model = _without_biases(copy.deepcopy(digits_model))
+    model = without_biases(digits_model)
     x = digits.test_x[:5]
     target = model(x).argmax(1)
     relevance = LRPAlphaBeta(model, alpha, beta).attribute(x, target=target)

@@ -1,4 +1,4 @@
-"""`chemexplain score` and `chemexplain explain`: every row kept, bad rows marked, atomic output."""
+"""`chemexplain score`: every row kept, bad rows marked, atomic output."""
 
 import json
 import re
@@ -127,49 +127,6 @@ def test_html_report_is_self_contained(bad_csv, tmp_path, tiny_pair_dir):
     # nothing loaded from elsewhere: no external script, style sheet or image
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:|//)", page)
     assert "<link" not in page and "sortBy(2, true)" in page
-
-
-def test_explain_command_prints_and_draws(tmp_path, tiny_pair_dir, capsys):
-    code = main(
-        [
-            "explain",
-            "CCO",
-            "C1CC",
-            "c1ccccc1Cl",
-            "--model",
-            str(tiny_pair_dir),
-            "--draw",
-            str(tmp_path / "pics"),
-            "--format",
-            "png",
-            "--3d",
-        ]
-    )
-    lines = capsys.readouterr().out.splitlines()
-    assert code == 0  # the run completed; the failed row says why
-    assert lines[0].startswith("CCO\t") and "top atoms:" in lines[0]
-    assert lines[0].endswith("atoms of: CCO")
-    assert re.match(r"CCO\t(inside|outside) the model's domain: Tanimoto \d\.\d\d", lines[1])
-    assert lines[2] == "C1CC\terror: invalid SMILES: unclosed ring for input: 'C1CC'"
-    files = sorted(p.name for p in (tmp_path / "pics").iterdir())
-    assert files == [
-        "001_CCO.png",
-        "001_CCO_3d.html",
-        "003_c1ccccc1Cl.png",
-        "003_c1ccccc1Cl_3d.html",
-    ]
-    argv = ["explain", "CCO", "C1CC", "--model", str(tiny_pair_dir)]
-    assert main(argv + ["--fail-on-error"]) == 1
-    assert main(["explain", "CCO", "--model", str(tiny_pair_dir), "--fail-on-error"]) == 0
-
-
-def test_explain_prints_the_smiles_its_atom_indices_refer_to(tiny_pair_dir, capsys):
-    assert (
-        main(["explain", "[Na+].[O-]C(=O)c1ccccc1", "--standardize", "--model", str(tiny_pair_dir)])
-        == 0
-    )
-    line = capsys.readouterr().out.strip().splitlines()[0]
-    assert line.endswith("atoms of: O=C(O)c1ccccc1")
 
 
 def test_score_keeps_the_users_other_columns_or_the_chosen_ones(tmp_path, tiny_pair_dir):

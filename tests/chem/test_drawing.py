@@ -1,0 +1,71 @@
+"""Drawings of explanations: colours, fixed scale, grids."""
+
+import re
+
+import numpy as np
+import pytest
+
+import chemexplain as cx
+from chemexplain.chem.drawing import _highlights, weight_color
+
+
+def test_drawing_files_and_strongest_color_on_top_atom(pair, tmp_path):
+    e = cx.explain("OCC(O)c1ccc(Cl)cc1", *pair)
+    svg = e.draw(tmp_path / "m.svg")
+    png = e.draw(tmp_path / "m.png")
+    assert (tmp_path / "m.svg").read_text() == svg and svg.lstrip().startswith("<?xml")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and (tmp_path / "m.png").stat().st_size > 1000
+    _, _, colors, _, _ = _highlights(e, 2.0, 1.0)
+    top = int(np.argmax(e.atom_weights))
+    # on the white-to-red scale, the strongest color has the lowest green channel
+    assert min(colors, key=lambda i: colors[i][1]) == top
+    # RDKit writes the color of each highlight; it rounds or truncates to 8 bits
+    written = {"#" + "".join(f"{f(255 * c):02X}" for c in colors[top]) for f in (round, int)}
+    assert any(h in svg.upper() for h in written)
+    assert "fixed scale" in svg and "red = 2 or more" in svg
+    bar_end = weight_color(39.5 / 40 * 2.0)  # the last step of the color bar
+    assert any(
+        "#" + "".join(f"{f(255 * c):02X}" for c in bar_end) in svg.upper() for f in (round, int)
+    )
+
+
+def test_color_scale_is_fixed_not_per_molecule():
+    assert weight_color(0.0) == (1.0, 1.0, 1.0)
+    assert weight_color(1.0) == weight_color(1.0, vmax=2.0)
+    assert weight_color(5.0) == weight_color(2.0) != weight_color(1.0)
+
+
+def test_grid_and_contour_style(pair, tmp_path):
+    many = cx.explain(["CCO", "C1CC", "c1ccccc1Cl"], *pair, on_invalid="nan")
+    svg = many.draw_grid(tmp_path / "grid.svg", mols_per_row=2)
+    assert (tmp_path / "grid.svg").exists() and svg.count("<path") > 10
+    png = cx.draw_explanation(many[0], tmp_path / "c.png", style="contour")
+    assert png[:4] == b"\x89PNG"
+
+
+def test_grid_labels_every_panel_and_stays_small(pair, tmp_path):
+    smiles = [
+        "CC(=O)Nc1ccc(O)cc1",
+        "OCC(O)CO",
+        "Clc1ccc(Cl)cc1",
+        "CCO",
+        "c1ccccc1",
+        "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
+        "O=C(O)c1ccccc1O",
+        "CCCCCCCC",
+        "Nc1ccccc1",
+        "CC(=O)Oc1ccccc1C(=O)O",
+        "ClC(Cl)(Cl)Cl",
+        "C1CC",
+    ]
+    many = cx.explain(smiles, *pair, on_invalid="nan")
+    svg = many.draw_grid(tmp_path / "grid.svg")
+    assert len(svg.encode()) < 300_000
+    description = re.search("<desc>(.*)</desc>", svg).group(1)
+    for e in many[:-1]:
+        assert f"{e.input}: {e.prediction:.2f}" in description
+    assert "C1CC: error: invalid SMILES: unclosed ring" in description
+    labelled = many.draw_grid(labels=[f"id-{i}" for i in range(12)])
+    assert "id-0: " in labelled and labelled.count("class='legend'") != svg.count("class='legend'")
+    with pytest.raises(ValueError, match="2 labels for 12"):
+        many.draw_grid(labels=["a", "b"])

@@ -1,0 +1,49 @@
+"""The explain service: per-atom weights, batch error handling, standardization."""
+
+import numpy as np
+import pytest
+from rdkit import Chem
+
+import chemexplain as cx
+
+
+def test_explanation_averages_mask_weights_per_atom(pair):
+    model, mask = pair
+    e = cx.explain("ClCC(=O)O", model, mask)
+    tokens = mask.token_weights(["ClCC(=O)O"])[0]
+    assert e.ok and e.tokens == list("ClCC(=O)O")
+    assert e.atom_symbols == ["Cl", "C", "C", "O", "O"]
+    # Cl's two characters both belong to atom 0 (their mean, so Cl does not count twice);
+    # '(', '=', ')' belong to none
+    expected = [(tokens[0] + tokens[1]) / 2, tokens[2], tokens[3], tokens[6], tokens[8]]
+    np.testing.assert_allclose(e.atom_weights, expected, rtol=1e-6)
+    assert e.prediction == pytest.approx(float(model.predict(["ClCC(=O)O"])[0]), abs=1e-6)
+    assert e.units == ""  # tiny_model records no dataset; the bundled one says log10 mol/L
+    top = e.top_atoms(2)
+    assert [i for i, _, _ in top] == list(np.argsort(-e.atom_weights)[:2])
+    assert e.canonical_smiles == Chem.MolToSmiles(Chem.MolFromSmiles("ClCC(=O)O"))
+
+
+def test_invalid_single_smiles_raises_naming_it(pair):
+    with pytest.raises(cx.InvalidSmilesError, match="C1CC"):
+        cx.explain("C1CC", *pair)
+
+
+def test_batch_on_invalid_modes_keep_order(pair):
+    smiles = ["CCO", "C1CC", "", "c1ccccc1O"]
+    with pytest.raises(cx.InvalidSmilesError, match=r"row 1"):
+        cx.explain(smiles, *pair)
+    kept = cx.explain(smiles, *pair, on_invalid="nan")
+    assert [e.status for e in kept] == ["ok", "error", "error", "ok"]
+    assert np.isnan(kept[1].prediction) and kept[2].error == "empty SMILES"
+    skipped = cx.explain(smiles, *pair, on_invalid="skip")
+    assert [e.input for e in skipped] == ["CCO", "c1ccccc1O"]
+    frame = kept.to_frame()
+    assert list(frame["input"]) == smiles and list(frame["status"])[1] == "error"
+
+
+def test_standardize_keeps_largest_fragment_and_neutralizes(pair):
+    e = cx.explain("CC(=O)[O-].[Na+]", *pair, standardize=True)
+    assert e.smiles == "CC(=O)O" and e.input == "CC(=O)[O-].[Na+]"
+    bad = cx.explain(["CC(=O)[O-].[Na+]"], *pair, on_invalid="nan")[0]
+    assert "fragments" in bad.error
