@@ -26,7 +26,6 @@ chemexplain installed and the input and output folders on a shared filesystem.
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 import os
 import sys
@@ -39,6 +38,7 @@ import pandas as pd
 from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.errors import DataFormatError, MissingDependencyError, OutputError
 from chemexplain.io.scoring import explain_settings
+from chemexplain.serialization import sha256_of
 
 __all__ = ["score_files", "score_dataframe", "expand_inputs", "plan_parts", "PART_FORMATS"]
 
@@ -111,14 +111,6 @@ def plan_parts(
             name = f"part-{len(parts):05d}.{part_format}"
             parts.append(Part(name, str(path), start, min(start + partition_rows, n)))
     return parts, rows
-
-
-def _sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- worker side
@@ -382,7 +374,7 @@ def score_files(
     if not parts:
         raise DataFormatError("the inputs hold no molecules; nothing was written")
     run = {
-        "inputs": [{"path": str(p), "sha256": _sha256(p), "rows": rows[str(p)]} for p in paths],
+        "inputs": [{"path": str(p), "sha256": sha256_of(p), "rows": rows[str(p)]} for p in paths],
         "settings": {
             **settings,
             "smiles_col": smiles_col,

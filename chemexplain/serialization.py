@@ -38,6 +38,7 @@ __all__ = [
     "read_explainer_dir",
     "read_model_dir",
     "sha256_of",
+    "write_explainer_dir",
     "write_json",
     "write_model_dir",
 ]
@@ -109,6 +110,27 @@ def module_sha256(module: torch.nn.Module) -> str:
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
+
+
+def write_explainer_dir(
+    directory,
+    fmt: str,
+    explainer,
+    base_module: torch.nn.Module,
+    params: dict,
+    history: list,
+    **extra,
+) -> None:
+    """Save an explainer trained over ``base_module``: its ``params``, history, best epoch,
+    the base model's weight hash (checked by :func:`read_explainer_dir`) and its weights."""
+    config = {
+        "params": params,
+        **extra,
+        "base_model_weights_sha256": module_sha256(base_module),
+        "history": history,
+        "best_epoch": getattr(explainer, "best_epoch_", None),
+    }
+    write_model_dir(directory, config, explainer.network.state_dict(), fmt=fmt)
 
 
 def read_explainer_dir(directory, fmt: str, module: torch.nn.Module) -> tuple[dict, dict]:

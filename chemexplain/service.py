@@ -204,8 +204,8 @@ def explain_batch(
     good = [form.smiles for _, _, _, form, _, _ in mapped]
     outputs = model._averaged_outputs(good, n_test_augment)
     spreads = np.full(len(good), np.nan)
-    if hasattr(model, "member_predictions"):  # an ensemble: the members' calibrated spread
-        spreads = model.spread(model.member_predictions(good, n_test_augment))
+    if hasattr(model, "member_predictions"):  # an ensemble: its calibrated spread
+        spreads = model.spread(good)
     if model.task == "regression":
         predictions, units = model.inverse_transform_target(outputs), _units(model)
     else:

@@ -99,7 +99,7 @@ def aggregate(records: list[dict]) -> dict:
     return out
 
 
-def table(results: dict) -> str:
+def table(results: dict, ensembles: dict | None = None) -> str:
     lines = [
         "| split | config | test RMSE (log10 mol/L), mean ± std | seeds | per seed | train s (mean) |",
         "|---|---|---|---|---|---|",
@@ -113,6 +113,15 @@ def table(results: dict) -> str:
                 f"{','.join(map(str, e['seeds']))} | {', '.join(f'{x:.3f}' for x in e['rmse'])} | "
                 f"{e['train_seconds_mean']:.0f} |"
             )
+    for e in (ensembles or {}).values():  # benchmarks/ensemble.json, one split seed each
+        members = ", ".join(f"{x:.3f}" for x in e["members_test_rmse"])
+        lines.append(
+            f"| {e['split']} | `{e['config']}` ensemble of {e['members']} "
+            f"(`benchmark_ensemble.py`) | **{e['ensemble_test_rmse']:.3f}** (members' mean "
+            f"{e['mean_member_test_rmse']:.3f}) | split {e['seed']}, members "
+            f"{e['seed']}-{e['seed'] + e['members'] - 1} | members: {members} | "
+            f"{e['train_seconds']:.0f} (all members) |"
+        )
     ref = results.get("reference", {})
     lines += [
         "",
@@ -197,13 +206,23 @@ def main(argv=None) -> int:
         "threads_per_job": args.threads,
     }
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(render_readme(results))
+    return 0
+
+
+def render_readme(results: dict | None = None) -> str:
+    """Write the ESOL block of benchmarks/README.md from esol.json and ensemble.json."""
+    results = results or json.loads((ROOT / "benchmarks" / "esol.json").read_text())
+    ensemble_file = ROOT / "benchmarks" / "ensemble.json"
+    ensembles = json.loads(ensemble_file.read_text()) if ensemble_file.exists() else {}
     body = (
         "ESOL, 80/10/10 splits, test RMSE in log10 mol/L. Reproduce: "
-        "`python scripts/benchmark_esol.py` (writes `benchmarks/esol.json`).\n\n" + table(results)
+        "`python scripts/benchmark_esol.py` (writes `benchmarks/esol.json`); ensemble rows: "
+        "`python scripts/benchmark_ensemble.py` (`benchmarks/ensemble.json`; its own table, "
+        'with calibration, is "Ensembles" below).\n\n' + table(results, ensembles)
     )
     replace_block(README, "esol", body)
-    print(table(results))
-    return 0
+    return table(results, ensembles)
 
 
 if __name__ == "__main__":

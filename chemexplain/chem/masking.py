@@ -27,9 +27,8 @@ from chemexplain.mask.networks import ResidualConvMask
 from chemexplain.nn.core import CONTROL_SEED, length_batches, reinitialize
 from chemexplain.serialization import (
     bounded_int,
-    module_sha256,
     read_explainer_dir,
-    write_model_dir,
+    write_explainer_dir,
 )
 
 __all__ = ["SmilesMask", "randomized_copy", "atom_weights_from_tokens"]
@@ -186,28 +185,28 @@ class SmilesMask:
         return self.model.inverse_transform_target(raw)
 
     def save(self, directory: str | os.PathLike) -> None:
-        config = {
-            "params": {
-                k: getattr(self, k)
-                for k in (
-                    "l1",
-                    "l2",
-                    "target",
-                    "channels",
-                    "n_layers",
-                    "learning_rate",
-                    "batch_size",
-                    "max_epochs",
-                    "patience",
-                    "random_state",
-                )
-            },
-            "network": self.explainer_.network.config,
-            "base_model_weights_sha256": module_sha256(self.model.module_),
-            "history": self.history_,
-            "best_epoch": self.explainer_.best_epoch_,
-        }
-        write_model_dir(directory, config, self.explainer_.network.state_dict(), fmt=MASK_FORMAT)
+        """JSON config + safetensors weights, tied to the base model's weights."""
+        keys = (
+            "l1",
+            "l2",
+            "target",
+            "channels",
+            "n_layers",
+            "learning_rate",
+            "batch_size",
+            "max_epochs",
+            "patience",
+            "random_state",
+        )
+        write_explainer_dir(
+            directory,
+            MASK_FORMAT,
+            self.explainer_,
+            self.model.module_,
+            {k: getattr(self, k) for k in keys},
+            self.history_,
+            network=self.explainer_.network.config,
+        )
 
     @classmethod
     def load(cls, directory: str | os.PathLike, model) -> SmilesMask:

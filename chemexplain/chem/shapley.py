@@ -38,9 +38,8 @@ from chemexplain.mask.shapley import AmortizedShapley, PlayerGraphNetwork, UnitV
 from chemexplain.nn.core import length_batches
 from chemexplain.serialization import (
     bounded_int,
-    module_sha256,
     read_explainer_dir,
-    write_model_dir,
+    write_explainer_dir,
 )
 
 __all__ = ["SHAPLEY_FORMAT", "SmilesShapley"]
@@ -235,13 +234,10 @@ class SmilesShapley:
             "patience",
             "random_state",
         )
-        config = {
-            "params": {k: getattr(self, k) for k in keys},
-            "base_model_weights_sha256": module_sha256(self.model.module_),
-            "history": self.history_,
-            "best_epoch": getattr(self.explainer_, "best_epoch_", None),
-        }
-        write_model_dir(directory, config, self.explainer_.network.state_dict(), fmt=SHAPLEY_FORMAT)
+        params = {k: getattr(self, k) for k in keys}
+        write_explainer_dir(
+            directory, SHAPLEY_FORMAT, self.explainer_, self.model.module_, params, self.history_
+        )
 
     @classmethod
     def load(cls, directory: str | os.PathLike, model) -> SmilesShapley:

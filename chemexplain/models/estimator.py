@@ -263,9 +263,8 @@ class _SmilesEstimator(BaseEstimator):
                 valid[row] = False
         return valid
 
-    def _outputs(
-        self, smiles: Sequence[str] | str, on_invalid: str, n_test_augment: int | None = None
-    ) -> np.ndarray:
+    def _readable(self, smiles: Sequence[str] | str, on_invalid: str) -> tuple[np.ndarray, list]:
+        """(which rows are valid (n,) bool, what the model reads for each valid row)."""
         self._check_fitted()
         if isinstance(smiles, str):
             smiles = [smiles]
@@ -274,6 +273,12 @@ class _SmilesEstimator(BaseEstimator):
         read = [
             form.smiles for form in self.readable_forms([s for s, ok in zip(smiles, valid) if ok])
         ]
+        return valid, read
+
+    def _outputs(
+        self, smiles: Sequence[str] | str, on_invalid: str, n_test_augment: int | None = None
+    ) -> np.ndarray:
+        valid, read = self._readable(smiles, on_invalid)
         _, unknown = self.encode(read)
         flagged = [f"{s!r} ({''.join(sorted(set(u)))})" for s, u in zip(read, unknown) if u]
         if flagged:
@@ -283,7 +288,7 @@ class _SmilesEstimator(BaseEstimator):
                 + (" ..." if len(flagged) > 5 else ""),
                 stacklevel=3,
             )
-        outputs = np.full(len(smiles), np.nan)
+        outputs = np.full(len(valid), np.nan)
         if valid.any():
             outputs[valid] = self._averaged_outputs(read, n_test_augment)
         return outputs
