@@ -39,6 +39,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from chemexplain.errors import ModelFileError, NotFittedError
 from chemexplain.metrics.uncertainty import conformal_scale
+from chemexplain.models.estimator import SmilesInput
 
 __all__ = ["ENSEMBLE_FORMAT", "SmilesEnsemble", "is_ensemble_dir"]
 
@@ -51,7 +52,7 @@ def is_ensemble_dir(directory: str | os.PathLike) -> bool:
     return (Path(directory) / ENSEMBLE_FILE).is_file()
 
 
-class SmilesEnsemble(RegressorMixin, BaseEstimator):
+class SmilesEnsemble(RegressorMixin, SmilesInput, BaseEstimator):
     """``n_members`` SMILES regressors; ``fit`` returns self and leaves ``members_``.
 
     Parameters
@@ -85,12 +86,6 @@ class SmilesEnsemble(RegressorMixin, BaseEstimator):
         self.estimator_params = estimator_params
         self.calibrate = calibrate
         self.spread_spellings = spread_spellings
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False  # X is a sequence of SMILES strings
-        tags.input_tags.string = True
-        return tags
 
     def __getattr__(self, name: str):
         members = self.__dict__.get("members_")

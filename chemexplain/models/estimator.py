@@ -74,7 +74,17 @@ def _vocabulary(tokens, directory) -> Vocabulary:
     return Vocabulary(tokens)
 
 
-class _SmilesEstimator(BaseEstimator):
+class SmilesInput:
+    """Mixin for scikit-learn estimators whose ``X`` is a sequence of SMILES strings."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # X is a sequence of SMILES strings
+        tags.input_tags.string = True
+        return tags
+
+
+class _SmilesEstimator(SmilesInput, BaseEstimator):
     """Shared fit/predict/save/load of the SMILES2vec estimators (see subclasses).
 
     scikit-learn estimators: ``get_params``, ``set_params``, ``clone``,
@@ -118,12 +128,6 @@ class _SmilesEstimator(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.device = device
         self.verbose = verbose
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False  # X is a sequence of SMILES strings
-        tags.input_tags.string = True
-        return tags
 
     # ------------------------------------------------------------------ helpers
     def _overrides(self) -> dict:
