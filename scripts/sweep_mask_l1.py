@@ -1,6 +1,6 @@
 """The accuracy/size trade-off of the explanation mask: a sweep over the L1 coefficient.
 
-    chemexplain train --data esol --config paper --seed 0 --out runs/paper
+    chemexplain train --data esol --config paper --seed 0 -o runs/paper
     python scripts/sweep_mask_l1.py [--model runs/paper]
 
 Uses the seed-0 paper model of the README's main command. For each L1 on a log grid (L2 kept at the paper's 1e-4), trains the mask
@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     if not Path(args.model, "config.json").exists():
         print(
             f"{args.model} not found: run chemexplain train --data esol --config paper --seed 0 "
-            f"--out {args.model} first",
+            f"-o {args.model} first",
             file=sys.stderr,
         )
         return 2
@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     fig.savefig(ROOT / "benchmarks" / "mask_l1_sweep.png", dpi=120)
 
     lines = [
-        "Reproduce: `chemexplain train --data esol --config paper --seed 0 --out runs/paper && "
+        "Reproduce: `chemexplain train --data esol --config paper --seed 0 -o runs/paper && "
         "python scripts/sweep_mask_l1.py`; "
         "plot: `benchmarks/mask_l1_sweep.png`.",
         "",

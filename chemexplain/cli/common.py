@@ -9,9 +9,14 @@ missing file, unreadable model) is one line on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import sys
 
 __all__ = [
     "ATTRIBUTION_METHODS",
+    "add_k",
+    "add_output",
+    "add_quiet",
+    "add_seed",
     "add_fail_on_error",
     "add_method",
     "add_test_augment",
@@ -115,3 +120,63 @@ def add_test_augment(parser: argparse.ArgumentParser, default: int | None) -> No
         f"from a seed fixed per molecule, so a molecule's result never depends on its batch "
         f"(default {what}; about M+1 times slower)",
     )
+
+
+# ------------------------------------------------------------ the flags every subcommand shares
+class _Renamed(argparse.Action):
+    """Store the value; an old spelling still works for one release, with a message."""
+
+    def __init__(self, option_strings, dest, old=(), **kwargs):
+        self.old = tuple(old)
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if option_string in self.old:
+            new = "/".join(o for o in self.option_strings if o not in self.old)
+            print(
+                f"chemexplain: {option_string} is deprecated and goes in the next release; "
+                f"use {new}",
+                file=sys.stderr,
+            )
+        setattr(namespace, self.dest, values)
+
+
+def add_output(
+    parser: argparse.ArgumentParser, what: str, *, required: bool = False, old: tuple = ()
+) -> None:
+    """``-o/--output``: where the subcommand writes ``what`` (``args.output``)."""
+    parser.add_argument(
+        "-o",
+        "--output",
+        *old,
+        dest="output",
+        required=required,
+        action=_Renamed,
+        old=old,
+        metavar="PATH",
+        help=what + (f" ({', '.join(old)}: the old spelling, deprecated)" if old else ""),
+    )
+
+
+def add_k(parser: argparse.ArgumentParser, what: str, *, old: tuple = ()) -> None:
+    """``-k``: how many top atoms (``args.k``, default 3)."""
+    parser.add_argument(
+        "-k",
+        *old,
+        dest="k",
+        type=positive_int,
+        default=3,
+        action=_Renamed,
+        old=old,
+        help=f"{what} (default 3)" + (f"; {', '.join(old)} is deprecated" if old else ""),
+    )
+
+
+def add_seed(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--seed``: the seed of every random choice of the subcommand (``args.seed``, default 0)."""
+    parser.add_argument("--seed", type=int, default=0, help=f"seed of {what} (default 0)")
+
+
+def add_quiet(parser: argparse.ArgumentParser, what: str = "no progress bar") -> None:
+    """``--quiet``: no progress output (``args.quiet``)."""
+    parser.add_argument("--quiet", action="store_true", help=what)

@@ -1,6 +1,6 @@
 """Score a mask: base vs masked RMSE, top-3 group accuracy with chance and controls.
 
-Example: chemexplain evaluate --model runs/paper --mask runs/paper-mask --split all --json eval.json
+Example: chemexplain evaluate --model runs/paper --mask runs/paper-mask --split all -o eval.json
 
 The randomized-model control is read from MASK/randomized when 'fit-mask'
 saved it there. See chemexplain.chem.evaluation for the metric's definition.
@@ -12,6 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
+from chemexplain.cli.common import add_k, add_output
 from chemexplain.models.pretrained import PRETRAINED_DIR
 
 
@@ -37,10 +38,8 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         help="soluble = logS >= -1, insoluble = logS <= -5 (corrected, default) "
         "or the paper's printed inequalities",
     )
-    parser.add_argument(
-        "--k", type=int, default=3, help="top-k atoms and characters scored (default 3)"
-    )
-    parser.add_argument("--json", help="also write the report to this JSON file")
+    add_k(parser, "top-k atoms and characters scored", old=("--k",))
+    add_output(parser, "also write the report to this JSON file", old=("--json",))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
         ),
     }  # fmt: skip
     text = json.dumps(report, indent=2)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    if args.output:
+        from chemexplain.io.output_paths import write_text_atomically
+
+        write_text_atomically(args.output, text + "\n")
     print(text)
     return 0

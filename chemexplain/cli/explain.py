@@ -19,6 +19,7 @@ from pathlib import Path
 
 from chemexplain.cli.common import (
     add_fail_on_error,
+    add_k,
     add_method,
     add_strict,
     add_test_augment,
@@ -52,7 +53,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         help="keep the largest fragment and neutralize charges first (atom indices then "
         "refer to the standardized SMILES, which is printed)",
     )
-    parser.add_argument("-k", type=int, default=3, help="number of top atoms to print (default 3)")
+    add_k(parser, "number of top atoms to print")
     add_method(parser)
     add_strict(parser)
     add_test_augment(parser, 0)

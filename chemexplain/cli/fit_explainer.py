@@ -1,7 +1,7 @@
 """Train the amortized Shapley explainer (signed per-atom contributions) over a saved model.
 
 Example:
-  chemexplain fit-explainer --model runs/pair/model --out runs/pair/shapley
+  chemexplain fit-explainer --model runs/pair/model -o runs/pair/shapley
 
 FastSHAP (Jethani et al. 2022) with atoms as players: no labels, only the
 frozen model, on the model's own training split (re-found and checked by
@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from chemexplain.cli.common import positive_int
+from chemexplain.cli.common import add_output, add_quiet, add_seed, positive_int
 from chemexplain.models.pretrained import PRETRAINED_DIR
 
 
@@ -27,7 +27,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         default=str(PRETRAINED_DIR / "model"),
         help="model directory from 'chemexplain train' (default: the bundled ESOL model)",
     )
-    parser.add_argument("--out", required=True, help="directory to write the explainer into")
+    add_output(parser, "directory to write the explainer into", required=True, old=("--out",))
     parser.add_argument("--data", help="CSV of molecules to train on instead of the model's own")
     parser.add_argument(
         "--smiles-col", default="smiles", help="SMILES column of --data (default: smiles)"
@@ -50,8 +50,8 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--hidden", type=positive_int, default=64, help="hidden size (default 64)")
     parser.add_argument("--layers", type=positive_int, default=2, help="network layers (default 2)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of initialization and sampling")
-    parser.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    add_seed(parser, "initialization and sampling")
+    add_quiet(parser, "no per-epoch lines")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
         random_state=args.seed,
         verbose=not args.quiet,
     ).fit(train, val)
-    explainer.save(Path(args.out))
+    explainer.save(Path(args.output))
     best = min(explainer.history_, key=lambda h: h["val_loss"])
     print(json.dumps({"best_epoch": best["epoch"], "val_loss": round(best["val_loss"], 5)}))
-    print(f"explainer saved to {args.out}", file=sys.stderr)
+    print(f"explainer saved to {args.output}", file=sys.stderr)
     return 0

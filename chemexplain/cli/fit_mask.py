@@ -1,6 +1,6 @@
 """Train an explanation mask over a saved model (and its randomized-model control).
 
-Example: chemexplain fit-mask --model runs/paper --out runs/paper-mask
+Example: chemexplain fit-mask --model runs/paper -o runs/paper-mask
 
 By default the mask trains on the model's own training/validation split. With
 --data FILE.csv and --target model, it trains on your own unlabeled molecules.
@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from chemexplain.cli.common import add_output, add_quiet, add_seed
 from chemexplain.errors import DataFormatError
 from chemexplain.models.pretrained import PRETRAINED_DIR
 
@@ -25,7 +26,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         default=str(PRETRAINED_DIR / "model"),
         help="model directory from 'chemexplain train' (default: the bundled ESOL model)",
     )
-    parser.add_argument("--out", required=True, help="directory to write the mask into")
+    add_output(parser, "directory to write the mask into", required=True, old=("--out",))
     parser.add_argument("--l1", type=float, default=1e-3, help="L1 coefficient (paper: 1e-3)")
     parser.add_argument("--l2", type=float, default=1e-4, help="L2 coefficient (paper: 1e-4)")
     parser.add_argument(
@@ -43,13 +44,11 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--target-col", help="label column of --data (needed with --target label)")
     parser.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40)")
-    parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the mask's initialization (default 0)"
-    )
+    add_seed(parser, "the mask's initialization")
     parser.add_argument(
         "--no-control", action="store_true", help="skip the randomized-model control"
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(parser)
 
 
 def _data(args, model):
@@ -89,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         random_state=args.seed,
         verbose=not args.quiet,
     )
-    out = Path(args.out)
+    out = Path(args.output)
     mask = SmilesMask(model, **settings).fit(smiles, y, val_smiles, val_y)
     mask.save(out)
     summary = {

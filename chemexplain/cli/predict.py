@@ -12,7 +12,12 @@ import argparse
 import sys
 import warnings
 
-from chemexplain.cli.common import add_fail_on_error, add_test_augment, row_exit_status
+from chemexplain.cli.common import (
+    add_fail_on_error,
+    add_output,
+    add_test_augment,
+    row_exit_status,
+)
 from chemexplain.errors import DataFormatError, InvalidSmilesError
 from chemexplain.models.pretrained import PRETRAINED_DIR
 
@@ -32,7 +37,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--smiles-col", default="smiles", help="SMILES column of a CSV input (default: smiles)"
     )
-    parser.add_argument("-o", "--output", help="CSV file to write (default: standard output)")
+    add_output(parser, "CSV file to write (default: standard output)")
     add_test_augment(parser, None)
     add_fail_on_error(parser)
 

@@ -29,6 +29,7 @@ from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.cli.common import (
     add_fail_on_error,
     add_method,
+    add_output,
     add_strict,
     add_test_augment,
     positive_int,
@@ -42,11 +43,8 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         help="molecules: .csv, .smi, .sdf or .parquet (several files or globs with --dask)",
     )
-    parser.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        help=".csv, .parquet or .sdf to write (with --dask: a folder of parts)",
+    add_output(
+        parser, ".csv, .parquet or .sdf to write (with --dask: a folder of parts)", required=True
     )
     parser.add_argument("--model", help="directory with model/ and mask/ (default: bundled)")
     parser.add_argument("--smiles-col", default="smiles", help="SMILES column (default: smiles)")

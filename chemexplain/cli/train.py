@@ -1,6 +1,6 @@
 """Train a SMILES2vec model on ESOL, FreeSolv or a CSV file and save it.
 
-Example: chemexplain train --data esol --config paper --seed 0 --out runs/paper
+Example: chemexplain train --data esol --config paper --seed 0 -o runs/paper
 
 ESOL and FreeSolv ship with the package (no download). Expected time on 2 CPU
 cores: about 2-4 min for ESOL with --config paper, about 15 min with --config
@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from chemexplain.cli.common import add_output, add_quiet, add_seed
 from chemexplain.data.splits import SPLIT_METHODS
 from chemexplain.errors import DataFormatError
 from chemexplain.models.configs import CONFIGS
@@ -41,9 +42,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         default="random",
         help="80/10/10 split method (default: random)",
     )
-    parser.add_argument(
-        "--seed", type=int, default=0, help="seed of split, init and shuffling (default: 0)"
-    )
+    add_seed(parser, "split, initialization and shuffling")
     parser.add_argument(
         "--config",
         choices=tuple(CONFIGS),
@@ -61,8 +60,8 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         help="train N members (seeds SEED, SEED+1, ...) on the same split into one folder; "
         "predictions are their mean, with their spread as prediction_std (regression only)",
     )
-    parser.add_argument("--out", required=True, help="directory to write the model into")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_output(parser, "directory to write the model into", required=True, old=("--out",))
+    add_quiet(parser)
 
 
 def _load(args) -> tuple:
@@ -119,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         verbose=not args.quiet,
         ensemble=args.ensemble,
     )
-    model.save(args.out)
+    model.save(args.output)
     keys = (
         ("test_rmse", "val_rmse", "test_r2")
         if task == "regression"
@@ -130,5 +129,5 @@ def run(args: argparse.Namespace) -> int:
         summary["members_test_rmse"] = [round(v, 4) for v in model.metrics_["members_test_rmse"]]
     summary["train_seconds"] = round(model.metrics_["train_seconds"], 1)
     print(json.dumps(summary))
-    print(f"model saved to {args.out}", file=sys.stderr)
+    print(f"model saved to {args.output}", file=sys.stderr)
     return 0

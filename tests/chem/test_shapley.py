@@ -97,7 +97,7 @@ def test_explain_and_commands_use_the_stored_explainer(tiny_pair_dir, esol, tmp_
                 "fit-explainer",
                 "--model",
                 str(pair / "model"),
-                "--out",
+                "-o",
                 str(pair / "shapley"),
                 "--data",
                 str(data),

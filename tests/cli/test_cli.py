@@ -38,7 +38,7 @@ def trained(small_csv, tmp_path_factory):
             "--split",
             "scaffold",
             "--quiet",
-            "--out",
+            "-o",
             str(out),
         ]
     )
@@ -98,7 +98,7 @@ def test_predict_positional_smiles_to_stdout(trained, capsys):
     "argv, message",
     [
         (
-            ["train", "--data", "missing.csv", "--target-col", "y", "--out", "x"],
+            ["train", "--data", "missing.csv", "--target-col", "y", "-o", "x"],
             "missing.csv does not exist",
         ),
         (["predict", "--model", "no_such_dir", "CCO"], "not a model directory"),
@@ -112,8 +112,7 @@ def test_user_errors_are_one_line(argv, message, capsys):
 
 def test_unknown_column_and_bad_model_file(small_csv, trained, tmp_path, capsys):
     assert (
-        main(["train", "--data", str(small_csv), "--target-col", "logS", "--out", str(tmp_path)])
-        == 2
+        main(["train", "--data", str(small_csv), "--target-col", "logS", "-o", str(tmp_path)]) == 2
     )
     assert "no column 'smiles'" in capsys.readouterr().err
     broken = tmp_path / "broken"
@@ -140,7 +139,7 @@ def test_help_everywhere_and_fresh_process_is_quiet(trained, tmp_path):
             "--epochs",
             "1",
             "--quiet",
-            "--out",
+            "-o",
             str(tmp_path / "esol1"),
         ],
         capture_output=True,
@@ -168,7 +167,7 @@ def test_fit_mask_then_evaluate(trained, tmp_path, capsys, monkeypatch):
                 "fit-mask",
                 "--model",
                 str(trained),
-                "--out",
+                "-o",
                 str(mask_dir),
                 "--epochs",
                 "1",
@@ -191,7 +190,7 @@ def test_fit_mask_then_evaluate(trained, tmp_path, capsys, monkeypatch):
                 str(mask_dir),
                 "--split",
                 "all",
-                "--json",
+                "-o",
                 str(report_path),
             ]
         )
@@ -235,16 +234,14 @@ def test_fit_mask_on_unlabeled_molecules(trained, tmp_path):
                 "1",
                 "--no-control",
                 "--quiet",
-                "--out",
+                "-o",
                 str(out),
             ]
         )
         == 0
     )
     assert not (out / "randomized").exists()
-    assert (
-        main(["fit-mask", "--model", str(trained), "--data", str(library), "--out", str(out)]) == 2
-    )
+    assert main(["fit-mask", "--model", str(trained), "--data", str(library), "-o", str(out)]) == 2
 
 
 def test_every_option_of_every_command_has_help_text():
@@ -261,3 +258,26 @@ def test_every_option_of_every_command_has_help_text():
         if not isinstance(action, argparse._HelpAction) and not action.help
     ]
     assert missing == []
+
+
+def test_old_flag_spellings_still_work_with_a_deprecation_message(capsys):
+    """--out (train) and --json/--k (evaluate) keep working for one release, and say so."""
+    import argparse
+
+    from chemexplain.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["train", "--data", "esol", "--out", "old", "--quiet"])
+    assert args.output == "old" and "--out is deprecated" in capsys.readouterr().err
+    args = parser.parse_args(["evaluate", "--json", "r.json", "--k", "5"])
+    assert (args.output, args.k) == ("r.json", 5)
+    err = capsys.readouterr().err
+    assert "--json is deprecated" in err and "--k is deprecated" in err
+    args = parser.parse_args(["train", "--data", "esol", "-o", "new"])
+    assert args.output == "new" and capsys.readouterr().err == ""
+    for name in ("train", "fit-mask", "fit-explainer", "evaluate", "predict", "score", "explain"):
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        options = {o for action in sub.choices[name]._actions for o in action.option_strings}
+        if name != "explain":
+            assert {"-o", "--output"} <= options, name
+        assert "--model" in options or name == "train", name

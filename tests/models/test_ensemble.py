@@ -101,7 +101,7 @@ def test_cli_train_ensemble_and_predict_std(tmp_path, capsys):
     frame = cx.load_esol().iloc[:120]
     pd.DataFrame({"smiles": frame.smiles, "y": frame.logS}).to_csv(data, index=False)
     out = tmp_path / "ens"
-    argv = ["train", "--data", str(data), "--target-col", "y", "--out", str(out)]
+    argv = ["train", "--data", str(data), "--target-col", "y", "-o", str(out)]
     assert main([*argv, "--ensemble", "2", "--epochs", "1", "--quiet"]) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert len(summary["members_test_rmse"]) == 2
