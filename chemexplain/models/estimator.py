@@ -14,6 +14,7 @@ import os
 import time
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,6 +28,7 @@ from chemexplain.models.configs import resolve_config
 from chemexplain.nn.core import EarlyStopping, epoch_bar, length_batches, pad_ids
 from chemexplain.nn.smiles2vec import Smiles2Vec, Smiles2VecConfig
 from chemexplain.serialization import (
+    CONFIG,
     bounded_float,
     bounded_int,
     read_model_dir,
@@ -600,9 +602,18 @@ class SmilesClassifier(ClassifierMixin, _SmilesEstimator):
 
 def load_model(directory: str | os.PathLike, device: str = "cpu") -> _SmilesEstimator:
     """Load any saved SMILES model, choosing the estimator class from its config (an
-    ensemble folder, with ``ensemble.json``, gives a :class:`SmilesEnsemble`)."""
+    ensemble folder, with ``ensemble.json``, gives a :class:`SmilesEnsemble`).
+
+    A model-plus-explainer folder (``model/`` beside ``mask/`` or ``shapley/``, the
+    layout of the bundled one) is accepted too: its ``model/`` is loaded.
+    """
     from chemexplain.models.ensemble import SmilesEnsemble, is_ensemble_dir
 
+    folder = Path(directory)
+    if not (folder / CONFIG).is_file() and not is_ensemble_dir(folder):
+        inner = folder / "model"
+        if (inner / CONFIG).is_file() or is_ensemble_dir(inner):
+            directory = inner
     if is_ensemble_dir(directory):
         return SmilesEnsemble.load(directory, device=device)
     config, _ = read_model_dir(directory)

@@ -281,3 +281,15 @@ def test_old_flag_spellings_still_work_with_a_deprecation_message(capsys):
         if name != "explain":
             assert {"-o", "--output"} <= options, name
         assert "--model" in options or name == "train", name
+
+
+def test_a_model_plus_explainer_folder_works_wherever_a_model_does(tiny_pair_dir, capsys):
+    """predict (a bare-model command) takes the bundled layout; explain (a pair command)
+    given a bare model folder says in one line what is missing."""
+    assert main(["predict", "--model", str(tiny_pair_dir), "CCO"]) == 0
+    from_pair = capsys.readouterr().out
+    assert main(["predict", "--model", str(tiny_pair_dir / "model"), "CCO"]) == 0
+    assert capsys.readouterr().out == from_pair
+    assert main(["explain", "CCO", "--model", str(tiny_pair_dir / "model")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "model/ and mask/" in err
