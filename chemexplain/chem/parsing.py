@@ -23,6 +23,7 @@ __all__ = [
     "molecule_rng",
     "parse_smiles",
     "randomize_smiles",
+    "smiles_errors",
 ]
 
 RDLogger.DisableLog("rdApp.*")
@@ -80,6 +81,28 @@ def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) ->
     if mol is None:
         raise InvalidSmilesError(smiles, _rdkit_reason(log, smiles), row)
     return mol
+
+
+def smiles_errors(smiles, on_invalid: str = "report") -> list[str]:
+    """Per row, "" for a SMILES that parses, else the reason it does not (RDKit's words).
+
+    ``on_invalid="raise"`` raises :class:`InvalidSmilesError` at the first bad row
+    instead (naming it and its row). The one batch check of the package: the
+    estimators and ``chemexplain predict`` both use it.
+    """
+    if on_invalid not in ("report", "raise"):
+        raise ValueError("on_invalid must be 'report' or 'raise'")
+    reasons = []
+    for row, s in enumerate(smiles):
+        try:
+            parse_smiles(s, row=row)
+        except InvalidSmilesError as error:
+            if on_invalid == "raise":
+                raise
+            reasons.append(error.reason)
+        else:
+            reasons.append("")
+    return reasons
 
 
 def canonical_smiles(smiles: str) -> str:

@@ -18,7 +18,7 @@ from chemexplain.cli.common import (
     add_test_augment,
     row_exit_status,
 )
-from chemexplain.errors import DataFormatError, InvalidSmilesError
+from chemexplain.errors import DataFormatError
 from chemexplain.models.pretrained import PRETRAINED_DIR
 
 
@@ -59,15 +59,10 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
     import numpy as np
     import pandas as pd
 
-    from chemexplain.chem.parsing import parse_smiles
+    from chemexplain.chem.parsing import smiles_errors
 
     smiles = ["" if not isinstance(s, str) else s.strip() for s in smiles]
-    errors = [""] * len(smiles)
-    for row, s in enumerate(smiles):
-        try:
-            parse_smiles(s, row=row)
-        except InvalidSmilesError as error:
-            errors[row] = error.reason
+    errors = smiles_errors(smiles)
     valid = [row for row, e in enumerate(errors) if not e]
     predictions = np.full(len(smiles), np.nan)
     spreads = np.full(len(smiles), np.nan) if hasattr(model, "predict_std") else None

@@ -20,10 +20,10 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
-from chemexplain.chem.parsing import molecule_rng, parse_smiles, randomize_smiles
+from chemexplain.chem.parsing import molecule_rng, parse_smiles, randomize_smiles, smiles_errors
 from chemexplain.chem.tokenizer import split_smiles
 from chemexplain.data.splits import holdout
-from chemexplain.errors import InvalidSmilesError, ModelFileError, NotFittedError
+from chemexplain.errors import ModelFileError, NotFittedError
 from chemexplain.models.configs import resolve_config
 from chemexplain.nn.core import EarlyStopping, epoch_bar, length_batches, pad_ids
 from chemexplain.nn.smiles2vec import Smiles2Vec, Smiles2VecConfig
@@ -259,15 +259,8 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         """Boolean array: which SMILES parse. Raises on the first invalid one if asked."""
         if on_invalid not in ("raise", "nan"):
             raise ValueError("on_invalid must be 'raise' or 'nan'")
-        valid = np.ones(len(smiles), dtype=bool)
-        for row, s in enumerate(smiles):
-            try:
-                parse_smiles(s, row=row)
-            except InvalidSmilesError:
-                if on_invalid == "raise":
-                    raise
-                valid[row] = False
-        return valid
+        reasons = smiles_errors(smiles, "raise" if on_invalid == "raise" else "report")
+        return np.array([not reason for reason in reasons], dtype=bool)
 
     def _readable(self, smiles: Sequence[str] | str, on_invalid: str) -> tuple[np.ndarray, list]:
         """(which rows are valid (n,) bool, what the model reads for each valid row)."""
@@ -324,8 +317,7 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
             val_smiles, val_y = [smiles[i] for i in val_rows], y[val_rows]
             smiles, y = [smiles[i] for i in train_rows], y[train_rows]
         val_smiles, val_y = list(val_smiles), np.asarray(val_y, dtype=np.float64)
-        for row, s in enumerate(smiles):
-            parse_smiles(s, row=row)
+        smiles_errors(smiles, "raise")  # every training SMILES must parse
         self.params_ = resolve_config(self.config, self._overrides())
         p = self.params_
         self._fit_target(y)

@@ -29,3 +29,16 @@ def test_valid_smiles_and_the_log_stays_quiet(capfd):
 
     assert Chem.MolFromSmiles("C1CC") is None
     assert capfd.readouterr().err == ""
+
+
+def test_smiles_errors_reports_each_row_or_raises_at_the_first():
+    import pytest
+
+    from chemexplain.chem.parsing import InvalidSmilesError, smiles_errors
+
+    reasons = smiles_errors(["CCO", "C1CC", "", 3, "c1ccccc1"])
+    assert reasons[0] == "" and reasons[4] == ""
+    assert "unclosed ring" in reasons[1] and reasons[2] == "empty string"
+    assert reasons[3] == "expected a string, got int"
+    with pytest.raises(InvalidSmilesError, match="row 1"):
+        smiles_errors(["CCO", "C1CC"], "raise")
