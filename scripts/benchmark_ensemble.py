@@ -56,15 +56,12 @@ def spreads(model, smiles: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str,
     the training set.
     """
     each = model.member_predictions(smiles)
-    pooled = [[] for _ in smiles]
     within = np.zeros((len(model.members_), len(smiles)))
     for k, member in enumerate(model.members_):
-        m = member.params_["n_test_augment"] or 10
-        raw, owner = member._spelling_outputs(smiles, m)
+        raw, owner = member._spelling_outputs(smiles, model.spread_spellings)
         values = member.inverse_transform_target(raw)
         for row in range(len(smiles)):
             mine = values[owner == row]
-            pooled[row].extend(mine.tolist())
             within[k, row] = mine.std(ddof=1) if len(mine) > 1 else 0.0
     from rdkit import Chem
 
@@ -72,7 +69,7 @@ def spreads(model, smiles: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str,
     floor = 1e-6  # keeps every spread positive: a molecule may have one spelling only
     candidates = {
         "members": each.std(0, ddof=1),
-        "members_x_spellings": np.array([np.std(v, ddof=1) for v in pooled]),
+        "members_x_spellings": model.spread(smiles) / model.std_scale_,  # the library's, raw
         "spellings": within.mean(0),
         "dissimilarity": 1.0 - similarity,  # 0 for a training molecule
     }
@@ -94,6 +91,7 @@ def measure(args) -> dict:
         seconds = time.perf_counter() - started
         if args.model_dir:
             model.save(args.model_dir)  # for --reuse-model: re-measure without training again
+    model.spread_spellings = args.spread_spellings  # what the candidates and the library use
     y_all = esol.logS.to_numpy()
     parts = {}
     for part in ("val", "test"):
@@ -116,7 +114,6 @@ def measure(args) -> dict:
             "coverage_scaled_test": float(np.mean(np.abs(errors) <= 1.96 * scale * values)),
         }
     # the library's spread, calibrated on the validation split as fit() does
-    model.spread_spellings = args.spread_spellings
     model.calibrate_spread([esol.smiles[i] for i in model.split_["val"]], val_y)
     test_std = model.predict_std([esol.smiles[i] for i in model.split_["test"]])
     np.testing.assert_allclose(model.predict([esol.smiles[i] for i in model.split_["test"]]), mean)
