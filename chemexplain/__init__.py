@@ -49,6 +49,7 @@ __getattr__, __dir__, _names = lazy_loader.attach(
         "io": ["score_file"],
         "mask": ["MaskExplainer"],
         "models": ["SmilesClassifier", "SmilesRegressor", "load_model", "train_on_frame"],
+        "models.ensemble": ["SmilesEnsemble"],
         "models.pretrained": ["model_card", "pretrained"],
         "service": ["explain"],
         "vocabulary": ["Vocabulary"],
