@@ -220,7 +220,9 @@ def explain_batch(
     elif method == "shapley":
         # the explainer reuses the prediction as v(all) when it is from the SMILES as written
         as_written = n_test_augment == 0 and model.task == "regression"
-        values, references = shapley.atom_values(good, outputs if as_written else None)
+        values, references = shapley.atom_values(
+            good, outputs if as_written else None, [m[4] for m in mapped]
+        )
         token_weights = [np.zeros(0)] * len(good)
     else:
         from chemexplain.chem.attribute import atom_attributions

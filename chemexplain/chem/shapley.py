@@ -93,8 +93,8 @@ class SmilesShapley:
         )
 
     # ------------------------------------------------------------------ batches
-    def _players(self, smiles: str) -> tuple[list[int], int, object]:
-        mol = parse_smiles(smiles)
+    def _players(self, smiles: str, mol=None) -> tuple[list[int], int, object]:
+        mol = parse_smiles(smiles) if mol is None else mol
         tokens = tokenize(smiles, self.model.params_["scheme"], mol=mol)
         owners = owner_atoms(tokens, "attached")
         return [-1 if o is None else o for o in owners], mol.GetNumAtoms(), mol
@@ -110,11 +110,13 @@ class SmilesShapley:
             bonds[i, :n, :n] = torch.from_numpy(adjacency(mol)).to(dtype)
         return features, bonds, n_players
 
-    def _batches(self, smiles: Sequence[str], module, dtype=torch.float32) -> list:
+    def _batches(self, smiles: Sequence[str], module, dtype=torch.float32, mols=None) -> list:
         """[(embedded, lengths, players, n_players, features, rows)] in length order
-        (``features`` None for the sequence network)."""
+        (``features`` None for the sequence network; ``mols``: the parsed ``smiles``
+        when the caller has them)."""
         ids, _ = self.model.encode(smiles)
-        mapped = [self._players(s) for s in smiles]
+        mols = [None] * len(smiles) if mols is None else mols
+        mapped = [self._players(s, m) for s, m in zip(smiles, mols)]
         out = []
         for rows, token_ids, lengths in length_batches(ids, _BATCH):
             players = torch.full(token_ids.shape, -1, dtype=torch.long)
@@ -191,26 +193,27 @@ class SmilesShapley:
         return out
 
     def atom_values(
-        self, smiles: Sequence[str], outputs: np.ndarray | None = None
+        self, smiles: Sequence[str], outputs: np.ndarray | None = None, mols=None
     ) -> tuple[list[np.ndarray], np.ndarray]:
         """Signed contribution of every atom (RDKit order of each SMILES, target units) and the
         reference each molecule's contributions add up from: ``sum = prediction - reference``.
 
         ``outputs``: the model's raw outputs for ``smiles`` as written (float64, the
-        scale it was trained on) when the caller has them, to skip computing them again.
+        scale it was trained on) when the caller has them, to skip computing them again;
+        ``mols``: RDKit molecules of ``smiles``, to skip parsing them again.
         """
         smiles = list(smiles)
         core = self._inference_core()
+        if outputs is None:  # v(all) is the model's prediction, computed as predict() does
+            outputs = self.model._raw_outputs(smiles)
         scale = float(getattr(self.model, "target_std_", 1.0))
         values: list = [None] * len(smiles)
         reference = np.zeros(len(smiles))
         with torch.no_grad():
             for embedded, lengths, players, n_players, features, rows in self._batches(
-                smiles, core.model, torch.float64
+                smiles, core.model, torch.float64, mols
             ):
-                full = (
-                    None if outputs is None else torch.as_tensor(outputs[rows], dtype=torch.float64)
-                )
+                full = torch.as_tensor(outputs[rows], dtype=torch.float64)
                 empty = self._empty(core, embedded, lengths, players)
                 phi, empty = core.attribute(
                     embedded, lengths, players, n_players, features, full=full, empty=empty

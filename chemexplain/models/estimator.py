@@ -25,7 +25,13 @@ from chemexplain.chem.tokenizer import split_smiles
 from chemexplain.data.splits import holdout
 from chemexplain.errors import ModelFileError, NotFittedError
 from chemexplain.models.configs import resolve_config
-from chemexplain.nn.core import EarlyStopping, epoch_bar, length_batches, pad_ids
+from chemexplain.nn.core import (
+    EarlyStopping,
+    epoch_bar,
+    fixed_shape_batches,
+    length_batches,
+    pad_ids,
+)
 from chemexplain.nn.smiles2vec import Smiles2Vec, Smiles2VecConfig
 from chemexplain.serialization import (
     CONFIG,
@@ -190,12 +196,12 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         return [ids for ids, _ in encoded], [unknown for _, unknown in encoded]
 
     def inference_module(self) -> torch.nn.Module:
-        """A float64 copy of ``module_`` for predictions (made once, refreshed after ``fit``).
+        """A float64 copy of ``module_`` (made once, refreshed after ``fit``).
 
         In float32, a row's result moves by about 1e-7 with the batch's size and
         padding (matrix kernels change their summation order); in float64 that
-        noise is below 1e-12, so a molecule's prediction is the same alone or in
-        any batch (to 1e-9). It costs about 2x the float32 time.
+        noise is below 1e-12. The attribution methods run on this copy, and so do
+        the predictions of a bidirectional network (see :meth:`_raw_outputs`).
         """
         cached = getattr(self, "_inference", None)
         if cached is None or cached[0] is not self.module_:
@@ -206,17 +212,26 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
     def _raw_outputs(self, smiles: Sequence[str], exact: bool = True) -> np.ndarray:
         """Network outputs (standardized units / logits) for valid SMILES, in order.
 
-        ``exact`` (default) computes in float64 (see :meth:`inference_module`);
-        training's validation passes use the float32 module itself.
+        ``exact`` (default): a molecule's output is the same, to the bit on CPU,
+        alone or in any batch. A forward-only network runs in float32 on batches of
+        a fixed shape (:func:`~chemexplain.nn.core.fixed_shape_batches`); a
+        bidirectional one, whose packed sequences change shape with the batch,
+        runs in float64 (:meth:`inference_module`, about 2x the time).
+        ``exact=False`` (training's validation passes) uses length-sorted float32
+        batches.
         """
         ids, _ = self.encode(smiles)
         outputs = np.empty(len(ids), dtype=np.float64)
-        module = self.inference_module() if exact else self.module_
+        module, batches = self.module_, length_batches(ids, _PREDICT_BATCH)
+        if exact and module.config.bidirectional:
+            module = self.inference_module()
+        elif exact:
+            batches = fixed_shape_batches(ids)
         module.eval()
         with torch.inference_mode():
-            for rows, token_ids, lengths in length_batches(ids, _PREDICT_BATCH):
+            for rows, token_ids, lengths in batches:
                 out = module(token_ids.to(self.device), lengths)
-                outputs[rows] = out.double().cpu().numpy()
+                outputs[rows] = out[: len(rows)].double().cpu().numpy()
         return outputs
 
     def _averaged_outputs(
