@@ -221,7 +221,7 @@ def explain_batch(
         # the explainer reuses the prediction as v(all) when it is from the SMILES as written
         as_written = n_test_augment == 0 and model.task == "regression"
         values, references = shapley.atom_values(
-            good, outputs if as_written else None, [m[4] for m in mapped]
+            good, outputs if as_written else None, [(m[4], m[5]) for m in mapped]
         )
         token_weights = [np.zeros(0)] * len(good)
     else:

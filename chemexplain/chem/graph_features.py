@@ -26,30 +26,33 @@ _HYBRIDIZATIONS = (
 N_ATOM_FEATURES = len(ELEMENTS) + 1 + 1 + 5 + 4 + 3 + 1 + 4
 
 
-def _one_hot(index: int, size: int) -> list[float]:
-    row = [0.0] * size
-    row[min(index, size - 1)] = 1.0
-    return row
+#: column where each one-hot group starts: element, aromatic, degree, hydrogens, charge,
+#: ring, hybridization
+_START = np.cumsum([0, len(ELEMENTS) + 1, 1, 5, 4, 3, 1])
 
 
 def atom_features(mol: Chem.Mol) -> np.ndarray:
     """(n_atoms, N_ATOM_FEATURES) float32 one-hot features of every atom, RDKit order."""
-    rows = []
+    columns = []
     for atom in mol.GetAtoms():
         symbol = atom.GetSymbol()
-        element = ELEMENTS.index(symbol) if symbol in ELEMENTS else len(ELEMENTS)
-        charge = max(-1, min(1, atom.GetFormalCharge())) + 1
         hybrid = atom.GetHybridization()
-        rows.append(
-            _one_hot(element, len(ELEMENTS) + 1)
-            + [float(atom.GetIsAromatic())]
-            + _one_hot(atom.GetDegree(), 5)
-            + _one_hot(atom.GetTotalNumHs(), 4)
-            + _one_hot(charge, 3)
-            + [float(atom.IsInRing())]
-            + _one_hot(_HYBRIDIZATIONS.index(hybrid) if hybrid in _HYBRIDIZATIONS else 3, 4)
+        columns.append(
+            (
+                ELEMENTS.index(symbol) if symbol in ELEMENTS else len(ELEMENTS),
+                0 if atom.GetIsAromatic() else -1,  # -1: the feature stays 0
+                min(atom.GetDegree(), 4),
+                min(atom.GetTotalNumHs(), 3),
+                max(-1, min(1, atom.GetFormalCharge())) + 1,
+                0 if atom.IsInRing() else -1,
+                _HYBRIDIZATIONS.index(hybrid) if hybrid in _HYBRIDIZATIONS else 3,
+            )
         )
-    return np.asarray(rows, dtype=np.float32).reshape(-1, N_ATOM_FEATURES)
+    index = np.asarray(columns, dtype=np.int64).reshape(-1, len(_START))
+    out = np.zeros((len(index), N_ATOM_FEATURES), dtype=np.float32)
+    rows, groups = np.nonzero(index >= 0)
+    out[rows, _START[groups] + index[rows, groups]] = 1.0
+    return out
 
 
 def adjacency(mol: Chem.Mol) -> np.ndarray:

@@ -93,9 +93,14 @@ class SmilesShapley:
         )
 
     # ------------------------------------------------------------------ batches
-    def _players(self, smiles: str, mol=None) -> tuple[list[int], int, object]:
-        mol = parse_smiles(smiles) if mol is None else mol
-        tokens = tokenize(smiles, self.model.params_["scheme"], mol=mol)
+    def _players(self, smiles: str, parsed=None) -> tuple[list[int], int, object]:
+        """(player of each token, number of atoms, molecule); ``parsed``: (molecule,
+        tokens) of ``smiles`` when the caller has them."""
+        if parsed is None:
+            mol = parse_smiles(smiles)
+            tokens = tokenize(smiles, self.model.params_["scheme"], mol=mol)
+        else:
+            mol, tokens = parsed
         owners = owner_atoms(tokens, "attached")
         return [-1 if o is None else o for o in owners], mol.GetNumAtoms(), mol
 
@@ -110,13 +115,12 @@ class SmilesShapley:
             bonds[i, :n, :n] = torch.from_numpy(adjacency(mol)).to(dtype)
         return features, bonds, n_players
 
-    def _batches(self, smiles: Sequence[str], module, dtype=torch.float32, mols=None) -> list:
+    def _batches(self, smiles: Sequence[str], module, dtype=torch.float32, parsed=None) -> list:
         """[(embedded, lengths, players, n_players, features, rows)] in length order
-        (``features`` None for the sequence network; ``mols``: the parsed ``smiles``
-        when the caller has them)."""
+        (``features`` None for the sequence network; ``parsed`` as in :meth:`atom_values`)."""
         ids, _ = self.model.encode(smiles)
-        mols = [None] * len(smiles) if mols is None else mols
-        mapped = [self._players(s, m) for s, m in zip(smiles, mols)]
+        parsed = [None] * len(smiles) if parsed is None else parsed
+        mapped = [self._players(s, p) for s, p in zip(smiles, parsed)]
         out = []
         for rows, token_ids, lengths in length_batches(ids, _BATCH):
             players = torch.full(token_ids.shape, -1, dtype=torch.long)
@@ -193,14 +197,16 @@ class SmilesShapley:
         return out
 
     def atom_values(
-        self, smiles: Sequence[str], outputs: np.ndarray | None = None, mols=None
+        self, smiles: Sequence[str], outputs: np.ndarray | None = None, parsed=None
     ) -> tuple[list[np.ndarray], np.ndarray]:
         """Signed contribution of every atom (RDKit order of each SMILES, target units) and the
         reference each molecule's contributions add up from: ``sum = prediction - reference``.
 
         ``outputs``: the model's raw outputs for ``smiles`` as written (float64, the
         scale it was trained on) when the caller has them, to skip computing them again;
-        ``mols``: RDKit molecules of ``smiles``, to skip parsing them again.
+        ``parsed``: (RDKit molecule, tokens) of each SMILES, as
+        :func:`~chemexplain.chem.tokenizer.tokenize` gives them with the model's
+        scheme, to skip parsing and tokenizing again.
         """
         smiles = list(smiles)
         core = self._inference_core()
@@ -211,7 +217,7 @@ class SmilesShapley:
         reference = np.zeros(len(smiles))
         with torch.no_grad():
             for embedded, lengths, players, n_players, features, rows in self._batches(
-                smiles, core.model, torch.float64, mols
+                smiles, core.model, torch.float64, parsed
             ):
                 full = torch.as_tensor(outputs[rows], dtype=torch.float64)
                 empty = self._empty(core, embedded, lengths, players)
