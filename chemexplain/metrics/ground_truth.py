@@ -2,6 +2,7 @@
 
 taus = per_molecule_kendall(attributions, truths)          # one tau per molecule
 mean, (low, high) = bootstrap_ci(taus)                     # 95% CI over molecules
+d = per_molecule_somers_d(attributions, truths)            # the pairs the truth orders only
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import kendalltau
 
-__all__ = ["per_molecule_kendall", "kendall_ceiling", "bootstrap_ci", "paired_kendall"]
+__all__ = [
+    "bootstrap_ci",
+    "kendall_ceiling",
+    "paired_kendall",
+    "per_molecule_kendall",
+    "per_molecule_somers_d",
+]
 
 
 def per_molecule_kendall(
@@ -42,6 +49,38 @@ def per_molecule_kendall(
         if np.isfinite(tau):
             taus.append(tau)
     return np.asarray(taus)
+
+
+def per_molecule_somers_d(
+    values: Sequence[np.ndarray],
+    truths: Sequence[np.ndarray],
+    *,
+    absolute: bool = False,
+    min_atoms: int = 3,
+) -> np.ndarray:
+    """Somers' D of each molecule's values given its truth: over the atom pairs whose
+    true values differ, (concordant - discordant) / their number.
+
+    Unlike tau-b, pairs the truth ties (every aromatic carbon worth the same) are
+    not counted, so values that order every atom the truth orders reach 1 (tau-b
+    cannot: :func:`kendall_ceiling`). A pair the values tie counts 0. Same
+    molecules as :func:`per_molecule_kendall`. Returns (n_kept,).
+    """
+    out = []
+    for v, t in zip(values, truths, strict=True):
+        v, t = np.asarray(v, dtype=float), np.asarray(t, dtype=float)
+        if v.shape != t.shape:
+            raise ValueError(f"values and truths differ in length: {v.shape} vs {t.shape}")
+        if absolute:
+            v, t = np.abs(v), np.abs(t)
+        if len(v) < min_atoms or np.ptp(v) == 0 or np.ptp(t) == 0:
+            continue
+        upper = np.triu_indices(len(v), 1)
+        by_values = np.sign(v[:, None] - v[None, :])[upper]
+        by_truth = np.sign(t[:, None] - t[None, :])[upper]
+        ordered = by_truth != 0
+        out.append(float((by_values[ordered] * by_truth[ordered]).sum() / ordered.sum()))
+    return np.asarray(out)
 
 
 def kendall_ceiling(truths: Sequence[np.ndarray], *, min_atoms: int = 3) -> np.ndarray:

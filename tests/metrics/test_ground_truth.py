@@ -53,3 +53,22 @@ def test_kendall_ceiling_is_the_tau_of_a_perfect_tie_breaking_ranking():
     # a perfect ranking that breaks the tie reaches exactly the ceiling
     broken = [np.array([0.2, 0.2001, -0.8, 0.3]), np.array([1.0, 2.0, 3.0])]
     np.testing.assert_allclose(per_molecule_kendall(broken, truths[:2]), ceiling)
+
+
+def test_somers_d_ignores_the_pairs_the_truth_ties():
+    from chemexplain.metrics.ground_truth import (
+        kendall_ceiling,
+        per_molecule_kendall,
+        per_molecule_somers_d,
+    )
+
+    truth = np.array([0.2, 0.2, 0.2, -0.8, 0.6])  # three tied aromatic carbons
+    perfect = np.array([0.21, 0.19, 0.2, -0.8, 0.6])  # orders them anyway
+    assert per_molecule_somers_d([perfect], [truth])[0] == 1.0
+    tau = per_molecule_kendall([perfect], [truth])[0]
+    assert tau == pytest.approx(kendall_ceiling([truth])[0]) and tau < 1
+    # one of the 7 pairs the truth orders is reversed, one tied by the values: (5 - 1) / 7
+    wrong = np.array([0.3, 0.7, 0.2, -0.8, 0.3])
+    assert per_molecule_somers_d([wrong], [truth])[0] == pytest.approx(4 / 7)
+    assert per_molecule_somers_d([-truth], [truth], absolute=True)[0] == 1.0
+    assert per_molecule_somers_d([np.ones(5)], [truth]).size == 0  # same molecules as tau
