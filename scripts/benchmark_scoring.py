@@ -129,11 +129,12 @@ def update_readme(rows: list[dict]) -> None:
         "Reproduce: `python scripts/benchmark_scoring.py` (writes `benchmarks/scoring.json`). "
         "Bundled model, CSV in and out, 2 worker processes of 1 thread each (`--workers 2`, "
         "the default on 2 cores), each size in a fresh run. Peak RSS: the main process plus "
-        "its workers together, sampled every 0.1 s from /proc (shared library pages count once per process). 'errors': spellings with stereo `@`, which the bundled model never saw and refuses. "
-        "Predictions and explanations are computed in float64 so that a molecule's numbers never "
-        "depend on its batch (to 1e-9); the float32 mask path this table showed before that "
-        "change ran at 1,382 molecules/s at 100k (commit 6a1699b), the float64 mask path at "
-        "696 (commit 81ec3d5). 'method': the default explanation of the bundled model.",
+        "its workers together, sampled every 0.1 s from /proc (shared library pages count once "
+        "per process). 'errors': rows refused (stereo spellings are read stereo-free, so none). "
+        "A molecule's numbers never depend on its batch: predictions run in float32 on "
+        "fixed-shape batches (`nn.core.fixed_shape_batches`, since commit 5392ac4; the float64 "
+        "predictions before it scored 708 molecules/s at 100k with the Shapley explainer), the "
+        "explainer in float64. 'method': the default explanation of the bundled model.",
         "",
         "| molecules | method | test-time SMILES averaging | molecules/s | wall s | peak RSS MiB, all processes | ok | errors |",
         "|---|---|---|---|---|---|---|---|",
