@@ -72,7 +72,7 @@ def measure(args) -> dict:
     folds = scaffold_folds(smiles, args.folds)
     n = len(smiles)
     per = {k: np.zeros(n) for k in ("error", "std", "members_std", "dissimilarity")}
-    fold_of, scales = np.zeros(n, int), []
+    fold_of, scales = np.full(n, -1), []  # -1 until its fold is predicted
     extra = {"max_epochs": args.max_epochs} if args.max_epochs else {}
     for k, held_out in enumerate(folds):
         rest = np.array(sorted(set(range(n)) - set(held_out)))
