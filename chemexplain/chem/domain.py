@@ -73,7 +73,7 @@ class ApplicabilityDomain:
         similarities, nearest = np.zeros(len(mols)), []
         for row, fingerprint in enumerate(morgan_fingerprints(mols, self.radius, self.n_bits)):
             values = DataStructs.BulkTanimotoSimilarity(fingerprint, self.fingerprints_)
-            best = int(np.argmax(values)) if values else -1
+            best = max(range(len(values)), key=values.__getitem__) if values else -1  # first max
             similarities[row] = values[best] if values else 0.0
             nearest.append(self.smiles_[best] if values else "")
         return similarities, nearest

@@ -67,7 +67,7 @@ def readable_form(smiles: str, mol: Chem.Mol, model_reads_it: bool) -> ReadableF
     reasons = []
     if not model_reads_it and STEREO_CHARACTERS & set(smiles):
         reasons.append(STEREO_WARNING)
-    if any(atom.GetIsotope() for atom in mol.GetAtoms()):
+    if "[" in smiles and any(atom.GetIsotope() for atom in mol.GetAtoms()):  # [13C] only
         reasons.append(ISOTOPE_WARNING)
     if _EXPLICIT_H.search(smiles):
         reasons.append(EXPLICIT_H_WARNING)

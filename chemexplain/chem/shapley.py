@@ -35,7 +35,7 @@ from chemexplain.chem.tokenizer import tokenize
 from chemexplain.data.splits import holdout
 from chemexplain.errors import ModelFileError
 from chemexplain.mask.shapley import AmortizedShapley, PlayerGraphNetwork, UnitValueNetwork
-from chemexplain.nn.core import length_batches
+from chemexplain.nn.core import FIXED_BATCH_ROWS, fixed_shape_groups, length_batches
 from chemexplain.serialization import (
     bounded_int,
     read_explainer_dir,
@@ -47,6 +47,7 @@ __all__ = ["SHAPLEY_FORMAT", "SmilesShapley"]
 SHAPLEY_FORMAT = "chemexplain-smiles-shapley"
 NETWORKS = ("graph", "sequence")
 _BATCH = 32
+_ATOM_BUCKET = 8  # the graph network's batches: atoms rounded up to a multiple
 
 
 class SmilesShapley:
@@ -104,23 +105,27 @@ class SmilesShapley:
         owners = owner_atoms(tokens, "attached")
         return [-1 if o is None else o for o in owners], mol.GetNumAtoms(), mol
 
-    def _graph(self, mols: list, n_players: torch.Tensor, dtype) -> tuple:
-        """(features (B, P, F), adjacency (B, P, P), n_players) of a batch, zero-padded."""
-        width = int(n_players.max())
-        features = torch.zeros(len(mols), width, N_ATOM_FEATURES, dtype=dtype)
-        bonds = torch.zeros(len(mols), width, width, dtype=dtype)
+    def _graph(self, mols: list, n_players: torch.Tensor, dtype, width: int | None = None) -> tuple:
+        """(features (B, P, F), adjacency (B, P, P), n_players) of a batch, zero-padded
+        to ``P = width`` (default: the most atoms) and to ``B = len(n_players)`` rows."""
+        width = int(n_players.max()) if width is None else width
+        features = torch.zeros(len(n_players), width, N_ATOM_FEATURES, dtype=dtype)
+        bonds = torch.zeros(len(n_players), width, width, dtype=dtype)
         for i, mol in enumerate(mols):
             n = mol.GetNumAtoms()
             features[i, :n] = torch.from_numpy(atom_features(mol)).to(dtype)
             bonds[i, :n, :n] = torch.from_numpy(adjacency(mol)).to(dtype)
         return features, bonds, n_players
 
-    def _batches(self, smiles: Sequence[str], module, dtype=torch.float32, parsed=None) -> list:
+    def _batches(
+        self, smiles: Sequence[str], module, dtype=torch.float32, mapped=None, features=True
+    ) -> list:
         """[(embedded, lengths, players, n_players, features, rows)] in length order
-        (``features`` None for the sequence network; ``parsed`` as in :meth:`atom_values`)."""
+        (``features`` None for the sequence network or when not asked for; ``mapped``:
+        :meth:`_players` of each SMILES when the caller has them)."""
         ids, _ = self.model.encode(smiles)
-        parsed = [None] * len(smiles) if parsed is None else parsed
-        mapped = [self._players(s, p) for s, p in zip(smiles, parsed)]
+        if mapped is None:
+            mapped = [self._players(s) for s in smiles]
         out = []
         for rows, token_ids, lengths in length_batches(ids, _BATCH):
             players = torch.full(token_ids.shape, -1, dtype=torch.long)
@@ -129,10 +134,10 @@ class SmilesShapley:
             n_players = torch.tensor([mapped[r][1] for r in rows])
             with torch.no_grad():
                 embedded = module.embed(token_ids).to(dtype)
-            features = None
-            if self.network == "graph":
-                features = self._graph([mapped[r][2] for r in rows], n_players, dtype)
-            out.append((embedded, lengths, players, n_players, features, rows))
+            graph = None
+            if self.network == "graph" and features:
+                graph = self._graph([mapped[r][2] for r in rows], n_players, dtype)
+            out.append((embedded, lengths, players, n_players, graph, rows))
         return out
 
     # ------------------------------------------------------------------ fit
@@ -213,11 +218,15 @@ class SmilesShapley:
         if outputs is None:  # v(all) is the model's prediction, computed as predict() does
             outputs = self.model._raw_outputs(smiles)
         scale = float(getattr(self.model, "target_std_", 1.0))
+        parsed = [None] * len(smiles) if parsed is None else parsed
+        mapped = [self._players(s, p) for s, p in zip(smiles, parsed)]
+        if self.network == "graph":
+            return self._graph_values(mapped, smiles, outputs, core, scale)
         values: list = [None] * len(smiles)
         reference = np.zeros(len(smiles))
         with torch.no_grad():
             for embedded, lengths, players, n_players, features, rows in self._batches(
-                smiles, core.model, torch.float64, parsed
+                smiles, core.model, torch.float64, mapped
             ):
                 full = torch.as_tensor(outputs[rows], dtype=torch.float64)
                 empty = self._empty(core, embedded, lengths, players)
@@ -229,6 +238,34 @@ class SmilesShapley:
                     values[r] = phi[i, : int(n_players[i])].numpy() * scale
                     reference[r] = empty_units[i]
         return values, reference
+
+    def _graph_values(self, mapped, smiles, outputs, core, scale):
+        """:meth:`atom_values` of the graph network. The reference v(empty) comes from the
+        float64 model (per molecule); the network's raw values run in float32 on batches of a
+        fixed shape (:func:`~chemexplain.nn.core.fixed_shape_groups`: 32 molecules, atoms
+        rounded up to 8), so a molecule gets the same bits alone or in any batch; FastSHAP's
+        additive step (values add up to v(all) - v(empty)) is then done per molecule."""
+        empty = np.zeros(len(smiles))
+        with torch.no_grad():
+            for embedded, lengths, players, _, _, rows in self._batches(
+                smiles, core.model, torch.float64, mapped, features=False
+            ):
+                empty[rows] = self._empty(core, embedded, lengths, players).numpy()
+            network = self.explainer_.network.eval()
+            raw: list = [None] * len(smiles)
+            sizes = [m[1] for m in mapped]
+            for rows, width in fixed_shape_groups(sizes, FIXED_BATCH_ROWS, _ATOM_BUCKET):
+                n_players = torch.zeros(FIXED_BATCH_ROWS, dtype=torch.long)
+                n_players[: len(rows)] = torch.tensor([sizes[r] for r in rows])
+                graph = self._graph([mapped[r][2] for r in rows], n_players, torch.float32, width)
+                out = network(*graph).double().numpy()
+                for i, r in enumerate(rows):
+                    raw[r] = out[i, : sizes[r]]
+        values = []
+        for r, phi in enumerate(raw):
+            gap = (outputs[r] - empty[r] - phi.sum()) / max(len(phi), 1)
+            values.append((phi + gap) * scale)
+        return values, self.model.inverse_transform_target(empty)
 
     # ------------------------------------------------------------------ files
     def save(self, directory: str | os.PathLike) -> None:

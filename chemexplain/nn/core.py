@@ -21,6 +21,7 @@ __all__ = [
     "EarlyStopping",
     "epoch_bar",
     "fixed_shape_batches",
+    "fixed_shape_groups",
     "length_batches",
     "length_mask",
     "pad_ids",
@@ -61,7 +62,28 @@ def length_batches(
 
 #: Shape of every batch :func:`fixed_shape_batches` makes: rows, and the multiple
 #: of tokens each sequence's length is rounded up to.
-FIXED_BATCH_ROWS, LENGTH_BUCKET = 16, 16
+FIXED_BATCH_ROWS, LENGTH_BUCKET = 32, 8
+
+
+def fixed_shape_groups(
+    sizes: Sequence[int], batch_rows: int = FIXED_BATCH_ROWS, bucket: int = LENGTH_BUCKET
+) -> Iterator[tuple[np.ndarray, int]]:
+    """``(rows, width)`` batches whose shape depends on nothing but each item's own size.
+
+    Items are grouped by ``width``, their size rounded up to a multiple of
+    ``bucket``, in input order, and cut into groups of at most ``batch_rows``;
+    the caller pads every group to ``batch_rows`` rows and ``width`` columns.
+    An item then meets the same matrix shapes whether it is alone or among
+    thousands, at any position, so on CPU float32 kernels give it the same bits
+    in any batch (checked by ``tests/nn/test_core.py``).
+    """
+    groups: dict[int, list[int]] = {}
+    for row, size in enumerate(sizes):
+        groups.setdefault(max(1, -(-size // bucket)) * bucket, []).append(row)
+    for width in sorted(groups):
+        members = groups[width]
+        for start in range(0, len(members), batch_rows):
+            yield np.asarray(members[start : start + batch_rows], dtype=np.int64), width
 
 
 def fixed_shape_batches(
@@ -69,31 +91,20 @@ def fixed_shape_batches(
     batch_rows: int = FIXED_BATCH_ROWS,
     bucket: int = LENGTH_BUCKET,
 ) -> Iterator[tuple[np.ndarray, torch.Tensor, torch.Tensor]]:
-    """Batches whose shape depends on nothing but each sequence's own length:
+    """Id sequences in batches of a fixed shape (:func:`fixed_shape_groups`):
     ``(rows, ids (batch_rows, L), lengths (batch_rows,))``.
 
-    Sequences are grouped by ``L``, their length rounded up to a multiple of
-    ``bucket``, in input order; every batch is filled up to ``batch_rows`` rows
-    with one-token filler rows (id 0). ``rows`` holds the indices of the real
-    rows, which come first (fewer than ``batch_rows`` in a group's last batch).
-    A sequence thus meets the same matrix shapes whether it is alone or among
-    thousands, at any position, so on CPU float32 kernels give it the same
-    bits in any batch (checked by ``tests/nn/test_core.py``). Padding to the
-    bucket costs about a quarter more work than :func:`length_batches`.
+    ``rows`` holds the indices of the real rows, which come first; the others
+    are one-token filler rows (id 0). Padding to the bucket costs a little more
+    work than :func:`length_batches`.
     """
-    groups: dict[int, list[int]] = {}
-    for row, sequence in enumerate(sequences):
-        groups.setdefault(-(-len(sequence) // bucket) * bucket, []).append(row)
-    for width in sorted(groups):
-        members = groups[width]
-        for start in range(0, len(members), batch_rows):
-            rows = np.asarray(members[start : start + batch_rows], dtype=np.int64)
-            ids = torch.zeros(batch_rows, width, dtype=torch.long)
-            lengths = torch.ones(batch_rows, dtype=torch.long)
-            for i, r in enumerate(rows):
-                ids[i, : len(sequences[r])] = torch.as_tensor(sequences[r], dtype=torch.long)
-                lengths[i] = len(sequences[r])
-            yield rows, ids, lengths
+    for rows, width in fixed_shape_groups([len(s) for s in sequences], batch_rows, bucket):
+        ids = torch.zeros(batch_rows, width, dtype=torch.long)
+        lengths = torch.ones(batch_rows, dtype=torch.long)
+        for i, r in enumerate(rows):
+            ids[i, : len(sequences[r])] = torch.as_tensor(sequences[r], dtype=torch.long)
+            lengths[i] = len(sequences[r])
+        yield rows, ids, lengths
 
 
 def reinitialize(module: nn.Module, seed: int) -> nn.Module:
