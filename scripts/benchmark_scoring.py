@@ -133,8 +133,9 @@ def update_readme(rows: list[dict]) -> None:
         "per process). 'errors': rows refused (stereo spellings are read stereo-free, so none). "
         "A molecule's numbers never depend on its batch: predictions run in float32 on "
         "fixed-shape batches (`nn.core.fixed_shape_batches`, since commit 5392ac4; the float64 "
-        "predictions before it scored 708 molecules/s at 100k with the Shapley explainer), the "
-        "explainer in float64. 'method': the default explanation of the bundled model.",
+        "predictions before it scored 708 molecules/s at 100k with the Shapley explainer), and "
+        "so does the explainer's network (8416f9c). 'method': the default explanation of the "
+        "bundled model.",
         "",
         "| molecules | method | test-time SMILES averaging | molecules/s | wall s | peak RSS MiB, all processes | ok | errors |",
         "|---|---|---|---|---|---|---|---|",
