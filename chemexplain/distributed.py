@@ -221,8 +221,8 @@ def _model_identity(model, settings: dict) -> dict:
 
     if model is not None and not isinstance(model, (str, os.PathLike)):
         raise ValueError("distributed scoring needs model=None (bundled) or a model directory")
-    trained, mask = resolve_model(model, None)
     resolved = with_shapley(settings, model)  # a missing explainer fails here
+    trained, mask = resolve_model(model, None, need_mask=resolved["method"] == "mask")
     identity = {
         "model": "bundled" if model is None else str(Path(model).resolve()),
         "model_sha256": module_sha256(trained.module_),

@@ -41,7 +41,9 @@ __all__ = [
 def resolve_model(model, mask, need_mask: bool = True):
     """(model, mask) from None (bundled), a Pretrained pair, a directory or objects.
 
-    With ``need_mask=False`` a fitted model object alone is enough (mask None).
+    A directory is a bare model folder or one with ``model/`` (see
+    :func:`~chemexplain.models.pretrained.pretrained`). With ``need_mask=False`` a
+    model alone is enough (mask None); else a missing mask is one ``ModelFileError``.
     """
     if mask is not None:
         return model, mask
@@ -51,6 +53,12 @@ def resolve_model(model, mask, need_mask: bool = True):
 
     if model is None or isinstance(model, str) or hasattr(model, "__fspath__"):
         pair = pretrained(model)
+        if need_mask and pair.mask is None:
+            raise ModelFileError(
+                f"{pair.directory} has no explanation mask (mask/): choose another --method "
+                "(shapley, with shapley/ there, or an attribution method such as "
+                "integrated_gradients), or train one with 'chemexplain fit-mask'"
+            )
         return pair.model, pair.mask
     if isinstance(model, tuple) or hasattr(model, "mask"):
         return tuple(model)

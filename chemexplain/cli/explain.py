@@ -3,8 +3,10 @@
 Example:
   chemexplain explain "CCO" "Clc1ccc(Cl)cc1" --draw pictures --format png --3d
 
-Uses the bundled ESOL model and mask unless --model names a directory holding
-model/ and mask/ (as written by scripts/train_pretrained.py). An invalid
+Uses the bundled ESOL model and its explainers unless --model names another
+model folder: a bare model from 'chemexplain train', or a folder holding model/
+beside mask/ and/or shapley/ (the layout of scripts/train_pretrained.py); a
+method whose part is missing there is one clear error. An invalid
 SMILES is reported on its own line with RDKit's reason; the others are still
 explained. Exit status 0 once every row is done (1 with --fail-on-error when
 a row failed). Atom indices refer to the SMILES printed after "atoms of:"
@@ -29,7 +31,11 @@ from chemexplain.cli.common import (
 
 def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("smiles", nargs="+", help="SMILES strings to explain")
-    parser.add_argument("--model", help="directory with model/ and mask/ (default: bundled)")
+    parser.add_argument(
+        "--model",
+        help="model folder: a model from 'chemexplain train', or model/ beside mask/ and/or "
+        "shapley/ (default: the bundled ESOL model)",
+    )
     parser.add_argument("--draw", metavar="DIR", help="write one picture per molecule here")
     parser.add_argument(
         "--format", choices=("png", "svg"), default="svg", help="picture format (default: svg)"

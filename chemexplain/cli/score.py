@@ -46,7 +46,11 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     add_output(
         parser, ".csv, .parquet or .sdf to write (with --dask: a folder of parts)", required=True
     )
-    parser.add_argument("--model", help="directory with model/ and mask/ (default: bundled)")
+    parser.add_argument(
+        "--model",
+        help="model folder: a model from 'chemexplain train', or model/ beside mask/ and/or "
+        "shapley/ (default: the bundled ESOL model)",
+    )
     parser.add_argument("--smiles-col", default="smiles", help="SMILES column (default: smiles)")
     parser.add_argument("--id-col", help="id column kept in the output (SDF: a property name)")
     parser.add_argument(

@@ -159,8 +159,9 @@ def _init_worker(parent: int, directory, settings: dict) -> None:
     import torch
 
     torch.set_num_threads(1)
-    _WORKER["pair"] = resolve_model(directory, None)
     _WORKER["settings"] = with_shapley(settings, directory)
+    need_mask = _WORKER["settings"]["method"] == "mask"
+    _WORKER["pair"] = resolve_model(directory, None, need_mask=need_mask)
 
 
 def _explain_in_worker(smiles: list):
@@ -267,8 +268,9 @@ def score_file(
     check_no_collision(source.columns, standardize)
     chunks, smiles_col, id_col = source.chunks, source.smiles_col, source.id_col
     writer = ResultWriter(output_path, id_col)
-    pair = resolve_model(model, mask)  # a wrong model path fails here, before any worker starts
+    # a wrong model path or a missing explainer fails here, before any worker starts
     inline_settings = with_shapley(settings, model) if mask is None else settings
+    pair = resolve_model(model, mask, need_mask=inline_settings.get("method") in (None, "mask"))
     if workers > 1:
         explainer = _ParallelExplainer(model, workers, settings)
     else:

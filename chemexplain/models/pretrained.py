@@ -1,6 +1,11 @@
-"""The bundled pretrained ESOL model and its explanation mask (package data, loads offline).
+"""The bundled pretrained ESOL model and its explainers (package data, loads offline).
 
     model, mask = chemexplain.pretrained()
+
+``pretrained(directory)`` loads any model folder the same way: a bare model
+from ``chemexplain train`` (``config.json``, or ``ensemble.json``), or a folder
+with ``model/`` beside ``mask/`` and/or ``shapley/`` (the bundled layout). The
+explainers a folder lacks are None.
 
 Both were written by ``scripts/train_pretrained.py``; ``MODEL_CARD.md`` beside
 them gives the data, split, measured accuracy and limits.
@@ -17,7 +22,7 @@ from chemexplain.errors import ModelFileError
 __all__ = [
     "PRETRAINED_DIR",
     "Pretrained",
-    "check_pair_directory",
+    "check_model_directory",
     "model_card",
     "pretrained",
     "pretrained_shapley",
@@ -28,7 +33,7 @@ PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained_esol"
 
 @dataclass(frozen=True)
 class Pretrained:
-    """A fitted SMILES model and the explanation mask trained over it."""
+    """A fitted SMILES model and the explanation mask trained over it (None if it has none)."""
 
     model: object
     mask: object
@@ -42,50 +47,57 @@ class Pretrained:
 def _load(directory: str) -> Pretrained:
     from chemexplain.chem.masking import SmilesMask
     from chemexplain.models.estimator import load_model
+    from chemexplain.serialization import CONFIG
 
     path = Path(directory)
+    if not _is_model(path / "model"):  # a bare model folder
+        return Pretrained(load_model(path), None, path)
     model = load_model(path / "model")
-    return Pretrained(model, SmilesMask.load(path / "mask", model), path)
+    has_mask = (path / "mask" / CONFIG).is_file()
+    return Pretrained(model, SmilesMask.load(path / "mask", model) if has_mask else None, path)
 
 
-def check_pair_directory(directory: str | Path) -> Path:
-    """``directory`` if it holds ``model/`` and ``mask/``, else one accurate ``ModelFileError``."""
+def _is_model(path: Path) -> bool:
+    from chemexplain.models.ensemble import is_ensemble_dir
+    from chemexplain.serialization import CONFIG
+
+    return (path / CONFIG).is_file() or is_ensemble_dir(path)
+
+
+def check_model_directory(directory: str | Path) -> Path:
+    """``directory`` if it holds a model (bare, or as ``model/``), else one accurate
+    ``ModelFileError``."""
     from chemexplain.serialization import CONFIG, check_directory
 
-    what = "model-plus-mask directory (model/ and mask/)"
+    what = "model directory (a model from 'chemexplain train', or model/ with mask/ or shapley/)"
     path = check_directory(directory, what)
     if path.resolve() == PRETRAINED_DIR.resolve() and not (path / "model" / CONFIG).is_file():
         raise ModelFileError(
             f"the bundled model is missing from {path}: reinstall chemexplain, or run "
             "'python scripts/train_pretrained.py' in a source checkout"
         )
-    if (path / CONFIG).is_file():
-        raise ModelFileError(
-            f"{path} is a single model or mask directory, but this needs a {what}: pass its "
-            "parent folder, or train a mask with 'chemexplain fit-mask' and put both in one folder"
-        )
-    for part in ("model", "mask"):
-        if not (path / part / CONFIG).is_file():
-            raise ModelFileError(f"{path} is not a {what}: {part}/{CONFIG} is missing")
+    if not _is_model(path / "model") and not _is_model(path):
+        raise ModelFileError(f"{path} is not a {what}: model/{CONFIG} is missing")
     return path
 
 
 def pretrained(directory: str | Path | None = None) -> Pretrained:
     """The bundled ESOL model and mask: ``model, mask = pretrained()``.
 
-    Loaded once per process and cached; ``directory`` loads another pair laid
-    out the same way (``model/`` and ``mask/``).
+    Loaded once per process and cached; ``directory`` loads another model folder
+    (see the module docstring; ``mask`` is None when it has none).
     """
-    path = check_pair_directory(directory or PRETRAINED_DIR)
+    path = check_model_directory(directory or PRETRAINED_DIR)
     return _load(str(path.resolve()))
 
 
 def pretrained_shapley(directory: str | Path | None = None):
-    """The amortized Shapley explainer stored in ``shapley/`` beside the model, or None.
+    """The amortized Shapley explainer stored in ``shapley/`` beside ``model/`` (or inside a
+    bare model folder), or None.
 
     Cached per folder and file version, so an explainer trained later is picked up.
     """
-    path = check_pair_directory(directory or PRETRAINED_DIR)
+    path = check_model_directory(directory or PRETRAINED_DIR)
     config = path / "shapley" / "config.json"
     if not config.is_file():
         return None

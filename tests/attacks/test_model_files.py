@@ -83,7 +83,9 @@ def test_wrong_model_paths_get_an_accurate_line_before_any_worker(bundle, tmp_pa
         (tmp_path / "typo", "it does not exist"),
         (source, "it is a file, not a folder"),
         (loop, "symbolic link loop"),
-        (bundle / "model", "a single model or mask directory"),
+        # a bare model has no mask (the default method when there is no shapley/)
+        (bundle / "model", "has no explanation mask (mask/)"),
+        (bundle / "mask", "is not a chemexplain-smiles-model config"),  # a mask is no model
         (tmp_path, "model/config.json is missing"),
     ]
     for path, message in cases:
