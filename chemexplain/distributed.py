@@ -264,10 +264,9 @@ def _prepare_outdir(outdir: Path, run: dict, overwrite: bool) -> dict:
             f"{outdir} holds parts of another run (other inputs, input contents or settings): "
             "choose a new folder, or pass --overwrite (overwrite=True) to start again"
         )
+    ours = ("part-", ".part-", f".{MANIFEST}.partial-")  # parts and temporary files
     foreign = [
-        p.name
-        for p in outdir.iterdir()
-        if p.name != MANIFEST and not p.name.startswith(("part-", ".part-"))
+        p.name for p in outdir.iterdir() if p.name != MANIFEST and not p.name.startswith(ours)
     ]
     if foreign:
         raise OutputError(
@@ -283,7 +282,8 @@ def _prepare_outdir(outdir: Path, run: dict, overwrite: bool) -> dict:
         for stale in outdir.glob("part-*"):
             stale.unlink()
         manifest = {"format": MANIFEST_FORMAT, "version": 1, **run, "parts": {}}
-    for temporary in outdir.glob(".part-*.partial-*"):  # left by killed tasks
+    # left by killed tasks, or by a client killed while it rewrote the manifest
+    for temporary in [*outdir.glob(".part-*.partial-*"), *outdir.glob(f".{MANIFEST}.partial-*")]:
         temporary.unlink(missing_ok=True)
     return manifest
 

@@ -245,6 +245,13 @@ def test_another_runs_folder_or_foreign_files_are_refused(client, library, tiny_
     with pytest.raises(OutputError, match="not score parts"):
         score_files([library[1]], tmp_path / "mine", tiny_pair_dir, **kwargs)
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+    # a client killed while it rewrote the manifest leaves its temporary file: the same run
+    # resumes over it (the manifest says every part is done) and removes it
+    left = tmp_path / "out" / f".{MANIFEST}.partial-999"
+    left.write_text('{"format": "half written')
+    before = (tmp_path / "out" / MANIFEST).read_text()
+    score_files([library[1]], tmp_path / "out", tiny_pair_dir, **kwargs)
+    assert not left.exists() and (tmp_path / "out" / MANIFEST).read_text() == before
 
 
 def test_score_dataframe_matches_local_score(client, library, local_scores, tiny_pair_dir):
