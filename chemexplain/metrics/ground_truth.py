@@ -21,6 +21,19 @@ __all__ = [
 ]
 
 
+def _rankable(values, truths, absolute: bool, min_atoms: int):
+    """(values, truths) of each molecule that can be ranked against its truth: at least
+    ``min_atoms`` atoms, neither side all equal; as ``|.|`` when ``absolute``."""
+    for v, t in zip(values, truths, strict=True):
+        v, t = np.asarray(v, dtype=float), np.asarray(t, dtype=float)
+        if v.shape != t.shape:
+            raise ValueError(f"values and truths differ in length: {v.shape} vs {t.shape}")
+        if absolute:
+            v, t = np.abs(v), np.abs(t)
+        if len(v) >= min_atoms and np.ptp(v) > 0 and np.ptp(t) > 0:
+            yield v, t
+
+
 def per_molecule_kendall(
     values: Sequence[np.ndarray],
     truths: Sequence[np.ndarray],
@@ -34,21 +47,8 @@ def per_molecule_kendall(
     Molecules with fewer than ``min_atoms`` atoms, or whose values or truths are
     all equal (tau undefined), are left out. Returns the taus, (n_kept,).
     """
-    taus = []
-    for v, t in zip(values, truths, strict=True):
-        v, t = np.asarray(v, dtype=float), np.asarray(t, dtype=float)
-        if v.shape != t.shape:
-            raise ValueError(f"values and truths differ in length: {v.shape} vs {t.shape}")
-        if len(v) < min_atoms:
-            continue
-        if absolute:
-            v, t = np.abs(v), np.abs(t)
-        if np.ptp(v) == 0 or np.ptp(t) == 0:
-            continue
-        tau = kendalltau(v, t).statistic
-        if np.isfinite(tau):
-            taus.append(tau)
-    return np.asarray(taus)
+    taus = [kendalltau(v, t).statistic for v, t in _rankable(values, truths, absolute, min_atoms)]
+    return np.asarray([tau for tau in taus if np.isfinite(tau)])
 
 
 def per_molecule_somers_d(
@@ -67,14 +67,7 @@ def per_molecule_somers_d(
     molecules as :func:`per_molecule_kendall`. Returns (n_kept,).
     """
     out = []
-    for v, t in zip(values, truths, strict=True):
-        v, t = np.asarray(v, dtype=float), np.asarray(t, dtype=float)
-        if v.shape != t.shape:
-            raise ValueError(f"values and truths differ in length: {v.shape} vs {t.shape}")
-        if absolute:
-            v, t = np.abs(v), np.abs(t)
-        if len(v) < min_atoms or np.ptp(v) == 0 or np.ptp(t) == 0:
-            continue
+    for v, t in _rankable(values, truths, absolute, min_atoms):
         upper = np.triu_indices(len(v), 1)
         by_values = np.sign(v[:, None] - v[None, :])[upper]
         by_truth = np.sign(t[:, None] - t[None, :])[upper]
