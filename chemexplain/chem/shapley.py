@@ -171,7 +171,8 @@ class SmilesShapley:
 
     # ------------------------------------------------------------------ use
     def _inference_core(self) -> AmortizedShapley:
-        """A float64 copy (a molecule's values never depend on its batch), made once."""
+        """A float64 copy (a molecule's values never depend on its batch), made once; the
+        graph network stays float32 (:meth:`_graph_values` runs it on fixed shapes)."""
         if not hasattr(self, "explainer_"):
             from chemexplain.errors import NotFittedError
 
@@ -179,7 +180,8 @@ class SmilesShapley:
         if getattr(self, "_inference", None) is None:
             copied = copy.deepcopy(self.explainer_)
             copied.model.double()
-            copied.network.double()
+            if self.network != "graph":
+                copied.network.double()
             self._inference = copied
         return self._inference
 

@@ -212,21 +212,21 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
     def _raw_outputs(self, smiles: Sequence[str], exact: bool = True) -> np.ndarray:
         """Network outputs (standardized units / logits) for valid SMILES, in order.
 
-        ``exact`` (default): a molecule's output is the same, to the bit on CPU,
-        alone or in any batch. A forward-only network runs in float32 on batches of
-        a fixed shape (:func:`~chemexplain.nn.core.fixed_shape_batches`); a
+        ``exact`` (default): a molecule's output is the same alone or in any batch.
+        A forward-only network runs in float32 on batches of a fixed shape
+        (:func:`~chemexplain.nn.core.fixed_shape_batches`: the same bits on CPU); a
         bidirectional one, whose packed sequences change shape with the batch,
-        runs in float64 (:meth:`inference_module`, about 2x the time).
+        runs in float64 (:meth:`inference_module`: the same to 1e-12, about 2x the time).
         ``exact=False`` (training's validation passes) uses length-sorted float32
         batches.
         """
         ids, _ = self.encode(smiles)
         outputs = np.empty(len(ids), dtype=np.float64)
-        module, batches = self.module_, length_batches(ids, _PREDICT_BATCH)
-        if exact and module.config.bidirectional:
-            module = self.inference_module()
-        elif exact:
-            batches = fixed_shape_batches(ids)
+        if exact and not self.module_.config.bidirectional:
+            module, batches = self.module_, fixed_shape_batches(ids)
+        else:
+            module = self.inference_module() if exact else self.module_
+            batches = length_batches(ids, _PREDICT_BATCH)
         module.eval()
         with torch.inference_mode():
             for rows, token_ids, lengths in batches:
