@@ -35,7 +35,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.errors import DataFormatError, MissingDependencyError, OutputError
 from chemexplain.io.scoring import explain_settings
 from chemexplain.serialization import sha256_of
@@ -323,26 +322,21 @@ def score_files(
     model=None,
     *,
     client=None,
-    smiles_col: str = "smiles",
-    id_col: str | None = None,
-    columns: list[str] | None = None,
-    standardize: bool = False,
-    method: str | None = None,
-    spellings: int = 0,
-    n_test_augment: int | None = 0,
-    max_length: int = MAX_SMILES_LENGTH,
     partition_rows: int = 50_000,
     part_format: str = "parquet",
     overwrite: bool = False,
     progress: bool = True,
-    on_unknown: str = "strip",
+    **options,
 ) -> dict:
     """Score every row of ``inputs`` (paths or globs) into parts in ``outdir`` on Dask.
 
     ``model``: None (bundled) or a model folder, read by every worker.
     ``partition_rows``: rows per task and per part file. ``overwrite``:
     discard the parts of a different earlier run in ``outdir`` (the same run
-    always resumes). Other options as in :func:`chemexplain.score_file`.
+    always resumes). ``options``: how rows are read and explained, the keywords
+    of :func:`chemexplain.score_file` named in ``io.scoring.ROW_OPTIONS``
+    (``smiles_col``, ``id_col``, ``columns``, ``standardize``, ``method``,
+    ``spellings``, ``n_test_augment``, ``max_length``, ``on_unknown``), with its defaults.
     Returns counts over all parts, the parts scored and skipped, and this
     run's molecules per second.
     """
@@ -350,8 +344,10 @@ def score_files(
 
     from chemexplain.io.molecule_files import read_chunks
     from chemexplain.io.output_paths import write_text_atomically
-    from chemexplain.io.scoring import check_no_collision
+    from chemexplain.io.scoring import check_no_collision, row_options
 
+    options = row_options(options)
+    smiles_col, id_col, columns = options["smiles_col"], options["id_col"], options["columns"]
     if part_format not in PART_FORMATS:
         raise DataFormatError(f"part format {part_format!r}: use one of {', '.join(PART_FORMATS)}")
     client = _connect(client)
@@ -361,13 +357,11 @@ def score_files(
         if path == outdir or outdir in path.parents:
             raise OutputError(f"the input {path} is inside the output folder {outdir}")
         source = read_chunks(path, smiles_col=smiles_col, id_col=id_col, columns=columns)
-        check_no_collision(source.columns, standardize)
+        check_no_collision(source.columns, options["standardize"])
         clash = [c for c in source.columns if c in SOURCE_COLUMNS]
         if clash:
             raise DataFormatError(f"{path}: the input column {clash[0]!r} is a result column")
-    settings = explain_settings(
-        method, spellings, n_test_augment, standardize, max_length, on_unknown
-    )
+    settings = explain_settings(options)
     parts, rows = plan_parts(
         paths, partition_rows, part_format, smiles_col=smiles_col, id_col=id_col
     )
@@ -478,29 +472,25 @@ def score_dataframe(
     ddf,
     smiles_col: str = "smiles",
     model=None,
-    *,
-    standardize: bool = False,
-    method: str | None = None,
-    spellings: int = 0,
-    n_test_augment: int | None = 0,
-    max_length: int = MAX_SMILES_LENGTH,
-    on_unknown: str = "strip",
+    **options,
 ):
     """A lazy dask DataFrame: ``ddf``'s columns plus the result columns of ``score``.
 
     Built with ``map_partitions`` and an explicit ``meta``; the index is kept.
     Each worker loads the model once (``model``: None for the bundled model,
     or a model folder). Bad rows get ``status="error"`` and a reason.
+    ``options``: how rows are explained, the keywords of :func:`chemexplain.score_file`
+    named in ``io.scoring.EXPLAIN_OPTIONS`` (``standardize``, ``method``,
+    ``spellings``, ``n_test_augment``, ``max_length``, ``on_unknown``), with its defaults.
     """
     require_dask()
-    from chemexplain.io.scoring import check_no_collision
+    from chemexplain.io.scoring import EXPLAIN_OPTIONS, check_no_collision, row_options
 
     if smiles_col not in ddf.columns:
         raise DataFormatError(f"the dask DataFrame has no column {smiles_col!r}")
+    settings = explain_settings(row_options(options, EXPLAIN_OPTIONS))
+    standardize = settings["standardize"]
     check_no_collision(list(ddf.columns), standardize)
-    settings = explain_settings(
-        method, spellings, n_test_augment, standardize, max_length, on_unknown
-    )
     _model_identity(model, settings)
     model = None if model is None else str(Path(model).resolve())
     return ddf.map_partitions(

@@ -13,23 +13,18 @@ it is paired with the same base model.
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 
 from chemexplain.chem.atom_attribution import atom_scores
+from chemexplain.chem.explainer_files import SavedExplainer
 from chemexplain.data.splits import holdout
-from chemexplain.errors import ModelFileError, NotFittedError
+from chemexplain.errors import NotFittedError
 from chemexplain.mask.explainer import MaskExplainer
 from chemexplain.mask.networks import ResidualConvMask
-from chemexplain.nn.core import CONTROL_SEED, length_batches, reinitialize
-from chemexplain.serialization import (
-    bounded_int,
-    read_explainer_dir,
-    write_explainer_dir,
-)
+from chemexplain.nn.core import CONTROL_SEED, length_batches, reinitialize, store_parameters
 
 __all__ = ["SmilesMask", "randomized_copy", "atom_weights_from_tokens"]
 
@@ -53,7 +48,7 @@ def atom_weights_from_tokens(
     return atom_scores(smiles, weights, scheme, rule="atoms", aggregate=aggregate)
 
 
-class SmilesMask:
+class SmilesMask(SavedExplainer):
     """An explanation mask over a fitted ``SmilesRegressor`` / ``SmilesClassifier``.
 
     Parameters are stored as given (scikit-learn style); ``fit`` returns self
@@ -77,31 +72,29 @@ class SmilesMask:
         random_state: int = 0,
         verbose: bool = True,
     ):
-        self.model = model
-        self.l1, self.l2, self.target = l1, l2, target
-        self.channels, self.n_layers = channels, n_layers
-        self.learning_rate, self.batch_size = learning_rate, batch_size
-        self.max_epochs, self.patience = max_epochs, patience
-        self.random_state, self.verbose = random_state, verbose
+        store_parameters(self, locals())
 
-    def _explainer(self) -> MaskExplainer:
+    def _build_core(self) -> MaskExplainer:
         torch.manual_seed(self.random_state)
         network = ResidualConvMask(
             self.model.module_.config.embedding_dim, self.channels, self.n_layers
         )
+        passed_on = (
+            "l1",
+            "l2",
+            "target",
+            "learning_rate",
+            "max_epochs",
+            "patience",
+            "random_state",
+        )
         return MaskExplainer(
             self.model.module_,
             network,
-            l1=self.l1,
-            l2=self.l2,
-            target=self.target,
             task=self.model.task,
-            learning_rate=self.learning_rate,
-            max_epochs=self.max_epochs,
-            patience=self.patience,
-            random_state=self.random_state,
-            verbose=self.verbose,
             device=self.model.device,
+            verbose=self.verbose,
+            **{name: getattr(self, name) for name in passed_on},
         )
 
     def _batches(
@@ -126,7 +119,7 @@ class SmilesMask:
             val_y = None if y is None else np.asarray(y)[val]
             y = None if y is None else np.asarray(y)[train]
             smiles = [smiles[i] for i in train]
-        self.explainer_ = self._explainer()
+        self.explainer_ = self._build_core()
         self.history_ = self.explainer_.fit(
             self._batches(smiles, y)[0], self._batches(val_smiles, val_y)[0]
         )
@@ -184,48 +177,25 @@ class SmilesMask:
         raw = np.array([float(out) for out, _ in rows])
         return self.model.inverse_transform_target(raw)
 
-    def save(self, directory: str | os.PathLike) -> None:
-        """JSON config + safetensors weights, tied to the base model's weights."""
-        keys = (
-            "l1",
-            "l2",
-            "target",
-            "channels",
-            "n_layers",
-            "learning_rate",
-            "batch_size",
-            "max_epochs",
-            "patience",
-            "random_state",
-        )
-        write_explainer_dir(
-            directory,
-            MASK_FORMAT,
-            self.explainer_,
-            self.model.module_,
-            {k: getattr(self, k) for k in keys},
-            self.history_,
-            network=self.explainer_.network.config,
-        )
+    # ------------------------------------------------------------------ files
+    _FORMAT = MASK_FORMAT
+    _SAVED = (
+        "l1",
+        "l2",
+        "target",
+        "channels",
+        "n_layers",
+        "learning_rate",
+        "batch_size",
+        "max_epochs",
+        "patience",
+        "random_state",
+    )
+    _BOUNDS = {"channels": (1, 1024), "n_layers": (1, 200)}
+    _WHAT = "mask"
 
-    @classmethod
-    def load(cls, directory: str | os.PathLike, model) -> SmilesMask:
-        """Load a mask saved by :meth:`save` for the same base ``model``."""
-        config, state_dict = read_explainer_dir(directory, MASK_FORMAT, model.module_)
-        try:
-            where = f"{directory}/config.json"
-            bounded_int(config["params"], "channels", 1, 1024, where)
-            bounded_int(config["params"], "n_layers", 1, 200, where)
-            mask = cls(model, verbose=False, **config["params"])
-            explainer = mask._explainer()
-            explainer.network.load_state_dict(state_dict, strict=True)
-        except (KeyError, TypeError, RuntimeError) as error:
-            raise ModelFileError(
-                f"{directory}: mask config or weights do not fit ({error!r})"
-            ) from None
-        explainer.network.eval()
-        explainer._freeze()
-        explainer.fitted_ = True
-        explainer.best_epoch_ = config.get("best_epoch")
-        mask.explainer_, mask.history_ = explainer, config.get("history", [])
-        return mask
+    def _file_extra(self) -> dict:
+        return {"network": self.explainer_.network.config}
+
+    def _after_load(self) -> None:
+        self.explainer_._freeze()

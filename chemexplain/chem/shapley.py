@@ -22,24 +22,23 @@ reference is the model's prediction for the molecule with every atom removed
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 
 from chemexplain.chem.atom_attribution import owner_atoms
+from chemexplain.chem.explainer_files import SavedExplainer
 from chemexplain.chem.graph_features import N_ATOM_FEATURES, adjacency, atom_features
 from chemexplain.chem.parsing import parse_smiles, randomize_smiles
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.data.splits import holdout
-from chemexplain.errors import ModelFileError
 from chemexplain.mask.shapley import AmortizedShapley, PlayerGraphNetwork, UnitValueNetwork
-from chemexplain.nn.core import FIXED_BATCH_ROWS, fixed_shape_groups, length_batches
-from chemexplain.serialization import (
-    bounded_int,
-    read_explainer_dir,
-    write_explainer_dir,
+from chemexplain.nn.core import (
+    FIXED_BATCH_ROWS,
+    fixed_shape_groups,
+    length_batches,
+    store_parameters,
 )
 
 __all__ = ["SHAPLEY_FORMAT", "SmilesShapley"]
@@ -50,7 +49,7 @@ _BATCH = 32
 _ATOM_BUCKET = 8  # the graph network's batches: atoms rounded up to a multiple
 
 
-class SmilesShapley:
+class SmilesShapley(SavedExplainer):
     """FastSHAP over a fitted SMILES model; ``fit`` returns self (scikit-learn style)."""
 
     def __init__(
@@ -69,12 +68,9 @@ class SmilesShapley:
     ):
         if network not in NETWORKS:
             raise ValueError(f"network={network!r}: use one of {', '.join(NETWORKS)}")
-        self.model, self.network = model, network
-        self.hidden, self.n_layers, self.n_coalitions = hidden, n_layers, n_coalitions
-        self.learning_rate, self.max_epochs, self.patience = learning_rate, max_epochs, patience
-        self.random_state, self.verbose = random_state, verbose
+        store_parameters(self, locals())
 
-    def _core(self) -> AmortizedShapley:
+    def _build_core(self) -> AmortizedShapley:
         torch.manual_seed(self.random_state)
         if self.network == "graph":
             network = PlayerGraphNetwork(N_ATOM_FEATURES, self.hidden, self.n_layers)
@@ -82,15 +78,12 @@ class SmilesShapley:
             network = UnitValueNetwork(
                 self.model.module_.config.embedding_dim, self.hidden, self.n_layers
             )
+        passed_on = ("n_coalitions", "learning_rate", "max_epochs", "patience", "random_state")
         return AmortizedShapley(
             copy.deepcopy(self.model.module_).float().eval(),
             network,
-            n_coalitions=self.n_coalitions,
-            learning_rate=self.learning_rate,
-            max_epochs=self.max_epochs,
-            patience=self.patience,
-            random_state=self.random_state,
             verbose=self.verbose,
+            **{name: getattr(self, name) for name in passed_on},
         )
 
     # ------------------------------------------------------------------ batches
@@ -149,7 +142,7 @@ class SmilesShapley:
         if val_smiles is None:
             train, val = holdout(len(smiles), rng)
             val_smiles, smiles = [smiles[i] for i in val], [smiles[i] for i in train]
-        core = self._core()
+        core = self._build_core()
         module = core.model
 
         def train():
@@ -270,41 +263,22 @@ class SmilesShapley:
         return values, self.model.inverse_transform_target(empty)
 
     # ------------------------------------------------------------------ files
-    def save(self, directory: str | os.PathLike) -> None:
-        """JSON config + safetensors weights (the format of models and masks)."""
-        keys = (
-            "network",
-            "hidden",
-            "n_layers",
-            "n_coalitions",
-            "learning_rate",
-            "max_epochs",
-            "patience",
-            "random_state",
-        )
-        params = {k: getattr(self, k) for k in keys}
-        write_explainer_dir(
-            directory, SHAPLEY_FORMAT, self.explainer_, self.model.module_, params, self.history_
-        )
+    _FORMAT = SHAPLEY_FORMAT
+    _SAVED = (
+        "network",
+        "hidden",
+        "n_layers",
+        "n_coalitions",
+        "learning_rate",
+        "max_epochs",
+        "patience",
+        "random_state",
+    )
+    _BOUNDS = {"hidden": (1, 4096), "n_layers": (1, 16)}
 
-    @classmethod
-    def load(cls, directory: str | os.PathLike, model) -> SmilesShapley:
-        """Load an explainer saved by :meth:`save` over the same base ``model``."""
-        config, state_dict = read_explainer_dir(directory, SHAPLEY_FORMAT, model.module_)
-        try:
-            where = f"{directory}/config.json"
-            bounded_int(config["params"], "hidden", 1, 4096, where)
-            bounded_int(config["params"], "n_layers", 1, 16, where)
-            params = {"network": "sequence", **config["params"]}  # first files had no network
-            explainer = cls(model, verbose=False, **params)
-            core = explainer._core()
-            core.network.load_state_dict(state_dict, strict=True)
-        except (KeyError, TypeError, ValueError, RuntimeError) as error:
-            raise ModelFileError(
-                f"{directory}: explainer config or weights do not fit ({error!r})"
-            ) from None
-        core.network.eval()
-        core.fitted_, core.best_epoch_ = True, config.get("best_epoch")
-        explainer.explainer_, explainer.history_ = core, config.get("history", [])
-        explainer._inference = None
-        return explainer
+    @staticmethod
+    def _params_from_file(params: dict) -> dict:
+        return {"network": "sequence", **params}  # the first files had no network
+
+    def _after_load(self) -> None:
+        self._inference = None

@@ -15,6 +15,7 @@ import sys
 import threading
 
 from chemexplain.cli import evaluate, explain, fit_explainer, fit_mask, predict, score, train
+from chemexplain.cli.common import add_threads
 from chemexplain.errors import ChemexplainError
 
 __all__ = ["main"]
@@ -53,12 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train SMILES models, predict, and explain their predictions.",
     )
     parser.add_argument("--version", action="version", version=f"chemexplain {__version__}")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="torch CPU threads (default: the number of CPU cores)",
-    )
+    add_threads(parser)
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )

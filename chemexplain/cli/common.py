@@ -17,9 +17,14 @@ __all__ = [
     "add_output",
     "add_quiet",
     "add_seed",
+    "add_explain_options",
     "add_fail_on_error",
     "add_method",
+    "add_model",
     "add_test_augment",
+    "add_threads",
+    "explain_options",
+    "fit_options",
     "non_negative_int",
     "positive_int",
     "row_exit_status",
@@ -122,6 +127,32 @@ def add_test_augment(parser: argparse.ArgumentParser, default: int | None) -> No
     )
 
 
+def add_explain_options(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``explain`` and ``score`` that say how a molecule is explained:
+    ``--standardize``, ``--method``, ``--spellings``, ``--strict`` and ``--test-augment``."""
+    parser.add_argument(
+        "--standardize",
+        action="store_true",
+        help="keep the largest fragment and neutralize charges (RDKit rdMolStandardize) first; "
+        "atom indices then refer to the standardized SMILES, which is printed",
+    )
+    add_method(parser)
+    add_strict(parser)
+    add_test_augment(parser, 0)
+
+
+def explain_options(args: argparse.Namespace) -> dict:
+    """The keyword arguments of ``explain_batch`` / ``score_file`` that
+    :func:`add_explain_options` reads."""
+    return dict(
+        standardize=args.standardize,
+        method=args.method,
+        spellings=args.spellings,
+        n_test_augment=args.test_augment,
+        on_unknown="error" if args.strict else "strip",
+    )
+
+
 # ------------------------------------------------------------ the flags every subcommand shares
 class _Renamed(argparse.Action):
     """Store the value; an old spelling still works for one release, with a message."""
@@ -139,6 +170,32 @@ class _Renamed(argparse.Action):
                 file=sys.stderr,
             )
         setattr(namespace, self.dest, values)
+
+
+def fit_options(args: argparse.Namespace) -> dict:
+    """The keyword arguments of an explainer's ``__init__`` that ``--epochs``, ``--seed``
+    and ``--quiet`` give (``fit-mask``, ``fit-explainer``)."""
+    return dict(max_epochs=args.epochs, random_state=args.seed, verbose=not args.quiet)
+
+
+def add_model(parser: argparse.ArgumentParser) -> None:
+    """``--model DIR``: the model a subcommand reads; None means the bundled ESOL model."""
+    parser.add_argument(
+        "--model",
+        metavar="DIR",
+        help="model folder: a model from 'chemexplain train', or model/ beside mask/ and/or "
+        "shapley/ (default: the bundled ESOL model)",
+    )
+
+
+def add_threads(parser: argparse.ArgumentParser) -> None:
+    """``--threads N``: torch CPU threads of the whole command."""
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: the number of CPU cores)",
+    )
 
 
 def add_output(

@@ -12,14 +12,12 @@ import argparse
 import json
 from pathlib import Path
 
-from chemexplain.cli.common import add_k, add_output
+from chemexplain.cli.common import add_k, add_model, add_output
 from chemexplain.models.pretrained import PRETRAINED_DIR
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model", default=str(PRETRAINED_DIR / "model"), help="model directory (default: bundled)"
-    )
+    add_model(parser)
     parser.add_argument(
         "--mask",
         default=str(PRETRAINED_DIR / "mask"),
@@ -48,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from chemexplain.models.estimator import load_model
     from chemexplain.models.training import training_frame
 
-    model = load_model(args.model)
+    model = load_model(args.model or PRETRAINED_DIR / "model")
     mask = SmilesMask.load(args.mask, model)
     control_dir = Path(args.mask) / "randomized"
     control = SmilesMask.load(control_dir, randomized_copy(model)) if control_dir.is_dir() else None

@@ -20,22 +20,18 @@ import re
 from pathlib import Path
 
 from chemexplain.cli.common import (
+    add_explain_options,
     add_fail_on_error,
     add_k,
-    add_method,
-    add_strict,
-    add_test_augment,
+    add_model,
+    explain_options,
     row_exit_status,
 )
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("smiles", nargs="+", help="SMILES strings to explain")
-    parser.add_argument(
-        "--model",
-        help="model folder: a model from 'chemexplain train', or model/ beside mask/ and/or "
-        "shapley/ (default: the bundled ESOL model)",
-    )
+    add_model(parser)
     parser.add_argument("--draw", metavar="DIR", help="write one picture per molecule here")
     parser.add_argument(
         "--format", choices=("png", "svg"), default="svg", help="picture format (default: svg)"
@@ -53,16 +49,8 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also write a 3D HTML view per molecule (3Dmol.js embedded: opens offline)",
     )
-    parser.add_argument(
-        "--standardize",
-        action="store_true",
-        help="keep the largest fragment and neutralize charges first (atom indices then "
-        "refer to the standardized SMILES, which is printed)",
-    )
+    add_explain_options(parser)
     add_k(parser, "number of top atoms to print")
-    add_method(parser)
-    add_strict(parser)
-    add_test_augment(parser, 0)
     add_fail_on_error(parser)
 
 
@@ -74,15 +62,7 @@ def _filename(row: int, smiles: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from chemexplain.service import explain_batch
 
-    explanations = explain_batch(
-        args.smiles,
-        args.model,
-        method=args.method,
-        spellings=args.spellings,
-        standardize=args.standardize,
-        n_test_augment=args.test_augment,
-        on_unknown="error" if args.strict else "strip",
-    )
+    explanations = explain_batch(args.smiles, args.model, **explain_options(args))
     out = Path(args.draw) if args.draw else None
     if out:
         out.mkdir(parents=True, exist_ok=True)

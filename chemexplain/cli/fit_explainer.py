@@ -17,16 +17,19 @@ import json
 import sys
 from pathlib import Path
 
-from chemexplain.cli.common import add_output, add_quiet, add_seed, positive_int
+from chemexplain.cli.common import (
+    add_model,
+    add_output,
+    add_quiet,
+    add_seed,
+    fit_options,
+    positive_int,
+)
 from chemexplain.models.pretrained import PRETRAINED_DIR
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model",
-        default=str(PRETRAINED_DIR / "model"),
-        help="model directory from 'chemexplain train' (default: the bundled ESOL model)",
-    )
+    add_model(parser)
     add_output(parser, "directory to write the explainer into", required=True, old=("--out",))
     parser.add_argument("--data", help="CSV of molecules to train on instead of the model's own")
     parser.add_argument(
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from chemexplain.chem.shapley import SmilesShapley
     from chemexplain.models.estimator import load_model
 
-    model = load_model(args.model)
+    model = load_model(args.model or PRETRAINED_DIR / "model")
     if args.data:
         from chemexplain.data.datasets import load_csv
 
@@ -76,9 +79,7 @@ def run(args: argparse.Namespace) -> int:
         hidden=args.hidden,
         n_layers=args.layers,
         n_coalitions=args.coalitions,
-        max_epochs=args.epochs,
-        random_state=args.seed,
-        verbose=not args.quiet,
+        **fit_options(args),
     ).fit(train, val)
     explainer.save(Path(args.output))
     best = min(explainer.history_, key=lambda h: h["val_loss"])

@@ -15,17 +15,13 @@ import json
 import sys
 from pathlib import Path
 
-from chemexplain.cli.common import add_output, add_quiet, add_seed
+from chemexplain.cli.common import add_model, add_output, add_quiet, add_seed, fit_options
 from chemexplain.errors import DataFormatError
 from chemexplain.models.pretrained import PRETRAINED_DIR
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model",
-        default=str(PRETRAINED_DIR / "model"),
-        help="model directory from 'chemexplain train' (default: the bundled ESOL model)",
-    )
+    add_model(parser)
     add_output(parser, "directory to write the mask into", required=True, old=("--out",))
     parser.add_argument("--l1", type=float, default=1e-3, help="L1 coefficient (paper: 1e-3)")
     parser.add_argument("--l2", type=float, default=1e-4, help="L2 coefficient (paper: 1e-4)")
@@ -76,18 +72,11 @@ def run(args: argparse.Namespace) -> int:
     from chemexplain.chem.masking import SmilesMask, randomized_copy
     from chemexplain.models.estimator import load_model
 
-    model = load_model(args.model)
+    model = load_model(args.model or PRETRAINED_DIR / "model")
     smiles, y, val_smiles, val_y = _data(args, model)
     if args.target == "model":
         y = val_y = None
-    settings = dict(
-        l1=args.l1,
-        l2=args.l2,
-        target=args.target,
-        max_epochs=args.epochs,
-        random_state=args.seed,
-        verbose=not args.quiet,
-    )
+    settings = dict(l1=args.l1, l2=args.l2, target=args.target, **fit_options(args))
     out = Path(args.output)
     mask = SmilesMask(model, **settings).fit(smiles, y, val_smiles, val_y)
     mask.save(out)

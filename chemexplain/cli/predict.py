@@ -14,6 +14,7 @@ import warnings
 
 from chemexplain.cli.common import (
     add_fail_on_error,
+    add_model,
     add_output,
     add_test_augment,
     row_exit_status,
@@ -23,11 +24,7 @@ from chemexplain.models.pretrained import PRETRAINED_DIR
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model",
-        default=str(PRETRAINED_DIR / "model"),
-        help="model directory written by 'chemexplain train' (default: the bundled ESOL model)",
-    )
+    add_model(parser)
     parser.add_argument("smiles", nargs="*", help="SMILES strings to predict")
     parser.add_argument(
         "--input",
@@ -101,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
     if bool(args.smiles) == bool(args.input):
         raise DataFormatError("give SMILES on the command line or --input FILE (one of them)")
-    model = load_model(args.model)
+    model = load_model(args.model or PRETRAINED_DIR / "model")
     frame = (
         read_smiles_file(args.input, args.smiles_col)
         if args.input

@@ -27,11 +27,12 @@ import sys
 
 from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.cli.common import (
+    add_explain_options,
     add_fail_on_error,
-    add_method,
+    add_model,
     add_output,
-    add_strict,
-    add_test_augment,
+    add_quiet,
+    explain_options,
     positive_int,
     row_exit_status,
 )
@@ -46,11 +47,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     add_output(
         parser, ".csv, .parquet or .sdf to write (with --dask: a folder of parts)", required=True
     )
-    parser.add_argument(
-        "--model",
-        help="model folder: a model from 'chemexplain train', or model/ beside mask/ and/or "
-        "shapley/ (default: the bundled ESOL model)",
-    )
+    add_model(parser)
     parser.add_argument("--smiles-col", default="smiles", help="SMILES column (default: smiles)")
     parser.add_argument("--id-col", help="id column kept in the output (SDF: a property name)")
     parser.add_argument(
@@ -58,14 +55,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         help="comma-separated input columns to keep in the output (default: all; the SMILES "
         "and id columns are always kept)",
     )
-    parser.add_argument(
-        "--standardize",
-        action="store_true",
-        help="keep the largest fragment and neutralize charges (RDKit rdMolStandardize) first",
-    )
-    add_method(parser)
-    add_strict(parser)
-    add_test_augment(parser, 0)
+    add_explain_options(parser)
     parser.add_argument(
         "--chunk-size",
         type=positive_int,
@@ -114,7 +104,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         default="parquet",
         help="with --dask: the part files' format (default parquet)",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(parser)
     add_fail_on_error(parser)
 
 
@@ -168,11 +158,7 @@ def _options(args: argparse.Namespace, columns) -> dict:
         smiles_col=args.smiles_col,
         id_col=args.id_col,
         columns=columns,
-        standardize=args.standardize,
-        on_unknown="error" if args.strict else "strip",
-        method=args.method,
-        spellings=args.spellings,
-        n_test_augment=args.test_augment,
+        **explain_options(args),
         max_length=args.max_length,
         overwrite=args.overwrite,
         progress=not args.quiet,

@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from chemexplain.nn.core import constructor_arguments
+
 __all__ = ["ResidualBlock", "ResidualCNN"]
 
 
@@ -53,14 +55,7 @@ class ResidualCNN(nn.Module):
             raise ValueError("image_size must be even (one 2x2 pooling)")
         if math.isqrt(bottleneck) ** 2 != bottleneck:
             raise ValueError("bottleneck must be a perfect square, e.g. 64 or 256")
-        self.config = {
-            "in_channels": in_channels,
-            "image_size": image_size,
-            "n_classes": n_classes,
-            "channels": channels,
-            "bottleneck": bottleneck,
-            "dropout": dropout,
-        }
+        self.config = constructor_arguments(locals())
         self.stem = nn.Conv2d(in_channels, channels, 3, padding=1)
         self.block1 = ResidualBlock(channels)
         self.pool = nn.AvgPool2d(2)

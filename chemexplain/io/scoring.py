@@ -19,6 +19,7 @@ run. The file appears only when complete, and the HTML report with it.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import time
@@ -123,23 +124,38 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def explain_settings(
-    method: str | None,
-    spellings: int,
-    n_test_augment,
-    standardize: bool,
-    max_length: int,
-    on_unknown: str = "strip",
-) -> dict:
+#: ``score_file``'s keywords that say how each row is read and explained. Other
+#: runners (Dask) take them as ``**options``, with ``score_file``'s defaults.
+ROW_OPTIONS = (
+    "smiles_col",
+    "id_col",
+    "columns",
+    "standardize",
+    "method",
+    "spellings",
+    "n_test_augment",
+    "max_length",
+    "on_unknown",
+)
+#: The row options that ``explain_batch`` takes.
+EXPLAIN_OPTIONS = ROW_OPTIONS[3:]
+
+
+def row_options(given: dict, allowed: tuple[str, ...] = ROW_OPTIONS) -> dict:
+    """``given`` completed with :func:`score_file`'s defaults for the ``allowed`` keys.
+
+    A keyword that is not allowed raises TypeError, as a misspelt argument would.
+    """
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {unknown[0]!r}")
+    defaults = inspect.signature(score_file).parameters
+    return {key: given[key] if key in given else defaults[key].default for key in allowed}
+
+
+def explain_settings(options: dict) -> dict:
     """The keyword arguments of ``explain_batch`` that every chunk of a run shares."""
-    return dict(
-        standardize=standardize,
-        method=method,
-        spellings=spellings,
-        n_test_augment=n_test_augment,
-        max_length=max_length,
-        on_unknown=on_unknown,
-    )
+    return {key: options[key] for key in EXPLAIN_OPTIONS}
 
 
 def with_shapley(settings: dict, directory) -> dict:
@@ -255,9 +271,7 @@ def score_file(
     refuses it (see :func:`chemexplain.explain`). Returns counts and molecules
     per second.
     """
-    settings = explain_settings(
-        method, spellings, n_test_augment, standardize, max_length, on_unknown
-    )
+    settings = explain_settings(locals())  # the arguments, before any other name is bound
     in_memory = model is not None and not isinstance(model, (str, os.PathLike))
     if workers > 1 and (in_memory or mask is not None):
         raise ValueError("workers > 1 needs model=None (bundled) or a model directory")

@@ -41,7 +41,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from chemexplain.errors import NotFittedError
-from chemexplain.nn.core import Batch, EarlyStopping, epoch_bar, length_mask
+from chemexplain.nn.core import Batch, EarlyStopping, epoch_bar, length_mask, store_parameters
 
 __all__ = ["MaskExplainer", "Batch"]
 
@@ -85,18 +85,7 @@ class MaskExplainer:
             raise ValueError("target must be 'label' or 'model'")
         if task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}")
-        self.model = model
-        self.network = network
-        self.l1, self.l2 = l1, l2
-        self.entropy = entropy
-        self.target = target
-        self.task = task
-        self.learning_rate = learning_rate
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
+        store_parameters(self, locals())
 
     # ------------------------------------------------------------------ pieces
     def _freeze(self) -> None:

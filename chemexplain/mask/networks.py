@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from chemexplain.nn.core import length_mask
+from chemexplain.nn.core import constructor_arguments, length_mask
 
 __all__ = ["ResidualConvMask"]
 
@@ -32,12 +32,7 @@ class ResidualConvMask(nn.Module):
         super().__init__()
         if n_layers % 2 or kernel_size % 2 == 0:
             raise ValueError("n_layers must be even (blocks of two) and kernel_size odd")
-        self.config = {
-            "embedding_dim": embedding_dim,
-            "channels": channels,
-            "n_layers": n_layers,
-            "kernel_size": kernel_size,
-        }
+        self.config = constructor_arguments(locals())
         self.input = nn.Conv1d(embedding_dim, channels, 1)
         self.layers = nn.ModuleList(
             nn.Conv1d(channels, channels, kernel_size, padding=kernel_size // 2)

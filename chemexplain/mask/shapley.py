@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from chemexplain.errors import NotFittedError
-from chemexplain.nn.core import EarlyStopping, length_mask
+from chemexplain.nn.core import EarlyStopping, constructor_arguments, length_mask, store_parameters
 
 __all__ = ["AmortizedShapley", "PlayerGraphNetwork", "UnitValueNetwork", "player_sums"]
 
@@ -45,7 +45,7 @@ class UnitValueNetwork(nn.Module):
 
     def __init__(self, embedding_dim: int = 50, hidden: int = 64, n_layers: int = 2):
         super().__init__()
-        self.config = {"embedding_dim": embedding_dim, "hidden": hidden, "n_layers": n_layers}
+        self.config = constructor_arguments(locals())
         self.gru = nn.GRU(
             embedding_dim, hidden, num_layers=n_layers, batch_first=True, bidirectional=True
         )
@@ -75,7 +75,7 @@ class PlayerGraphNetwork(nn.Module):
 
     def __init__(self, n_features: int, hidden: int = 128, n_layers: int = 4):
         super().__init__()
-        self.config = {"n_features": n_features, "hidden": hidden, "n_layers": n_layers}
+        self.config = constructor_arguments(locals())
         self.embed = nn.Linear(n_features, hidden)
         self.own = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(n_layers))
         self.neighbours = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(n_layers))
@@ -140,14 +140,11 @@ class AmortizedShapley:
         random_state: int = 0,
         verbose: bool = False,
     ):
-        self.model = model
+        store_parameters(self, locals(), skip=("network",))
         torch.manual_seed(random_state)
         self.network = (
             network if network is not None else UnitValueNetwork(model.config.embedding_dim)
         )
-        self.n_coalitions, self.learning_rate = n_coalitions, learning_rate
-        self.max_epochs, self.patience = max_epochs, patience
-        self.random_state, self.verbose = random_state, verbose
         for parameter in self.model.parameters():
             parameter.requires_grad_(False)
 

@@ -31,6 +31,7 @@ from chemexplain.nn.core import (
     fixed_shape_batches,
     length_batches,
     pad_ids,
+    store_parameters,
 )
 from chemexplain.nn.smiles2vec import Smiles2Vec, Smiles2VecConfig
 from chemexplain.serialization import (
@@ -121,21 +122,7 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         device: str = "cpu",
         verbose: bool = True,
     ):
-        self.config = config
-        self.random_state = random_state
-        self.scheme = scheme
-        self.gru_sizes = gru_sizes
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.n_augment = n_augment
-        self.n_test_augment = n_test_augment
-        self.validation_fraction = validation_fraction
-        self.device = device
-        self.verbose = verbose
+        store_parameters(self, locals())
 
     # ------------------------------------------------------------------ helpers
     def _overrides(self) -> dict:
@@ -306,6 +293,25 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         if valid.any():
             outputs[valid] = self._averaged_outputs(read, n_test_augment)
         return outputs
+
+    def predict(
+        self,
+        smiles: Sequence[str] | str,
+        on_invalid: str = "raise",
+        n_test_augment: int | None = None,
+    ) -> np.ndarray:
+        """Predictions, shape (N,): the target in its training units (regressor) or the
+        label 0.0/1.0 (classifier).
+
+        ``on_invalid="raise"`` raises ``InvalidSmilesError`` naming the first
+        invalid string and its row; ``"nan"`` returns NaN on that row instead.
+        ``n_test_augment`` overrides the model's test-time averaging (0: none).
+        """
+        return self._predictions(self._outputs(smiles, on_invalid, n_test_augment))
+
+    def _predictions(self, outputs: np.ndarray) -> np.ndarray:
+        """The network's outputs (N,) -> what ``predict`` returns."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -546,19 +552,8 @@ class SmilesRegressor(RegressorMixin, _SmilesEstimator):
         self.target_mean_ = bounded_float(target, "mean", -1e6, 1e6, where)
         self.target_std_ = bounded_float(target, "std", 1e-12, 1e6, where)
 
-    def predict(
-        self,
-        smiles: Sequence[str] | str,
-        on_invalid: str = "raise",
-        n_test_augment: int | None = None,
-    ) -> np.ndarray:
-        """Predicted targets, shape (N,), in the training target's units.
-
-        ``on_invalid="raise"`` raises ``InvalidSmilesError`` naming the first
-        invalid string and its row; ``"nan"`` returns NaN on that row instead.
-        ``n_test_augment`` overrides the model's test-time averaging (0: none).
-        """
-        return self.inverse_transform_target(self._outputs(smiles, on_invalid, n_test_augment))
+    def _predictions(self, outputs: np.ndarray) -> np.ndarray:
+        return self.inverse_transform_target(outputs)
 
 
 class SmilesClassifier(ClassifierMixin, _SmilesEstimator):
@@ -596,14 +591,8 @@ class SmilesClassifier(ClassifierMixin, _SmilesEstimator):
         """P(class 1) from the network's logits (the logistic sigmoid), shape of ``outputs``."""
         return 1.0 / (1.0 + np.exp(-outputs))
 
-    def predict(
-        self,
-        smiles: Sequence[str] | str,
-        on_invalid: str = "raise",
-        n_test_augment: int | None = None,
-    ) -> np.ndarray:
-        """Predicted labels, shape (N,): 0.0 or 1.0 (NaN for invalid SMILES with "nan")."""
-        p1 = self.predict_proba(smiles, on_invalid, n_test_augment)[:, 1]
+    def _predictions(self, outputs: np.ndarray) -> np.ndarray:
+        p1 = self.proba_from_outputs(outputs)
         return np.where(np.isnan(p1), np.nan, (p1 >= 0.5).astype(float))
 
 

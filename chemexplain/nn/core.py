@@ -18,6 +18,7 @@ from torch import nn
 __all__ = [
     "CONTROL_SEED",
     "Batch",
+    "constructor_arguments",
     "EarlyStopping",
     "epoch_bar",
     "fixed_shape_batches",
@@ -26,6 +27,7 @@ __all__ = [
     "length_mask",
     "pad_ids",
     "reinitialize",
+    "store_parameters",
 ]
 
 #: The seed of every randomized-model control (Adebayo et al. 2018): the CLI's,
@@ -34,6 +36,23 @@ CONTROL_SEED = 12345
 
 #: One training batch: (inputs, lengths (B,) or None for fixed-size inputs, targets or None).
 Batch = tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]
+
+
+def constructor_arguments(arguments: dict, *, skip: tuple[str, ...] = ()) -> dict:
+    """``locals()`` taken in ``__init__`` before any other name is bound -> the
+    constructor's arguments by name (a network's JSON config), without ``self``."""
+    return {k: v for k, v in arguments.items() if k not in ("self", "__class__", *skip)}
+
+
+def store_parameters(obj: object, arguments: dict, *, skip: tuple[str, ...] = ()) -> None:
+    """Store each constructor argument as an attribute of its own name (scikit-learn's
+    convention, which ``get_params`` and ``clone`` read back).
+
+    Call it as ``store_parameters(self, locals())`` in ``__init__`` before any other
+    name is bound; ``skip`` names arguments the constructor stores in another form.
+    """
+    for name, value in constructor_arguments(arguments, skip=skip).items():
+        setattr(obj, name, value)
 
 
 def pad_ids(sequences: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -14,7 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from chemexplain.nn.core import length_mask
+from chemexplain.nn.core import constructor_arguments, length_mask
 
 __all__ = ["BiGRUClassifier", "run_packed"]
 
@@ -38,13 +38,7 @@ class BiGRUClassifier(nn.Module):
         n_classes: int = 2,
     ):
         super().__init__()
-        self.config = {
-            "vocab_size": vocab_size,
-            "embedding_dim": embedding_dim,
-            "hidden": hidden,
-            "dense": dense,
-            "n_classes": n_classes,
-        }
+        self.config = constructor_arguments(locals())
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
         self.gru = nn.GRU(embedding_dim, hidden, batch_first=True, bidirectional=True)
         self.dense = nn.Linear(2 * hidden, dense)

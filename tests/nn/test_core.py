@@ -49,3 +49,20 @@ def test_float32_output_of_a_sequence_is_the_same_alone_or_in_any_batch():
         single = [network(*pad_ids([s])).item() for s in sequences]
         together = network(*pad_ids(sequences)).tolist()
     assert max(abs(a - b) for a, b in zip(single, together)) > 1e-9
+
+
+def test_constructor_arguments_and_store_parameters_read_the_constructor_locals():
+    from chemexplain.nn.core import constructor_arguments, store_parameters
+
+    class Net(torch.nn.Module):
+        def __init__(self, width: int = 3, depth: int = 2):
+            super().__init__()  # a zero-argument super() puts __class__ into locals()
+            self.config = constructor_arguments(locals())
+
+    class Estimator:
+        def __init__(self, alpha=0.5, *, network="graph", verbose=True):
+            store_parameters(self, locals(), skip=("network",))
+
+    assert Net(width=5).config == {"width": 5, "depth": 2}
+    estimator = Estimator(alpha=2.0, network="sequence")
+    assert vars(estimator) == {"alpha": 2.0, "verbose": True}
