@@ -39,7 +39,8 @@ Batch = tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]
 
 
 def constructor_arguments(arguments: dict, *, skip: tuple[str, ...] = ()) -> dict:
-    """``locals()`` taken in ``__init__`` before any other name is bound -> the
+    """``locals()`` taken in a module-level class's ``__init__`` before any other name is
+    bound (a closure's free names would show up too) -> the
     constructor's arguments by name (a network's JSON config), without ``self``."""
     return {k: v for k, v in arguments.items() if k not in ("self", "__class__", *skip)}
 

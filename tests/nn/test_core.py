@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from chemexplain.nn.core import fixed_shape_batches
+from chemexplain.nn.core import constructor_arguments, fixed_shape_batches, store_parameters
 from chemexplain.nn.smiles2vec import Smiles2Vec, Smiles2VecConfig
 
 
@@ -52,8 +52,6 @@ def test_float32_output_of_a_sequence_is_the_same_alone_or_in_any_batch():
 
 
 def test_constructor_arguments_and_store_parameters_read_the_constructor_locals():
-    from chemexplain.nn.core import constructor_arguments, store_parameters
-
     class Net(torch.nn.Module):
         def __init__(self, width: int = 3, depth: int = 2):
             super().__init__()  # a zero-argument super() puts __class__ into locals()
