@@ -486,10 +486,10 @@ def score_dataframe(
     require_dask()
     from chemexplain.io.scoring import EXPLAIN_OPTIONS, check_no_collision, row_options
 
-    if smiles_col not in ddf.columns:
-        raise DataFormatError(f"the dask DataFrame has no column {smiles_col!r}")
     settings = explain_settings(row_options(options, EXPLAIN_OPTIONS))
     standardize = settings["standardize"]
+    if smiles_col not in ddf.columns:
+        raise DataFormatError(f"the dask DataFrame has no column {smiles_col!r}")
     check_no_collision(list(ddf.columns), standardize)
     _model_identity(model, settings)
     model = None if model is None else str(Path(model).resolve())

@@ -112,15 +112,18 @@ def test_plan_cuts_each_file_into_row_ranges(library):
 def test_same_rows_and_values_as_local_score_and_bad_rows_keep_their_reason(
     client, library, local_scores, tiny_pair_dir, tmp_path
 ):
-    summary = score_files(
-        [str(library[0].parent / "lib_*.csv")],
-        tmp_path / "out",
-        tiny_pair_dir,
-        client=client,
-        id_col="id",
-        partition_rows=128,
-        progress=False,
-    )
+    def run() -> dict:
+        return score_files(
+            [str(library[0].parent / "lib_*.csv")],
+            tmp_path / "out",
+            tiny_pair_dir,
+            client=client,
+            id_col="id",
+            partition_rows=128,
+            progress=False,
+        )
+
+    summary = run()
     local_errors = sum(int((f.status == "error").sum()) for f in local_scores.values())
     assert summary["rows"] == 755 and summary["error"] == local_errors
     assert summary["parts"] == 7 and summary["parts_skipped"] == 0
@@ -132,15 +135,7 @@ def test_same_rows_and_values_as_local_score_and_bad_rows_keep_their_reason(
     manifest = json.loads((tmp_path / "out" / MANIFEST).read_text())
     assert manifest["complete"] and sum(p["rows"] for p in manifest["parts"].values()) == 755
 
-    again = score_files(
-        [str(library[0].parent / "lib_*.csv")],
-        tmp_path / "out",
-        tiny_pair_dir,
-        client=client,
-        id_col="id",
-        partition_rows=128,
-        progress=False,
-    )
+    again = run()  # the same run: it resumes and finds every part done
     assert again["parts_skipped"] == 7 and again["rows_scored"] == 0
 
 
@@ -277,3 +272,13 @@ def test_cli_needs_dask_for_several_inputs(library, tmp_path):
 
     assert main(["score", *map(str, library), "-o", str(tmp_path / "x.csv")]) == 2
     assert main(["score", str(library[0]), "-o", str(tmp_path / "o"), "--dask", "local:0"]) == 2
+
+
+def test_a_misspelt_option_is_refused_before_any_work(tmp_path):
+    with pytest.raises(TypeError, match="'smiles_coll'"):
+        score_files([str(tmp_path / "none.csv")], tmp_path / "out", smiles_coll="SMILES")
+    from chemexplain.distributed import score_dataframe
+
+    with pytest.raises(TypeError, match="'id_col'"):  # a dask DataFrame has no id column
+        score_dataframe(None, id_col="name")
+    assert not (tmp_path / "out").exists()
