@@ -57,10 +57,12 @@ def _explainer_section(metrics: dict) -> str:
   {r["hidden"]}), best epoch {r["best_epoch"]} of {r["epochs_run"]}, {r["fit_seconds"] / 60:.0f} min
   on 1 CPU thread. Each atom gets a signed contribution in log10 mol/L; they add up to the
   prediction minus the reference, the model's output with every atom removed (test-split
-  mean {r["test_mean_reference"]:.2f} log10 mol/L). Test split, SMILES as written: mean
-  |sum - (prediction - reference)| {r["test_efficiency_mean_abs_error"]:.1e}; mean Spearman
-  of two random spellings' per-atom values {r["test_spelling_spearman"]:.3f}. Ground-truth
-  checks: `benchmarks/README.md` ("Amortized Shapley").
+  mean {r["test_mean_reference"]:.2f} log10 mol/L). Test split, SMILES as written, when it
+  was trained: mean |sum - (prediction - reference)| {r["test_efficiency_mean_abs_error"]:.1e};
+  mean Spearman of two random spellings' per-atom values {r["test_spelling_spearman"]:.3f}.
+  The figures of the current code (`python scripts/benchmark_shapley.py --part esol --load
+  chemexplain/models/pretrained_esol/shapley`) and the ground-truth checks are in
+  `benchmarks/README.md` ("Amortized Shapley").
 """
 
 
@@ -117,7 +119,7 @@ The averaged row was 0.544 / 0.404 / 0.936 when the 10 spellings were drawn from
 random stream for the whole batch; they are now drawn from a seed fixed per molecule,
 so that a molecule's prediction never depends on its batch (same weights; the
 difference is the spread of 10-spelling averaging). Re-measured with the test in
-`tests/test_pretrained.py`.
+`tests/models/test_pretrained.py`.
 
 Mask size on the test split: mean weight {test["mask_size"]["mean"]:.2f}, {_pct(test["mask_size"]["fraction_below_0.1"])} of characters below 0.1.
 
