@@ -25,6 +25,7 @@ __all__ = [
     "add_threads",
     "explain_options",
     "fit_options",
+    "load_model_option",
     "non_negative_int",
     "positive_int",
     "row_exit_status",
@@ -186,6 +187,14 @@ def add_model(parser: argparse.ArgumentParser) -> None:
         help="model folder: a model from 'chemexplain train', or model/ beside mask/ and/or "
         "shapley/ (default: the bundled ESOL model)",
     )
+
+
+def load_model_option(args: argparse.Namespace):
+    """The model that ``--model`` names, loaded; the bundled ESOL model when it is not given."""
+    from chemexplain.models.estimator import load_model
+    from chemexplain.models.pretrained import PRETRAINED_DIR
+
+    return load_model(args.model or PRETRAINED_DIR / "model")
 
 
 def add_threads(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from chemexplain.cli.common import add_k, add_model, add_output
+from chemexplain.cli.common import add_k, add_model, add_output, load_model_option
 from chemexplain.models.pretrained import PRETRAINED_DIR
 
 
@@ -43,10 +43,9 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from chemexplain.chem.evaluation import evaluate
     from chemexplain.chem.masking import SmilesMask, randomized_copy
-    from chemexplain.models.estimator import load_model
     from chemexplain.models.training import training_frame
 
-    model = load_model(args.model or PRETRAINED_DIR / "model")
+    model = load_model_option(args)
     mask = SmilesMask.load(args.mask, model)
     control_dir = Path(args.mask) / "randomized"
     control = SmilesMask.load(control_dir, randomized_copy(model)) if control_dir.is_dir() else None

@@ -23,9 +23,9 @@ from chemexplain.cli.common import (
     add_quiet,
     add_seed,
     fit_options,
+    load_model_option,
     positive_int,
 )
-from chemexplain.models.pretrained import PRETRAINED_DIR
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -59,9 +59,8 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from chemexplain.chem.shapley import SmilesShapley
-    from chemexplain.models.estimator import load_model
 
-    model = load_model(args.model or PRETRAINED_DIR / "model")
+    model = load_model_option(args)
     if args.data:
         from chemexplain.data.datasets import load_csv
 

@@ -15,9 +15,15 @@ import json
 import sys
 from pathlib import Path
 
-from chemexplain.cli.common import add_model, add_output, add_quiet, add_seed, fit_options
+from chemexplain.cli.common import (
+    add_model,
+    add_output,
+    add_quiet,
+    add_seed,
+    fit_options,
+    load_model_option,
+)
 from chemexplain.errors import DataFormatError
-from chemexplain.models.pretrained import PRETRAINED_DIR
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -70,9 +76,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from chemexplain.chem.masking import SmilesMask, randomized_copy
-    from chemexplain.models.estimator import load_model
 
-    model = load_model(args.model or PRETRAINED_DIR / "model")
+    model = load_model_option(args)
     smiles, y, val_smiles, val_y = _data(args, model)
     if args.target == "model":
         y = val_y = None

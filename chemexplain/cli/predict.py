@@ -17,10 +17,10 @@ from chemexplain.cli.common import (
     add_model,
     add_output,
     add_test_augment,
+    load_model_option,
     row_exit_status,
 )
 from chemexplain.errors import DataFormatError
-from chemexplain.models.pretrained import PRETRAINED_DIR
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -94,11 +94,10 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from chemexplain.io.molecule_files import READ_ERROR
-    from chemexplain.models.estimator import load_model
 
     if bool(args.smiles) == bool(args.input):
         raise DataFormatError("give SMILES on the command line or --input FILE (one of them)")
-    model = load_model(args.model or PRETRAINED_DIR / "model")
+    model = load_model_option(args)
     frame = (
         read_smiles_file(args.input, args.smiles_col)
         if args.input
