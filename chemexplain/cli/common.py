@@ -19,6 +19,7 @@ __all__ = [
     "add_seed",
     "add_explain_options",
     "add_fail_on_error",
+    "add_fit_options",
     "add_method",
     "add_model",
     "add_test_augment",
@@ -173,9 +174,27 @@ class _Renamed(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
+def add_fit_options(parser: argparse.ArgumentParser, writes: str, seeds: str) -> None:
+    """The options of an explainer's training (``fit-mask``, ``fit-explainer``):
+    ``--model``, ``-o`` (the folder it ``writes``), ``--data``/``--smiles-col``,
+    ``--epochs``, ``--seed`` (of what it ``seeds``) and ``--quiet``; read them
+    with :func:`fit_options` and ``args.data``."""
+    add_model(parser)
+    add_output(parser, f"directory to write the {writes} into", required=True, old=("--out",))
+    parser.add_argument("--data", help="CSV of molecules to train on instead of the model's own")
+    parser.add_argument(
+        "--smiles-col", default="smiles", help="SMILES column of --data (default: smiles)"
+    )
+    parser.add_argument(
+        "--epochs", type=positive_int, default=40, help="maximum epochs (default 40)"
+    )
+    add_seed(parser, seeds)
+    add_quiet(parser, "no per-epoch lines")
+
+
 def fit_options(args: argparse.Namespace) -> dict:
     """The keyword arguments of an explainer's ``__init__`` that ``--epochs``, ``--seed``
-    and ``--quiet`` give (``fit-mask``, ``fit-explainer``)."""
+    and ``--quiet`` give (see :func:`add_fit_options`)."""
     return dict(max_epochs=args.epochs, random_state=args.seed, verbose=not args.quiet)
 
 

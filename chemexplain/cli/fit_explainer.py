@@ -18,10 +18,7 @@ import sys
 from pathlib import Path
 
 from chemexplain.cli.common import (
-    add_model,
-    add_output,
-    add_quiet,
-    add_seed,
+    add_fit_options,
     fit_options,
     load_model_option,
     positive_int,
@@ -29,15 +26,7 @@ from chemexplain.cli.common import (
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    add_model(parser)
-    add_output(parser, "directory to write the explainer into", required=True, old=("--out",))
-    parser.add_argument("--data", help="CSV of molecules to train on instead of the model's own")
-    parser.add_argument(
-        "--smiles-col", default="smiles", help="SMILES column of --data (default: smiles)"
-    )
-    parser.add_argument(
-        "--epochs", type=positive_int, default=40, help="maximum epochs (default 40)"
-    )
+    add_fit_options(parser, "explainer", "initialization and sampling")
     parser.add_argument(
         "--coalitions",
         type=positive_int,
@@ -53,8 +42,6 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--hidden", type=positive_int, default=64, help="hidden size (default 64)")
     parser.add_argument("--layers", type=positive_int, default=2, help="network layers (default 2)")
-    add_seed(parser, "initialization and sampling")
-    add_quiet(parser, "no per-epoch lines")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,20 +15,12 @@ import json
 import sys
 from pathlib import Path
 
-from chemexplain.cli.common import (
-    add_model,
-    add_output,
-    add_quiet,
-    add_seed,
-    fit_options,
-    load_model_option,
-)
+from chemexplain.cli.common import add_fit_options, fit_options, load_model_option
 from chemexplain.errors import DataFormatError
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    add_model(parser)
-    add_output(parser, "directory to write the mask into", required=True, old=("--out",))
+    add_fit_options(parser, "mask", "the mask's initialization")
     parser.add_argument("--l1", type=float, default=1e-3, help="L1 coefficient (paper: 1e-3)")
     parser.add_argument("--l2", type=float, default=1e-4, help="L2 coefficient (paper: 1e-4)")
     parser.add_argument(
@@ -38,19 +30,10 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         help="label: predict the measured value (paper); model: reproduce the "
         "model's own prediction (no labels needed)",
     )
-    parser.add_argument(
-        "--data", help="CSV of molecules to train on instead of the model's own data"
-    )
-    parser.add_argument(
-        "--smiles-col", default="smiles", help="SMILES column of --data (default: smiles)"
-    )
     parser.add_argument("--target-col", help="label column of --data (needed with --target label)")
-    parser.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40)")
-    add_seed(parser, "the mask's initialization")
     parser.add_argument(
         "--no-control", action="store_true", help="skip the randomized-model control"
     )
-    add_quiet(parser)
 
 
 def _data(args, model):

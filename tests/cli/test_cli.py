@@ -110,6 +110,20 @@ def test_user_errors_are_one_line(argv, message, capsys):
     assert message in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize("command", ["fit-mask", "fit-explainer"])
+def test_zero_epochs_is_a_usage_error(command, tmp_path, capsys):
+    # fit-mask saved an untrained mask (best_epoch null) with exit 0 before
+    with pytest.raises(SystemExit) as done:
+        main([command, "-o", str(tmp_path / "out"), "--epochs", "0"])
+    assert done.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"chemexplain {command}: error: argument --epochs: must be 1 or more, got 0 "
+        f"(see chemexplain {command} --help)"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_unknown_column_and_bad_model_file(small_csv, trained, tmp_path, capsys):
     assert (
         main(["train", "--data", str(small_csv), "--target-col", "logS", "-o", str(tmp_path)]) == 2
