@@ -5,6 +5,8 @@
 
 Each run (split, config, seed) is cached as JSON under --cache (default
 runs/benchmark_esol/) so an interrupted benchmark resumes where it stopped.
+A cached run records a fingerprint of the package's source (``code_fingerprint``);
+one made by other code is trained again, so the table never mixes code versions.
 Writes benchmarks/esol.json:
     {"random": {"paper": {"rmse_mean", "rmse_std", "rmse": [...], "train_seconds": [...], ...},
                 "best": {...}}, "scaffold": {...}, "reference": {...}}
@@ -14,6 +16,7 @@ and the ESOL table between the markers in benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -37,8 +40,25 @@ ANCHORS = [
 ]
 
 
+def code_fingerprint(package: Path = ROOT / "chemexplain") -> str:
+    """sha256 over the package's Python files (their paths and bytes), in path order."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def cached_run(file: Path, fingerprint: str) -> dict | None:
+    """The cached record in ``file`` if it was made by the code of ``fingerprint``, else None."""
+    if not file.exists():
+        return None
+    record = json.loads(file.read_text())
+    return record if record.get("code") == fingerprint else None
+
+
 def run_one(task: tuple[str, str, int, int, str | None]) -> dict:
-    split, config, seed, threads, max_epochs = task
+    split, config, seed, threads, max_epochs, fingerprint = task
     import torch
 
     torch.set_num_threads(threads)
@@ -62,6 +82,7 @@ def run_one(task: tuple[str, str, int, int, str | None]) -> dict:
         "best_epoch": m["best_epoch"],
         "threads": threads,
         "test_rows": model.split_["test"],
+        "code": fingerprint,
     }
 
 
@@ -166,17 +187,22 @@ def main(argv=None) -> int:
 
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
-    tasks, records = [], []
+    tasks, records, stale = [], [], 0
+    fingerprint = code_fingerprint()
     for split in args.splits:
         for config in args.configs:
             for seed in args.seeds:
                 file = cache / f"{split}_{config}_{seed}.json"
-                if file.exists():
-                    records.append(json.loads(file.read_text()))
+                record = cached_run(file, fingerprint)
+                if record is not None:
+                    records.append(record)
                 else:
-                    tasks.append((split, config, seed, args.threads, args.max_epochs))
+                    stale += file.exists()
+                    tasks.append((split, config, seed, args.threads, args.max_epochs, fingerprint))
     print(
-        f"{len(records)} runs cached, {len(tasks)} to train with {args.jobs} jobs", file=sys.stderr
+        f"{len(records)} runs cached, {len(tasks)} to train with {args.jobs} jobs"
+        + (f" ({stale} cached by other code, trained again)" if stale else ""),
+        file=sys.stderr,
     )
     with mp.get_context("spawn").Pool(args.jobs) as pool:
         for record in pool.imap_unordered(run_one, tasks):

@@ -1,6 +1,7 @@
 """The ESOL benchmark's aggregation and table (the training itself lives in the script)."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,26 @@ def test_ensemble_rows_follow_the_single_models():
         in text
     )
     assert "members 0-4" in text
+
+
+def test_a_cached_run_is_reused_only_by_the_code_that_made_it(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n")
+    (package / "sub" / "b.py").write_text("y = 2\n")
+    (package / "notes.txt").write_text("not code")
+    before = benchmark.code_fingerprint(package)
+    assert before == benchmark.code_fingerprint(package)  # deterministic
+    (package / "notes.txt").write_text("other text")  # only Python files count
+    assert benchmark.code_fingerprint(package) == before
+    (package / "sub" / "b.py").write_text("y = 3\n")
+    after = benchmark.code_fingerprint(package)
+    assert after != before
+
+    run = tmp_path / "random_paper_0.json"
+    run.write_text(json.dumps({"test_rmse": 0.7, "code": before}))
+    assert benchmark.cached_run(run, before) == {"test_rmse": 0.7, "code": before}
+    assert benchmark.cached_run(run, after) is None  # made by other code: train again
+    run.write_text('{"test_rmse": 0.7}')  # a cache from before fingerprints
+    assert benchmark.cached_run(run, after) is None
+    assert benchmark.cached_run(tmp_path / "missing.json", after) is None
