@@ -5,8 +5,9 @@
 
 Each run (split, config, seed) is cached as JSON under --cache (default
 runs/benchmark_esol/) so an interrupted benchmark resumes where it stopped.
-A cached run records a fingerprint of the package's source (``code_fingerprint``);
-one made by other code is trained again, so the table never mixes code versions.
+A cached run records a fingerprint of the package's source (``code_fingerprint``),
+its torch threads and any --max-epochs; one made by other code or other settings
+is trained again, so the table never mixes code versions or smoke runs.
 Writes benchmarks/esol.json:
     {"random": {"paper": {"rmse_mean", "rmse_std", "rmse": [...], "train_seconds": [...], ...},
                 "best": {...}}, "scaffold": {...}, "reference": {...}}
@@ -49,15 +50,17 @@ def code_fingerprint(package: Path = ROOT / "chemexplain") -> str:
     return digest.hexdigest()
 
 
-def cached_run(file: Path, fingerprint: str) -> dict | None:
-    """The cached record in ``file`` if it was made by the code of ``fingerprint``, else None."""
+def cached_run(file: Path, settings: dict) -> dict | None:
+    """The cached record in ``file`` if it was made with every one of ``settings``
+    (``code``: the fingerprint, ``threads``, ``max_epochs``), else None."""
     if not file.exists():
         return None
     record = json.loads(file.read_text())
-    return record if record.get("code") == fingerprint else None
+    made_with = {key: record.get(key, "unrecorded") for key in settings}
+    return record if made_with == settings else None
 
 
-def run_one(task: tuple[str, str, int, int, str | None]) -> dict:
+def run_one(task: tuple[str, str, int, int, int | None, str]) -> dict:
     split, config, seed, threads, max_epochs, fingerprint = task
     import torch
 
@@ -81,6 +84,7 @@ def run_one(task: tuple[str, str, int, int, str | None]) -> dict:
         "total_seconds": time.perf_counter() - started,
         "best_epoch": m["best_epoch"],
         "threads": threads,
+        "max_epochs": max_epochs,
         "test_rows": model.split_["test"],
         "code": fingerprint,
     }
@@ -189,11 +193,12 @@ def main(argv=None) -> int:
     cache.mkdir(parents=True, exist_ok=True)
     tasks, records, stale = [], [], 0
     fingerprint = code_fingerprint()
+    settings = {"code": fingerprint, "threads": args.threads, "max_epochs": args.max_epochs}
     for split in args.splits:
         for config in args.configs:
             for seed in args.seeds:
                 file = cache / f"{split}_{config}_{seed}.json"
-                record = cached_run(file, fingerprint)
+                record = cached_run(file, settings)
                 if record is not None:
                     records.append(record)
                 else:
@@ -201,7 +206,7 @@ def main(argv=None) -> int:
                     tasks.append((split, config, seed, args.threads, args.max_epochs, fingerprint))
     print(
         f"{len(records)} runs cached, {len(tasks)} to train with {args.jobs} jobs"
-        + (f" ({stale} cached by other code, trained again)" if stale else ""),
+        + (f" ({stale} cached by other code or settings, trained again)" if stale else ""),
         file=sys.stderr,
     )
     with mp.get_context("spawn").Pool(args.jobs) as pool:

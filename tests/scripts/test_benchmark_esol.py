@@ -69,9 +69,12 @@ def test_a_cached_run_is_reused_only_by_the_code_that_made_it(tmp_path):
     assert after != before
 
     run = tmp_path / "random_paper_0.json"
-    run.write_text(json.dumps({"test_rmse": 0.7, "code": before}))
-    assert benchmark.cached_run(run, before) == {"test_rmse": 0.7, "code": before}
-    assert benchmark.cached_run(run, after) is None  # made by other code: train again
+    made = {"code": before, "threads": 1, "max_epochs": None}
+    run.write_text(json.dumps({"test_rmse": 0.7, **made}))
+    assert benchmark.cached_run(run, made) == {"test_rmse": 0.7, **made}
+    assert benchmark.cached_run(run, {**made, "code": after}) is None  # other code: train again
+    assert benchmark.cached_run(run, {**made, "threads": 2}) is None  # other bits
+    assert benchmark.cached_run(run, {**made, "max_epochs": 1}) is None  # a smoke run's cache
     run.write_text('{"test_rmse": 0.7}')  # a cache from before fingerprints
-    assert benchmark.cached_run(run, after) is None
-    assert benchmark.cached_run(tmp_path / "missing.json", after) is None
+    assert benchmark.cached_run(run, made) is None
+    assert benchmark.cached_run(tmp_path / "missing.json", made) is None
