@@ -19,6 +19,13 @@ Reported per fold and pooled: the fraction of errors within ±1.96 x
 spread. DeepChem's scaffold folds put every acyclic molecule in one fold;
 the pooled figures are also given without it.
 
+Could another spread pass? ``cross_fitted`` (also with ``--from-json``, no
+training) fits each form of :data:`SPREADS` by Gaussian likelihood to the
+errors of the *other* folds and scores it on the held-out fold; beside it, the
+same form fitted to every fold at once (in-sample, an upper bound). The other
+folds' errors come from models that saw the held-out fold, so this flatters
+the spread; no calibration set drawn from the training molecules could do better.
+
 Writes ``benchmarks/ensemble_cv.json`` (per-molecule figures kept) and the
 "Ensemble calibration" table of ``benchmarks/README.md``.
 """
@@ -35,6 +42,7 @@ import numpy as np
 import torch
 from rdkit import Chem
 from rdkit.Chem import rdMolDescriptors
+from scipy.optimize import minimize
 from scipy.stats import spearmanr
 
 import chemexplain as cx
@@ -62,6 +70,72 @@ def figures(errors: np.ndarray, std: np.ndarray, members_std, dissimilarity) -> 
         "spearman_members_std": spearman(members_std),
         "spearman_dissimilarity": spearman(dissimilarity),
     }
+
+
+#: spread forms for ``cross_fitted``: (parameters, spread), where spread(p, raw, d) maps the
+#: library's unscaled spread ``raw`` (members x spellings) and the dissimilarity ``d``
+#: (1 - max Tanimoto) to a standard deviation, log10 mol/L
+SPREADS = {
+    "scaled spread": (1, lambda p, raw, d: np.exp(p[0]) * raw),
+    "spread and dissimilarity": (
+        3,
+        lambda p, raw, d: np.sqrt(np.exp(p[0]) * raw**2 + np.exp(p[1]) * d**2 + np.exp(p[2])),
+    ),
+    "dissimilarity alone": (2, lambda p, raw, d: np.exp(p[0] + p[1] * d)),
+}
+
+
+def fit_spread(form: str, errors: np.ndarray, raw: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Parameters of ``SPREADS[form]`` that maximize the Gaussian likelihood of ``errors``."""
+    n_params, spread = SPREADS[form]
+
+    def nll(p):
+        sigma = spread(p, raw, d)
+        return float(np.mean(np.log(sigma) + 0.5 * (errors / sigma) ** 2))
+
+    return minimize(nll, np.zeros(n_params), method="Nelder-Mead", options={"maxiter": 4000}).x
+
+
+def meets_aim(fit: dict) -> bool:
+    """Issue 13's calibration aim on the pooled folds: coverage 0.85-0.99, Spearman >= 0.2."""
+    pooled = fit["pooled"]
+    return 0.85 <= pooled["coverage_1.96_std"] <= 0.99 and pooled["spearman_abs_error_std"] >= 0.2
+
+
+def cross_fitted(results: dict) -> dict:
+    """Coverage and Spearman of each spread form, fitted on the other folds (and in-sample)."""
+    pm = results["per_molecule"]
+    fold_of = np.array(pm["fold"])
+    errors, d = np.array(pm["error"]), np.array(pm["dissimilarity"])
+    raw = np.array(pm["std"]) / np.array(results["std_scales"])[fold_of]
+    groups = {"pooled": fold_of >= 0, "without_acyclic_fold": fold_of != results["acyclic_fold"]}
+    out = {}
+    for form, (_, spread) in SPREADS.items():
+        sigma, in_sample = np.zeros(len(errors)), np.zeros(len(errors))
+        for k in range(len(results["folds"])):
+            here = fold_of == k
+            p = fit_spread(form, errors[~here], raw[~here], d[~here])
+            sigma[here] = spread(p, raw[here], d[here])
+        in_sample[:] = spread(fit_spread(form, errors, raw, d), raw, d)
+        out[form] = {
+            fitted: {
+                group: {
+                    "coverage_1.96_std": float(np.mean(np.abs(errors[w]) <= 1.96 * s[w])),
+                    "spearman_abs_error_std": float(spearmanr(np.abs(errors[w]), s[w]).statistic),
+                }
+                for group, w in groups.items()
+            }
+            | {
+                "acyclic_fold_coverage": float(
+                    np.mean(
+                        np.abs(errors[~groups["without_acyclic_fold"]])
+                        <= 1.96 * s[~groups["without_acyclic_fold"]]
+                    )
+                )
+            }
+            for fitted, s in (("other_folds", sigma), ("in_sample", in_sample))
+        }
+    return out
 
 
 def measure(args) -> dict:
@@ -124,6 +198,7 @@ def summarize(results: dict, smiles: list[str]) -> dict:
         "acyclic_fold": acyclic_fold,
         "pooled_without_acyclic_fold": pick(fold_of != acyclic_fold),
     }
+    summary["cross_fitted"] = cross_fitted({**results, **summary})
     return {**results, **summary}
 
 
@@ -159,6 +234,58 @@ def table(r: dict) -> str:
             f"**{f['spearman_abs_error_std']:.2f}** | {f['spearman_members_std']:.2f} | "
             f"{f['spearman_dissimilarity']:.2f} |"
         )
+    lines += [
+        "",
+        "Could another spread pass? Each form below is fitted by Gaussian likelihood to the "
+        "out-of-fold errors of the other four folds and judged on the held-out one (`raw`: the "
+        "spread above before its conformal scale; `d`: 1 - max Tanimoto); in-sample: fitted to "
+        "all five folds at once. The other folds' errors come from models that saw the held-out "
+        "fold, so these figures flatter the spread. Same command (or `--from-json`, no training).",
+        "",
+        "| spread σ | fitted on | coverage, pooled | Spearman, pooled | coverage, acyclic fold "
+        "| coverage without it | Spearman without it |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    formulas = {
+        "scaled spread": "a · raw",
+        "spread and dissimilarity": "√(a · raw² + b · d² + c)",
+        "dissimilarity alone": "exp(a + b · d)",
+    }
+    for form, fits in r["cross_fitted"].items():
+        for fitted, f in fits.items():
+            pooled, rest = f["pooled"], f["without_acyclic_fold"]
+            lines.append(
+                f"| {form}: {formulas[form]} | {fitted.replace('_', ' ')} | "
+                f"{pooled['coverage_1.96_std']:.2f} | {pooled['spearman_abs_error_std']:.2f} | "
+                f"{f['acyclic_fold_coverage']:.2f} | {rest['coverage_1.96_std']:.2f} | "
+                f"{rest['spearman_abs_error_std']:.2f} |"
+            )
+    fits = r["cross_fitted"]
+    held_out = [f["other_folds"]["pooled"] for f in fits.values()]
+    passing = [form for form, f in fits.items() if meets_aim(f["other_folds"])]
+    alone = fits["dissimilarity alone"]["in_sample"]["pooled"]
+    ring_best = max(
+        f["in_sample"]["without_acyclic_fold"]["spearman_abs_error_std"] for f in fits.values()
+    )
+    verb = "meet" if len(passing) > 1 else "meets"
+    summary = (
+        f"Fitted on the other folds, {', '.join(passing) or 'no form'} {verb} the aim (coverage "
+        "0.85-0.99 and Spearman ≥ 0.2, pooled): the best pooled coverage is "
+        f"{max(f['coverage_1.96_std'] for f in held_out):.2f} and the best pooled Spearman "
+        f"{max(f['spearman_abs_error_std'] for f in held_out):.2f}. In-sample, dissimilarity "
+        f"alone reaches pooled coverage {alone['coverage_1.96_std']:.2f} and Spearman "
+        f"{alone['spearman_abs_error_std']:.2f}"
+    )
+    if not passing and meets_aim(fits["dissimilarity alone"]["in_sample"]):
+        summary += (
+            ": it ranks the acyclic fold's errors, but their size is not learnt from the "
+            "ring-bearing folds"
+        )
+    summary += (
+        ". Among ring-bearing molecules the best Spearman of any form, even in-sample, is "
+        f"{ring_best:.2f}."
+    )
+    lines += ["", summary]
     return "\n".join(lines)
 
 
