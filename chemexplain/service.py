@@ -7,8 +7,9 @@
 It sits above ``models/`` (it loads the bundled model when none is given) and
 below ``io/``, ``distributed`` and ``cli/``, which all explain through it.
 Every input is checked here, once: an invalid, empty, over-long or
-multi-fragment SMILES becomes an error row; stereo marks the model never saw
-are read stereo-free (:mod:`chemexplain.chem.notation`).
+multi-fragment SMILES, or one with an element that no training molecule had,
+becomes an error row; stereo marks the model never saw are read stereo-free
+(:mod:`chemexplain.chem.notation`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "explain_batch",
     "resolve_model",
     "stored_shapley",
+    "unseen_elements_error",
 ]
 
 
@@ -106,6 +108,9 @@ def _check(smiles, model, standardize: bool, max_length: int, on_unknown: str = 
     smiles, mol, error = check_input(smiles, standardize, max_length)
     if error is not None:
         return None, None, error, None
+    unseen = model.unseen_elements(mol)
+    if unseen:
+        return None, None, unseen_elements_error(unseen), None
     _, unknown = model.encode([smiles])
     # "error" keeps stereo marks (so an unknown '@' is refused) but still reads isotope
     # labels and explicit hydrogens as plain atoms
@@ -116,6 +121,11 @@ def _check(smiles, model, standardize: bool, max_length: int, on_unknown: str = 
         chars = "".join(sorted(set(unknown[0])))
         return None, None, f"characters this model never saw: {chars!r}", None
     return smiles, mol, None, form
+
+
+def unseen_elements_error(unseen: list[str]) -> str:
+    """The error row's reason for a molecule with elements no training molecule had."""
+    return f"elements this model never saw in training: {', '.join(unseen)}"
 
 
 def check_input(smiles, standardize: bool, max_length: int):
@@ -240,7 +250,8 @@ def explain_batch(
     signed = method == "shapley" or (method != "mask" and _signed(method))
     domain = getattr(model, "domain_", None)
     if domain is not None:
-        similarity, nearest = domain.nearest([mol for _, _, mol, _, _, _ in mapped])
+        # what the model reads: an isotope label would change the fingerprint, not the input
+        similarity, nearest = domain.nearest([read_mol for _, _, _, _, read_mol, _ in mapped])
         inside = domain.in_domain(similarity)
     for i, ((row, s, mol, form, _, tokens), prediction, w, v, reference) in enumerate(
         zip(mapped, predictions, token_weights, values, references)

@@ -148,7 +148,10 @@ C/F/Cl/Br/I {everything["contrast"]["hydrophobic"]["atom"]["mask"]:+.3f}
 - 902 training molecules: expect errors near the RMSE above on similar molecules and larger
   ones elsewhere. Not for regulatory or safety decisions.
 - Characters the model never saw are encoded as unknown and reported; `chemexplain score`
-  marks such rows with an error instead of guessing. The training split holds no
+  marks such rows with an error instead of guessing. So does every command for a molecule
+  with an element none of the training molecules had (they hold {", ".join(model.training_elements()[:-1])}
+  and {model.training_elements()[-1]}): boron, silicon, selenium and metals are refused by name.
+  The training split holds no
   stereochemistry (`@`): a stereo SMILES is predicted from its stereo-free form, with the
   warning "stereo ignored: the model was trained without it", so enantiomers get the same
   prediction; `--strict` refuses them instead.

@@ -20,6 +20,7 @@ from chemexplain.errors import InvalidSmilesError
 __all__ = [
     "InvalidSmilesError",
     "canonical_smiles",
+    "elements",
     "molecule_rng",
     "parse_smiles",
     "randomize_smiles",
@@ -103,6 +104,13 @@ def smiles_errors(smiles, on_invalid: str = "report") -> list[str]:
         else:
             reasons.append("")
     return reasons
+
+
+def elements(mols) -> list[str]:
+    """The element symbols of the atoms of ``mols`` (RDKit molecules), sorted, hydrogen left
+    out: what a model trained on them has seen, whatever the SMILES characters (the 'B'
+    of 'Br' is not boron)."""
+    return sorted({atom.GetSymbol() for mol in mols for atom in mol.GetAtoms()} - {"H"})
 
 
 def canonical_smiles(smiles: str) -> str:

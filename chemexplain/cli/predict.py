@@ -2,13 +2,15 @@
 
 Example: chemexplain predict --model runs/paper "CCO" "c1ccccc1" -o out.csv
 
-An invalid SMILES gets status 'error' and a message on its own row; the other
-rows are still predicted. Tokens the model never saw are reported in 'warning'.
+An invalid SMILES, or one with an element that no training molecule had, gets
+status 'error' and a message on its own row; the other rows are still
+predicted. Other tokens the model never saw are reported in 'warning'.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -39,6 +41,18 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     add_fail_on_error(parser)
 
 
+def names_molecule_file(text: str) -> bool:
+    """Whether ``text`` ends like a molecule file --input reads (.csv, .smi, ...); no SMILES
+    does, as a SMILES has no letters such as 'v', 'd' or 'q' after a dot."""
+    from chemexplain.io.molecule_files import file_format
+
+    try:
+        file_format(text)
+    except DataFormatError:
+        return False
+    return True
+
+
 def read_smiles_file(path: str, smiles_col: str):
     """Input rows as a DataFrame with a ``smiles`` column, read by the scorer's reader
     (.csv, .smi, .sdf, .parquet; other columns kept) and ``READ_ERROR`` per row."""
@@ -56,10 +70,15 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
     import numpy as np
     import pandas as pd
 
-    from chemexplain.chem.parsing import smiles_errors
+    from chemexplain.chem.parsing import parse_smiles, smiles_errors
+    from chemexplain.service import unseen_elements_error
 
     smiles = ["" if not isinstance(s, str) else s.strip() for s in smiles]
     errors = smiles_errors(smiles)
+    for row, error in enumerate(errors):
+        unseen = [] if error else model.unseen_elements(parse_smiles(smiles[row]))
+        if unseen:
+            errors[row] = unseen_elements_error(unseen)
     valid = [row for row, e in enumerate(errors) if not e]
     predictions = np.full(len(smiles), np.nan)
     spreads = np.full(len(smiles), np.nan) if hasattr(model, "predict_std") else None
@@ -97,6 +116,9 @@ def run(args: argparse.Namespace) -> int:
 
     if bool(args.smiles) == bool(args.input):
         raise DataFormatError("give SMILES on the command line or --input FILE (one of them)")
+    for text in args.smiles:
+        if os.path.isfile(text) or names_molecule_file(text):
+            raise DataFormatError(f"{text!r} is a file, not a SMILES: pass it as --input {text}")
     model = load_model_option(args)
     frame = (
         read_smiles_file(args.input, args.smiles_col)

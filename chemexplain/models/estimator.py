@@ -20,7 +20,13 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
-from chemexplain.chem.parsing import molecule_rng, parse_smiles, randomize_smiles, smiles_errors
+from chemexplain.chem.parsing import (
+    elements,
+    molecule_rng,
+    parse_smiles,
+    randomize_smiles,
+    smiles_errors,
+)
 from chemexplain.chem.tokenizer import split_smiles
 from chemexplain.data.splits import holdout
 from chemexplain.errors import ModelFileError, NotFittedError
@@ -91,6 +97,17 @@ class SmilesInput:
         tags.input_tags.two_d_array = False  # X is a sequence of SMILES strings
         tags.input_tags.string = True
         return tags
+
+
+def _unread_parts(unseen_elements: list[str], unknown_tokens: list[str]) -> str:
+    """'element B; token e': what of one SMILES the model never saw, for a warning."""
+    parts = []
+    if unseen_elements:
+        parts.append(f"element{'s' * (len(unseen_elements) > 1)} {', '.join(unseen_elements)}")
+    if unknown_tokens:
+        tokens = sorted(set(unknown_tokens))
+        parts.append(f"token{'s' * (len(tokens) > 1)} {' '.join(tokens)}")
+    return "; ".join(parts)
 
 
 class _SmilesEstimator(SmilesInput, BaseEstimator):
@@ -175,6 +192,22 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
             readable_form(s, parse_smiles(s), model_reads_it=not u)
             for s, u in zip(smiles, unknown, strict=True)
         ]
+
+    def training_elements(self) -> list[str] | None:
+        """The elements of the training molecules, hydrogen aside (``elements_``); for a
+        model saved before they were kept, read from its applicability domain's SMILES;
+        None when neither is there."""
+        self._check_fitted()
+        if getattr(self, "elements_", None) is None and getattr(self, "domain_", None):
+            self.elements_ = elements(parse_smiles(s) for s in self.domain_.smiles_)
+        return getattr(self, "elements_", None)
+
+    def unseen_elements(self, mol) -> list[str]:
+        """Elements of the RDKit molecule ``mol`` that no training molecule had, sorted
+        (hydrogen aside); [] when the training elements are unknown. The model would read
+        them through characters it saw in other atoms (boron's 'B' from 'Br')."""
+        known = self.training_elements()
+        return [] if known is None else sorted(set(elements([mol])) - set(known))
 
     def encode(self, smiles: Sequence[str]) -> tuple[list[list[int]], list[list[str]]]:
         """Token ids of each SMILES and, per SMILES, the tokens unknown to the vocabulary."""
@@ -281,10 +314,14 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
     ) -> np.ndarray:
         valid, read = self._readable(smiles, on_invalid)
         _, unknown = self.encode(read)
-        flagged = [f"{s!r} ({''.join(sorted(set(u)))})" for s, u in zip(read, unknown) if u]
+        unseen = [self.unseen_elements(parse_smiles(s)) for s in read]
+        flagged = [
+            f"{s!r} ({_unread_parts(e, u)})" for s, u, e in zip(read, unknown, unseen) if u or e
+        ]
         if flagged:
             warnings.warn(
-                f"{len(flagged)} SMILES hold tokens this model never saw, encoded as <unk>: "
+                f"{len(flagged)} SMILES hold elements or tokens this model never saw "
+                "(predicted anyway, unknown tokens as <unk>; explain and score refuse them): "
                 + ", ".join(flagged[:5])
                 + (" ..." if len(flagged) > 5 else ""),
                 stacklevel=3,
@@ -339,6 +376,7 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
             smiles, y = [smiles[i] for i in train_rows], y[train_rows]
         val_smiles, val_y = list(val_smiles), np.asarray(val_y, dtype=np.float64)
         smiles_errors(smiles, "raise")  # every training SMILES must parse
+        self.elements_ = elements(parse_smiles(s) for s in smiles)
         self.params_ = resolve_config(self.config, self._overrides())
         p = self.params_
         self._fit_target(y)
@@ -425,6 +463,7 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
             "architecture": self.module_.config.to_dict(),
             "tokenizer": {"scheme": self.params_["scheme"]},
             "vocabulary": self.vocab_.tokens,
+            "elements": self.training_elements(),
             "target": self._target_config(),
             "split": getattr(self, "split_", None),
             "data": getattr(self, "data_", None),
@@ -492,6 +531,12 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
             ) from None
         estimator.module_ = module.to(device).eval()
         estimator.split_, estimator.data_ = config.get("split"), config.get("data")
+        estimator.elements_ = config.get("elements")  # None in models saved before they were kept
+        if estimator.elements_ is not None and not (
+            isinstance(estimator.elements_, list)
+            and all(isinstance(e, str) for e in estimator.elements_)
+        ):
+            raise ModelFileError(f"{directory}/config.json: 'elements' must be a list of symbols")
         estimator.domain_ = None  # models saved before the applicability domain have none
         if os.path.isfile(os.path.join(directory, "domain", "config.json")):
             from chemexplain.chem.domain import ApplicabilityDomain

@@ -100,3 +100,40 @@ def test_score_strict_keeps_the_refusal(tmp_path, capsys):
     relaxed = pd.read_csv(tmp_path / "out0.csv", keep_default_na=False)
     assert relaxed["warning"].tolist() == ["", STEREO_WARNING]
     assert relaxed["prediction"][1] == pytest.approx(cx.explain("CC(O)CC").prediction, abs=1e-6)
+
+
+def test_an_element_no_training_molecule_had_is_refused_by_name(bundled, tmp_path, capsys):
+    """Boron's 'B' is a character the model saw (in 'Br'); the element is still refused."""
+    from chemexplain.cli import main
+
+    model, _ = bundled
+    assert model.training_elements() == ["Br", "C", "Cl", "F", "I", "N", "O", "P", "S"]
+    for smiles, element in (("OB(O)c1ccccc1", "B"), ("C[Se]C", "Se"), ("C[Si](C)(C)C", "Si")):
+        (e,) = cx.explain([smiles], on_invalid="nan")
+        assert not e.ok and e.error == f"elements this model never saw in training: {element}"
+    source = tmp_path / "in.csv"
+    source.write_text("smiles\nCCO\nOB(O)c1ccccc1\nC[Se]C\n")
+    runs = {
+        "score": ["score", str(source), "--quiet"],
+        "predict": ["predict", "--input", str(source)],
+    }
+    for command, args in runs.items():
+        out = tmp_path / f"{command}.csv"
+        assert main([*args, "-o", str(out)]) == 0
+        frame = pd.read_csv(out, keep_default_na=False)
+        assert frame["status"].tolist() == ["ok", "error", "error"]
+        assert frame["error"][1] == "elements this model never saw in training: B"
+        assert frame["prediction"][1] == ""  # no number for it
+    with pytest.raises(cx.InvalidSmilesError, match="never saw in training: B"):
+        cx.explain("OB(O)c1ccccc1")
+    # the estimator's own predict (scikit-learn style) still returns a number, and says why
+    with pytest.warns(UserWarning, match=r"'OB\(O\)c1ccccc1' \(element B\)"):
+        model.predict(["OB(O)c1ccccc1"])
+
+
+def test_the_domain_is_judged_on_the_molecule_the_model_reads():
+    plain, labelled = cx.explain("OC"), cx.explain("[2H]OC")
+    assert labelled.model_smiles == "OC" and labelled.prediction == plain.prediction
+    # the deuterium atom would change the fingerprint (0.33 to the nearest training molecule)
+    assert labelled.max_similarity == plain.max_similarity == 1.0
+    assert labelled.nearest_training_smiles == plain.nearest_training_smiles

@@ -1,6 +1,7 @@
 """The one SMILES parser: RDKit's own reason reaches the user."""
 
 import pytest
+from rdkit import Chem
 
 from chemexplain.chem.parsing import parse_smiles
 from chemexplain.errors import InvalidSmilesError
@@ -42,3 +43,11 @@ def test_smiles_errors_reports_each_row_or_raises_at_the_first():
     assert reasons[3] == "expected a string, got int"
     with pytest.raises(InvalidSmilesError, match="row 1"):
         smiles_errors(["CCO", "C1CC"], "raise")
+
+
+def test_elements_are_read_from_atoms_not_characters():
+    from chemexplain.chem.parsing import elements
+
+    mols = [Chem.MolFromSmiles(s) for s in ("ClCCBr", "OB(O)c1ccccc1", "[2H]OC", "c1ccsc1")]
+    assert elements(mols[:1]) == ["Br", "C", "Cl"]
+    assert elements(mols) == ["B", "Br", "C", "Cl", "O", "S"]  # hydrogen left out

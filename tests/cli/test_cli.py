@@ -57,7 +57,7 @@ def test_train_writes_model_metrics_and_split(trained):
 
 
 def test_predict_keeps_every_row_in_order(trained, tmp_path, capsys):
-    rows = ["CCO", "C1CC", "", "c1ccccc1", "not a smiles", "CC[Se]C", "OCC(O)CO"]
+    rows = ["CCO", "C1CC", "", "c1ccccc1", "not a smiles", "CC[Se]C", "OCC(O)CO", "C%10CCCCC%10"]
     source = tmp_path / "in.csv"
     pd.DataFrame({"id": range(len(rows)), "smi": rows}).to_csv(source, index=False)
     out = tmp_path / "out.csv"
@@ -79,13 +79,24 @@ def test_predict_keeps_every_row_in_order(trained, tmp_path, capsys):
     )
     result = pd.read_csv(out, keep_default_na=False)
     assert result["id"].tolist() == list(range(len(rows)))
-    assert result["status"].tolist() == ["ok", "error", "error", "ok", "error", "ok", "ok"]
+    assert result["status"].tolist() == ["ok", "error", "error", "ok", "error", "error", "ok", "ok"]
     assert "unclosed ring" in result["error"][1] and "empty" in result["error"][2]
     assert "syntax error" in result["error"][4]
-    assert "unknown" in result["warning"][5]
+    assert result["error"][5] == "elements this model never saw in training: Se"
+    assert result["warning"][7] == "tokens unknown to the model: % 0"  # carbon, new notation
     ok = result[result.status == "ok"]
     assert ok["prediction"].astype(float).notna().all()
     assert (result[result.status == "error"]["prediction"] == "").all()
+
+
+def test_a_file_given_as_a_smiles_is_a_usage_error(trained, tmp_path, capsys):
+    source = tmp_path / "library.csv"
+    source.write_text("smiles\nCCO\n")
+    for name in (str(source), "missing.smi"):
+        assert main(["predict", "--model", str(trained), name]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.endswith(f"{name!r} is a file, not a SMILES: pass it as --input {name}")
+        assert len(err.splitlines()) == 1
 
 
 def test_predict_positional_smiles_to_stdout(trained, capsys):

@@ -79,6 +79,36 @@ def test_save_load_round_trip_is_exact_and_pickle_free(tiny_model, esol, tmp_pat
     np.testing.assert_array_equal(loaded.predict(probe), tiny_model.predict(probe))
 
 
+def test_the_training_elements_are_kept_and_read_back(tiny_model, tmp_path):
+    import shutil
+
+    from rdkit import Chem
+
+    directory = tmp_path / "m"
+    tiny_model.save(directory)
+    config_path = directory / "config.json"
+    config = json.loads(config_path.read_text())
+    assert config["elements"] == tiny_model.elements_ == tiny_model.training_elements()
+    assert "B" not in config["elements"] and {"C", "O", "Cl"} <= set(config["elements"])
+    assert tiny_model.unseen_elements(Chem.MolFromSmiles("OB(O)c1ccccc1")) == ["B"]
+    assert tiny_model.unseen_elements(Chem.MolFromSmiles("[2H]OCCCl")) == []
+
+    def resealed(config):
+        config_path.write_text(json.dumps({**config, "config_sha256": config_digest(config)}))
+
+    # a model saved before the elements were kept reads them from its domain's SMILES
+    config = {k: v for k, v in config.items() if k not in ("elements", "config_sha256")}
+    resealed(config)
+    assert load_model(directory).training_elements() == tiny_model.elements_
+    shutil.rmtree(directory / "domain")  # and without a domain, nothing is refused for it
+    older = load_model(directory)
+    assert older.training_elements() is None
+    assert older.unseen_elements(Chem.MolFromSmiles("OB(O)c1ccccc1")) == []
+    resealed({**config, "elements": "C"})
+    with pytest.raises(ModelFileError, match="'elements' must be a list"):
+        load_model(directory)
+
+
 def test_damaged_model_files_give_clear_errors(tiny_model, tmp_path):
     directory = tmp_path / "m"
     tiny_model.save(directory)
