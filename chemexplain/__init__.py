@@ -45,7 +45,12 @@ __getattr__, __dir__, _names = lazy_loader.attach(
         "chem.standardize": ["standardize_smiles"],
         "chem.view3d": ["view3d"],
         "data": ["load_csv", "load_esol", "load_freesolv", "split_indices"],
-        "errors": ["ChemexplainError", "DatasetNotFoundError", "ModelFileError"],
+        "errors": [
+            "ChemexplainError",
+            "DataFormatError",
+            "DatasetNotFoundError",
+            "ModelFileError",
+        ],
         "io": ["score_file"],
         "mask": ["MaskExplainer"],
         "models": ["SmilesClassifier", "SmilesRegressor", "load_model", "train_on_frame"],

@@ -27,7 +27,7 @@ from chemexplain.chem.notation import readable_form, to_input_atoms
 from chemexplain.chem.parsing import parse_smiles
 from chemexplain.chem.standardize import standardize_smiles
 from chemexplain.chem.tokenizer import tokenize
-from chemexplain.errors import InvalidSmilesError, ModelFileError
+from chemexplain.errors import DataFormatError, InvalidSmilesError, ModelFileError
 
 __all__ = [
     "check_input",
@@ -328,6 +328,11 @@ def explain(
     if single:
         items = [smiles]
     elif isinstance(smiles, pd.DataFrame):
+        if smiles_col not in smiles.columns:
+            raise DataFormatError(
+                f"the DataFrame has no column {smiles_col!r}; its columns are "
+                f"{[str(c) for c in smiles.columns]} (choose with smiles_col=...)"
+            )
         items = smiles[smiles_col].tolist()
     else:
         items = list(smiles)

@@ -47,3 +47,29 @@ def test_standardize_keeps_largest_fragment_and_neutralizes(pair):
     assert e.smiles == "CC(=O)O" and e.input == "CC(=O)[O-].[Na+]"
     bad = cx.explain(["CC(=O)[O-].[Na+]"], *pair, on_invalid="nan")[0]
     assert "fragments" in bad.error
+
+
+def test_a_dataframe_without_the_smiles_column_is_a_clear_error(pair):
+    import pandas as pd
+
+    frame = pd.DataFrame({"SMILES": ["CCO", "c1ccccc1O"], "name": ["a", "b"]})
+    with pytest.raises(cx.DataFormatError, match=r"no column 'smiles'; its columns are \['SMILES'"):
+        cx.explain(frame, *pair)
+    explained = cx.explain(frame, *pair, smiles_col="SMILES")
+    assert [e.input for e in explained] == ["CCO", "c1ccccc1O"]
+
+
+def test_an_explanation_reads_as_one_line():
+    signed = cx.explain("CC(=O)Nc1ccc(O)cc1")  # the bundled model's signed explainer
+    up = ", ".join(f"{s}{i} ({w:+.2f})" for i, s, w in signed.raising())
+    down = ", ".join(f"{s}{i} ({w:+.2f})" for i, s, w in signed.lowering())
+    assert repr(signed) == (
+        f"Explanation('CC(=O)Nc1ccc(O)cc1': {signed.prediction:.3f} log10 mol/L, shapley; "
+        f"raise: {up}; lower: {down})"
+    )
+    assert up.startswith("O8 (+0.") and "\n" not in repr(signed)
+    mask = cx.explain("CCO", method="mask")
+    assert repr(mask).endswith("mask; " + mask.atoms_text() + ")")
+    assert mask.atoms_text().startswith("top atoms: ") and "(+" not in mask.atoms_text()
+    (bad,) = cx.explain(["C1CC"], on_invalid="nan")
+    assert repr(bad) == f"Explanation('C1CC': error: {bad.error})"

@@ -108,6 +108,23 @@ class Explanation:
             return " ".join(f"{s}{i}" for i, s, _ in self.top_atoms())
         return " ".join(f"{'+' if w > 0 else '-'}{s}{i}" for i, s, w in self.top_atoms())
 
+    def atoms_text(self, k: int = 3) -> str:
+        """The strongest atoms in words: ``raise: O8 (+0.71), ...; lower: C0 (-0.29), ...``
+        for a signed method, else ``top atoms: O2 (1.07), ...`` (symbol + RDKit index)."""
+        if not self.signed:
+            return "top atoms: " + ", ".join(f"{s}{i} ({w:.2f})" for i, s, w in self.top_atoms(k))
+        up = ", ".join(f"{s}{i} ({w:+.2f})" for i, s, w in self.raising(k)) or "none"
+        down = ", ".join(f"{s}{i} ({w:+.2f})" for i, s, w in self.lowering(k)) or "none"
+        return f"raise: {up}; lower: {down}"
+
+    def __repr__(self) -> str:
+        """One line: input, prediction, method and strongest atoms (the fields stay readable
+        one by one, and ``to_dict()`` gives them all)."""
+        if not self.ok:
+            return f"Explanation({self.input!r}: error: {self.error})"
+        value = f"{self.prediction:.3f} {self.units}".rstrip()
+        return f"Explanation({self.input!r}: {value}, {self.method}; {self.atoms_text()})"
+
     def to_dict(self) -> dict:
         """One flat row: prediction, units, top atoms and JSON lists of weights."""
         return {

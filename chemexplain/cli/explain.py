@@ -72,13 +72,9 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
             print(f"{e.input}\terror: {e.error}")
             continue
-        if e.signed:
-            up = ", ".join(f"{s}{i} ({w:+.2f})" for i, s, w in e.raising(args.k)) or "none"
-            down = ", ".join(f"{s}{i} ({w:+.2f})" for i, s, w in e.lowering(args.k)) or "none"
-            top = f"raise: {up}; lower: {down}"
-        else:
-            top = "top atoms: " + ", ".join(f"{s}{i} ({w:.2f})" for i, s, w in e.top_atoms(args.k))
-        print(f"{e.input}\t{e.prediction:.3f} {e.units}\t{top}\tatoms of: {e.smiles}")
+        print(
+            f"{e.input}\t{e.prediction:.3f} {e.units}\t{e.atoms_text(args.k)}\tatoms of: {e.smiles}"
+        )
         if e.warning:
             print(f"{e.input}\twarning: {e.warning}")
         if e.in_domain is not None:
