@@ -52,6 +52,16 @@ def write_report(
     write_text_atomically(path, render_report(rows, counts, source=source, vmax=vmax))
 
 
+def _domain_cell(e) -> tuple[str, str]:
+    """(sort key, text) of the applicability-domain cell: '0.45, in domain (nearest CCO)'."""
+    if not e.ok or e.in_domain is None:
+        return "NaN", ""
+    where = "in domain" if e.in_domain else "OUT of domain"
+    return f"{e.max_similarity:.4f}", (
+        f"{e.max_similarity:.2f}, {where} (nearest {e.nearest_training_smiles})"
+    )
+
+
 def render_report(rows: list, counts: dict, *, source: str = "", vmax: float | None = None) -> str:
     """The report page; ``rows`` is a list of (id or None, Explanation)."""
     esc = html.escape
@@ -73,15 +83,17 @@ def render_report(rows: list, counts: dict, *, source: str = "", vmax: float | N
         picture = draw_explanation(e, size=(300, 220), vmax=vmax, colorbar=False) if e.ok else ""
         picture = picture.split("?>", 1)[-1]  # drop the XML declaration inside HTML
         value = f"{e.prediction:.3f}" if e.ok else ""
-        top = ", ".join(f"{s}{i} ({w:.2f})" for i, s, w in e.top_atoms()) if e.ok else ""
+        top = e.atoms_text() if e.ok else ""
+        similar, domain = _domain_cell(e)
+        status = (e.status + (f": {e.warning}" if e.warning else "")) if e.ok else e.error or ""
         body.append(
             "<tr>"
             f'<td data-v="{esc(str(ident or ""))}">{esc(str(ident or ""))}</td>'
             f'<td data-v="{esc(e.input)}"><code>{esc(e.input)}</code></td>'
             f'<td data-v="{value or "NaN"}">{value}</td>'
             f'<td data-v="{esc(top)}">{esc(top)}</td>'
-            f'<td data-v="{e.status}" class="{"" if e.ok else "err"}">'
-            f"{esc(e.status if e.ok else e.error or '')}</td>"
+            f'<td data-v="{similar}">{esc(domain)}</td>'
+            f'<td data-v="{e.status}" class="{"" if e.ok else "err"}">{esc(status)}</td>'
             f"<td>{picture}</td></tr>"
         )
     units = next((e.units for _, e in rows if e.ok), "")
@@ -92,11 +104,14 @@ def render_report(rows: list, counts: dict, *, source: str = "", vmax: float | N
 <h1>chemexplain: {esc(source)}</h1>
 <p>{counts["rows"]} molecules scored: {counts["ok"]} ok, {counts["error"]} with errors.
 The first {len(rows)} are shown. Prediction in {esc(units)}. Atoms are colored by
-{scale}. Click a column header to sort.</p>
+{scale}. Similarity to training: the largest Tanimoto similarity (Morgan radius 2)
+to the model's training molecules; out of domain below its calibrated threshold, where
+errors are larger. Click a column header to sort.</p>
 <table id="results"><thead><tr>
 <th onclick="sortBy(0, false)">id</th><th onclick="sortBy(1, false)">SMILES</th>
-<th onclick="sortBy(2, true)">prediction</th><th onclick="sortBy(3, false)">top atoms (weight)</th>
-<th onclick="sortBy(4, false)">status</th><th>drawing</th>
+<th onclick="sortBy(2, true)">prediction</th><th onclick="sortBy(3, false)">strongest atoms</th>
+<th onclick="sortBy(4, true)">similarity to training</th>
+<th onclick="sortBy(5, false)">status</th><th>drawing</th>
 </tr></thead><tbody>
 {chr(10).join(body)}
 </tbody></table></body></html>

@@ -127,6 +127,12 @@ def test_html_report_is_self_contained(bad_csv, tmp_path, tiny_pair_dir):
     # nothing loaded from elsewhere: no external script, style sheet or image
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:|//)", page)
     assert "<link" not in page and "sortBy(2, true)" in page
+    # each ok row names its strongest atoms, its similarity to training and warnings
+    frame = pd.read_csv(tmp_path / "o.csv", keep_default_na=False)
+    ethanol = frame.iloc[0]
+    where = "in domain" if ethanol["in_domain"] == "True" else "OUT of domain"
+    assert f"{float(ethanol['max_similarity']):.2f}, {where} (nearest " in page
+    assert page.count(">top atoms: ") == 3 and "sortBy(4, true)" in page
 
 
 def test_score_keeps_the_users_other_columns_or_the_chosen_ones(tmp_path, tiny_pair_dir):
