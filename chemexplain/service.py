@@ -73,18 +73,30 @@ def _signed(method: str) -> bool:
     return is_signed(method)
 
 
+#: what a chemist sees from a model with neither explainer of its own: signed, per atom,
+#: nothing to train (docs/attribution_guide.md, "a model with no explainer trained for it")
+FALLBACK_METHOD = "occlusion"
+
+
 def default_method(model=None, mask=None, shapley=None) -> str:
     """The explanation a chemist sees when none is named: ``"shapley"`` (signed
     contributions) when an amortized explainer is given or stored beside the model
-    (``shapley/`` in its folder, or the bundled one), else ``"mask"``."""
+    (``shapley/`` in its folder, or the bundled one); else ``"mask"`` when a mask is
+    given or stored (``mask/``); else :data:`FALLBACK_METHOD` (a bare model folder, or
+    a fitted model object)."""
     if shapley is not None:
         return "shapley"
-    if mask is None and (model is None or isinstance(model, str) or hasattr(model, "__fspath__")):
-        from chemexplain.models.pretrained import pretrained_shapley
+    if mask is not None:
+        return "mask"
+    if model is None or isinstance(model, str) or hasattr(model, "__fspath__"):
+        from chemexplain.models.pretrained import pretrained, pretrained_shapley
 
         if pretrained_shapley(model) is not None:
             return "shapley"
-    return "mask"
+        return "mask" if pretrained(model).mask is not None else FALLBACK_METHOD
+    if isinstance(model, tuple) or hasattr(model, "mask"):  # a (model, mask) pair
+        return "mask" if tuple(model)[1] is not None else FALLBACK_METHOD
+    return FALLBACK_METHOD
 
 
 def stored_shapley(model):
@@ -179,7 +191,8 @@ def explain_batch(
     refuses such a row, naming the unknown characters.
 
     ``method``: None (default: ``"shapley"`` when ``shapley`` is given or the
-    model folder has one, else ``"mask"``), ``"mask"`` (the explanation
+    model folder has one, else ``"mask"`` when it has a mask, else ``"occlusion"``),
+    ``"mask"`` (the explanation
     mask), ``"shapley"`` (the amortized Shapley explainer ``shapley``, or the
     one stored beside the model in ``shapley/``: signed contributions in one
     forward pass) or
@@ -301,7 +314,8 @@ def explain(
         bad row (naming it), ``"skip"`` leaves bad rows out, ``"nan"`` keeps
         them as error rows (NaN prediction, ``status="error"``).
     method : None (default: ``"shapley"``, the amortized explainer's signed
-        contributions, when the model has one, else ``"mask"``), ``"mask"``,
+        contributions, when the model has one, else ``"mask"`` when it has a mask,
+        else ``"occlusion"``, which needs nothing trained), ``"mask"``,
         ``"shapley"`` or any name of ``chemexplain.attribution.METHODS``
         (``"integrated_gradients"``, ``"occlusion"``, ...); signed methods give
         each atom its contribution in the target's units, drawn on a diverging scale.

@@ -73,3 +73,17 @@ def test_an_explanation_reads_as_one_line():
     assert mask.atoms_text().startswith("top atoms: ") and "(+" not in mask.atoms_text()
     (bad,) = cx.explain(["C1CC"], on_invalid="nan")
     assert repr(bad) == f"Explanation('C1CC': error: {bad.error})"
+
+
+def test_a_model_without_an_explainer_is_explained_by_occlusion(tiny_model, tiny_pair_dir):
+    from chemexplain.service import FALLBACK_METHOD, default_method
+
+    assert FALLBACK_METHOD == "occlusion"
+    # a fitted model object, as a chemist gets from fit(); a bare model folder
+    for model in (tiny_model, tiny_pair_dir / "model"):
+        e = cx.explain("OCC(=O)O", model)
+        assert e.method == "occlusion" and e.signed
+        by_name = cx.explain("OCC(=O)O", model, method="occlusion")
+        np.testing.assert_array_equal(e.atom_weights, by_name.atom_weights)
+    assert default_method(tiny_pair_dir) == "mask"  # a folder with mask/ keeps its mask
+    assert default_method(None) == "shapley"  # the bundled model has its explainer

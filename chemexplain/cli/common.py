@@ -100,7 +100,8 @@ def add_method(parser: argparse.ArgumentParser) -> None:
         choices=["mask", "shapley", *ATTRIBUTION_METHODS],
         metavar="NAME",
         help="the explanation (default: 'shapley' when the model folder has an amortized "
-        "explainer, else 'mask'): 'mask' (the explanation mask), 'shapley' (the "
+        "explainer, else 'mask' when it has a mask, else 'occlusion'): 'mask' (the "
+        "explanation mask), 'shapley' (the "
         "amortized Shapley explainer in the model folder's shapley/, from 'chemexplain "
         "fit-explainer') or an attribution method (" + ", ".join(ATTRIBUTION_METHODS) + "); "
         "signed methods give each atom its contribution in the target's units, drawn blue "
