@@ -83,8 +83,6 @@ def test_wrong_model_paths_get_an_accurate_line_before_any_worker(bundle, tmp_pa
         (tmp_path / "typo", "it does not exist"),
         (source, "it is a file, not a folder"),
         (loop, "symbolic link loop"),
-        # a bare model has no mask (the default method when there is no shapley/)
-        (bundle / "model", "has no explanation mask (mask/)"),
         (bundle / "mask", "is not a chemexplain-smiles-model config"),  # a mask is no model
         (tmp_path, "model/config.json is missing"),
     ]
@@ -95,6 +93,12 @@ def test_wrong_model_paths_get_an_accurate_line_before_any_worker(bundle, tmp_pa
         )
         assert_one_line_error(code, err, message)
         assert "BrokenProcessPool" not in err and not out.exists()
+    out = tmp_path / "out.csv"
+    # a bare model has no mask: asking for it is one line before any worker starts
+    args = ["score", source, "-o", out, "--model", bundle / "model", "--method", "mask"]
+    code, _, err = run_cli([*args, "--workers", "2"], capsys)
+    assert_one_line_error(code, err, "has no explanation mask (mask/)")
+    assert "BrokenProcessPool" not in err and not out.exists()
     code, _, err = run_cli(["predict", "--model", loop, "CCO"], capsys)
     assert_one_line_error(code, err, "symbolic link loop")
 

@@ -309,18 +309,21 @@ def test_old_flag_spellings_still_work_with_a_deprecation_message(capsys):
 
 
 def test_a_model_plus_explainer_folder_works_wherever_a_model_does(tiny_pair_dir, capsys):
-    """predict takes the bundled layout; explain takes a bare model folder, with one line
-    naming what is missing when the method needs a part the folder lacks."""
+    """predict takes the bundled layout; explain takes a bare model folder (occlusion by
+    default), with one line naming what is missing when the method needs a part the folder
+    lacks."""
     assert main(["predict", "--model", str(tiny_pair_dir), "CCO"]) == 0
     from_pair = capsys.readouterr().out
     assert main(["predict", "--model", str(tiny_pair_dir / "model"), "CCO"]) == 0
     assert capsys.readouterr().out == from_pair
     bare = str(tiny_pair_dir / "model")
-    assert main(["explain", "CCO", "--model", bare]) == 2  # default: the mask, not there
+    assert main(["explain", "CCO", "--model", bare, "--method", "mask"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "has no explanation mask (mask/)" in err
     assert main(["explain", "CCO", "--model", bare, "--method", "occlusion"]) == 0
     from_bare = capsys.readouterr().out
+    assert main(["explain", "CCO", "--model", bare]) == 0  # default there: occlusion
+    assert capsys.readouterr().out == from_bare
     assert main(["explain", "CCO", "--model", str(tiny_pair_dir), "--method", "occlusion"]) == 0
     assert capsys.readouterr().out == from_bare and "raise:" in from_bare
     assert main(["explain", "CCO", "--model", bare, "--method", "shapley"]) == 2
