@@ -117,13 +117,20 @@ class Explanation:
         down = ", ".join(f"{s}{i} ({w:+.2f})" for i, s, w in self.lowering(k)) or "none"
         return f"raise: {up}; lower: {down}"
 
+    def value_text(self) -> str:
+        """The prediction in words: ``-1.662 log10 mol/L``, or for an ensemble
+        ``-1.662 ± 0.214 log10 mol/L`` (± ``prediction_std``)."""
+        spread = f" ± {self.prediction_std:.3f}" if np.isfinite(self.prediction_std) else ""
+        return f"{self.prediction:.3f}{spread} {self.units}".rstrip()
+
     def __repr__(self) -> str:
         """One line: input, prediction, method and strongest atoms (the fields stay readable
         one by one, and ``to_dict()`` gives them all)."""
         if not self.ok:
             return f"Explanation({self.input!r}: error: {self.error})"
-        value = f"{self.prediction:.3f} {self.units}".rstrip()
-        return f"Explanation({self.input!r}: {value}, {self.method}; {self.atoms_text()})"
+        return (
+            f"Explanation({self.input!r}: {self.value_text()}, {self.method}; {self.atoms_text()})"
+        )
 
     def to_dict(self) -> dict:
         """One flat row: prediction, units, top atoms and JSON lists of weights."""

@@ -72,9 +72,7 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
             print(f"{e.input}\terror: {e.error}")
             continue
-        print(
-            f"{e.input}\t{e.prediction:.3f} {e.units}\t{e.atoms_text(args.k)}\tatoms of: {e.smiles}"
-        )
+        print(f"{e.input}\t{e.value_text()}\t{e.atoms_text(args.k)}\tatoms of: {e.smiles}")
         if e.warning:
             print(f"{e.input}\twarning: {e.warning}")
         if e.in_domain is not None:
