@@ -176,7 +176,9 @@ def update_readme(payload: dict) -> None:
 
     lines = [
         "Reproduce: `python scripts/benchmark_distributed.py` (writes `benchmarks/distributed.json`). "
-        "Bundled model, default method (mask), CSV in, Parquet out; "
+        # runs saved before the method was recorded used the mask, then the default
+        f"Bundled model, method {payload.get('method', 'mask (the default when measured)')}, "
+        "CSV in, Parquet out; "
         f"{payload['library']['files']} CSV files of RDKit-randomized ESOL and FreeSolv spellings; "
         "each configuration in a fresh process, on the same files, in the same run; "
         f"Dask partitions of {payload['partition_rows']:,} rows. 'local': `score_file(..., "
@@ -229,7 +231,10 @@ def main(argv=None) -> int:
         print(json.dumps(one_run(args.one, args.inputs, Path(args.outdir), args.partition_rows)))
         return 0
 
+    from chemexplain.service import default_method
+
     payload: dict = {
+        "method": default_method(),
         "library": {"molecules": args.molecules, "files": args.files},
         "partition_rows": args.partition_rows,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
