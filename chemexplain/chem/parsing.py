@@ -27,8 +27,10 @@ __all__ = [
     "smiles_errors",
 ]
 
-RDLogger.DisableLog("rdApp.*")
 rdBase.LogToPythonStderr()  # so that parse_smiles can capture RDKit's reason
+# after LogToPythonStderr, which turns every level back on (RDKit's standardizer would
+# print four info lines per molecule)
+RDLogger.DisableLog("rdApp.*")
 
 
 def _rdkit_reason(log: str, smiles: str) -> str:

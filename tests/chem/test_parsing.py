@@ -32,6 +32,15 @@ def test_valid_smiles_and_the_log_stays_quiet(capfd):
     assert capfd.readouterr().err == ""
 
 
+def test_standardizing_prints_nothing(capfd):
+    """RDKit's standardizer logs four info lines per molecule unless its log is off."""
+    from chemexplain.chem.standardize import standardize_smiles
+
+    assert standardize_smiles("CC(=O)[O-].[Na+]") == "CC(=O)O"
+    assert standardize_smiles("C[N+](C)(C)C.[Cl-]") == "C[N+](C)(C)C"
+    assert capfd.readouterr().err == ""
+
+
 def test_smiles_errors_reports_each_row_or_raises_at_the_first():
     import pytest
 
