@@ -99,6 +99,17 @@ def default_method(model=None, mask=None, shapley=None) -> str:
     return FALLBACK_METHOD
 
 
+def check_method(method: str) -> None:
+    """``ValueError`` naming every choice unless ``method`` is one."""
+    from chemexplain.attribution import METHODS
+
+    if method not in ("shapley", "mask", *METHODS):
+        raise ValueError(
+            f"unknown method {method!r}; use 'shapley', 'mask' or one of "
+            + ", ".join(sorted(METHODS))
+        )
+
+
 def stored_shapley(model):
     """The amortized explainer stored beside a model directory (or the bundled one)."""
     from chemexplain.models.pretrained import pretrained_shapley
@@ -202,6 +213,7 @@ def explain_batch(
     :class:`Explanation` per input, in input order.
     """
     method = default_method(model, mask, shapley) if method is None else method
+    check_method(method)
     if method == "shapley" and shapley is None:
         shapley = stored_shapley(model)
     model, mask = resolve_model(model, mask, need_mask=method == "mask")
@@ -348,8 +360,13 @@ def explain(
                 f"{[str(c) for c in smiles.columns]} (choose with smiles_col=...)"
             )
         items = smiles[smiles_col].tolist()
-    else:
+    elif isinstance(smiles, Iterable):
         items = list(smiles)
+    else:
+        raise TypeError(
+            "explain takes a SMILES string, a list of them or a DataFrame, not "
+            f"{type(smiles).__name__}"
+        )
     results = explain_batch(
         items,
         model,

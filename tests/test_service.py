@@ -87,3 +87,10 @@ def test_a_model_without_an_explainer_is_explained_by_occlusion(tiny_model, tiny
         np.testing.assert_array_equal(e.atom_weights, by_name.atom_weights)
     assert default_method(tiny_pair_dir) == "mask"  # a folder with mask/ keeps its mask
     assert default_method(None) == "shapley"  # the bundled model has its explainer
+
+
+def test_a_wrong_method_or_input_type_is_one_clear_error():
+    with pytest.raises(ValueError, match=r"unknown method 'foo'; use 'shapley', 'mask' or one of "):
+        cx.explain("CCO", method="foo")
+    with pytest.raises(TypeError, match="a SMILES string, a list of them or a DataFrame, not int"):
+        cx.explain(123)

@@ -49,7 +49,7 @@ def _make(method: str, module):
 
     if method not in METHODS:
         raise ValueError(
-            f"unknown method {method!r}; use 'mask' or one of {', '.join(sorted(METHODS))}"
+            f"unknown attribution method {method!r}; use one of {', '.join(sorted(METHODS))}"
         )
     return METHODS[method](module)
 

@@ -30,7 +30,7 @@ from chemexplain.chem.parsing import (
 )
 from chemexplain.chem.tokenizer import split_smiles
 from chemexplain.data.splits import holdout
-from chemexplain.errors import ModelFileError, NotFittedError
+from chemexplain.errors import InvalidSmilesError, ModelFileError, NotFittedError
 from chemexplain.models.configs import resolve_config
 from chemexplain.nn.core import (
     EarlyStopping,
@@ -372,14 +372,21 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         if len(smiles) != len(y):
             raise ValueError(f"{len(smiles)} SMILES but {len(y)} targets")
         self._check_targets(y)
+        smiles_errors(smiles, "raise")  # every SMILES must parse; rows as the caller numbers them
         rng = np.random.default_rng(self.random_state)
         torch.manual_seed(self.random_state)
         if val_smiles is None:
             train_rows, val_rows = holdout(len(smiles), rng, self.validation_fraction)
             val_smiles, val_y = [smiles[i] for i in val_rows], y[val_rows]
             smiles, y = [smiles[i] for i in train_rows], y[train_rows]
+        else:
+            reasons = smiles_errors(list(val_smiles))
+            bad = next((row for row, reason in enumerate(reasons) if reason), None)
+            if bad is not None:
+                raise InvalidSmilesError(
+                    str(list(val_smiles)[bad]), f"a validation SMILES: {reasons[bad]}", bad
+                )
         val_smiles, val_y = list(val_smiles), np.asarray(val_y, dtype=np.float64)
-        smiles_errors(smiles, "raise")  # every training SMILES must parse
         self.elements_ = elements(parse_smiles(s) for s in smiles)
         self.params_ = resolve_config(self.config, self._overrides())
         p = self.params_

@@ -174,3 +174,12 @@ def test_classifier_probabilities(esol):
     assert set(model.predict(esol.smiles[300:310])) <= {0.0, 1.0}
     with pytest.raises(ValueError, match="binary"):
         SmilesClassifier(**TINY).fit(["CCO", "CCC"], [0.5, 1.0])
+
+
+def test_fit_names_an_invalid_smiles_by_the_callers_row():
+    """The check runs before the validation hold-out shuffles the rows."""
+    model = SmilesRegressor("paper", random_state=0, max_epochs=1, verbose=False)
+    with pytest.raises(InvalidSmilesError, match=r"'C1CC' \(row 1\): unclosed ring"):
+        model.fit(["CCO", "C1CC", "CCC", "CCCC", "OCC"], [1.0, 2.0, 3.0, 4.0, 5.0])
+    with pytest.raises(InvalidSmilesError, match=r"'xx' \(row 1\): a validation SMILES: syntax"):
+        model.fit(["CCO", "CCC"], [1.0, 2.0], ["CC", "xx"], [1.0, 2.0])
