@@ -32,9 +32,9 @@ class InvalidSmilesError(ChemexplainError, ValueError):
     def __init__(self, smiles: str, reason: str = "RDKit could not parse it", row=None):
         self.smiles = smiles
         self.row = row
-        self.reason = reason
+        self.reason = reason.removeprefix("invalid SMILES: ")  # an error row's text, re-raised
         where = f" (row {row})" if row is not None else ""
-        super().__init__(f"invalid SMILES {smiles!r}{where}: {reason}")
+        super().__init__(f"invalid SMILES {smiles!r}{where}: {self.reason}")
 
 
 class DatasetNotFoundError(ChemexplainError, FileNotFoundError):

@@ -94,3 +94,9 @@ def test_a_wrong_method_or_input_type_is_one_clear_error():
         cx.explain("CCO", method="foo")
     with pytest.raises(TypeError, match="a SMILES string, a list of them or a DataFrame, not int"):
         cx.explain(123)
+
+
+def test_a_re_raised_error_row_does_not_repeat_invalid_smiles():
+    with pytest.raises(cx.InvalidSmilesError) as error:
+        cx.explain("C1CC")
+    assert str(error.value) == "invalid SMILES 'C1CC': unclosed ring for input: 'C1CC'"
