@@ -1,6 +1,6 @@
 """Attribution baselines, the mask and the amortized Shapley explainer, beside trivial rules.
 
-    python scripts/benchmark_attributions.py --threads 1 --reuse-model  # 94 min, last run
+    python scripts/benchmark_attributions.py --threads 1 --reuse-model  # 109 min, last run
     python scripts/benchmark_attributions.py                  # trains the Crippen model too
     python scripts/benchmark_attributions.py --reuse-model    # reuse runs/crippen_* (saved by
                                                               # benchmark_shapley.py --part crippen)
