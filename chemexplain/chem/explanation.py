@@ -117,11 +117,12 @@ class Explanation:
         down = ", ".join(f"{s}{i} ({w:+.2f})" for i, s, w in self.lowering(k)) or "none"
         return f"raise: {up}; lower: {down}"
 
-    def value_text(self) -> str:
+    def value_text(self, units: bool = True) -> str:
         """The prediction in words: ``-1.662 log10 mol/L``, or for an ensemble
-        ``-1.662 ± 0.214 log10 mol/L`` (± ``prediction_std``)."""
+        ``-1.662 ± 0.214 log10 mol/L`` (± ``prediction_std``); ``units=False`` leaves the
+        units out."""
         spread = f" ± {self.prediction_std:.3f}" if np.isfinite(self.prediction_std) else ""
-        return f"{self.prediction:.3f}{spread} {self.units}".rstrip()
+        return f"{self.prediction:.3f}{spread} {self.units if units else ''}".rstrip()
 
     def __repr__(self) -> str:
         """One line: input, prediction, method and strongest atoms (the fields stay readable

@@ -24,6 +24,7 @@ __all__ = [
     "molecule_rng",
     "parse_smiles",
     "randomize_smiles",
+    "smiles_elements",
     "smiles_errors",
 ]
 
@@ -113,6 +114,12 @@ def elements(mols) -> list[str]:
     out: what a model trained on them has seen, whatever the SMILES characters (the 'B'
     of 'Br' is not boron)."""
     return sorted({atom.GetSymbol() for mol in mols for atom in mol.GetAtoms()} - {"H"})
+
+
+def smiles_elements(smiles) -> list[str]:
+    """:func:`elements` of SMILES already known to parse (read without sanitizing, about 4x
+    faster than :func:`parse_smiles`)."""
+    return elements(Chem.MolFromSmiles(s, sanitize=False) for s in smiles)
 
 
 def canonical_smiles(smiles: str) -> str:

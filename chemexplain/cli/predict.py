@@ -70,13 +70,13 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
     import numpy as np
     import pandas as pd
 
-    from chemexplain.chem.parsing import parse_smiles, smiles_errors
+    from chemexplain.chem.parsing import smiles_errors
     from chemexplain.service import unseen_elements_error
 
     smiles = ["" if not isinstance(s, str) else s.strip() for s in smiles]
     errors = smiles_errors(smiles)
     for row, error in enumerate(errors):
-        unseen = [] if error else model.unseen_elements(parse_smiles(smiles[row]))
+        unseen = [] if error else model.unseen_elements(smiles[row])
         if unseen:
             errors[row] = unseen_elements_error(unseen)
     valid = [row for row, e in enumerate(errors) if not e]

@@ -7,7 +7,6 @@ a column header sorts the table (prediction numerically).
 from __future__ import annotations
 
 import html
-import math
 import os
 
 from chemexplain.chem.drawing import DEFAULT_VMAX, _vmax, draw_explanation
@@ -84,7 +83,6 @@ def render_report(rows: list, counts: dict, *, source: str = "", vmax: float | N
         picture = draw_explanation(e, size=(300, 220), vmax=vmax, colorbar=False) if e.ok else ""
         picture = picture.split("?>", 1)[-1]  # drop the XML declaration inside HTML
         value = f"{e.prediction:.3f}" if e.ok else ""
-        spread = f" ± {e.prediction_std:.3f}" if e.ok and math.isfinite(e.prediction_std) else ""
         top = e.atoms_text() if e.ok else ""
         similar, domain = _domain_cell(e)
         status = (e.status + (f": {e.warning}" if e.warning else "")) if e.ok else e.error or ""
@@ -92,7 +90,7 @@ def render_report(rows: list, counts: dict, *, source: str = "", vmax: float | N
             "<tr>"
             f'<td data-v="{esc(str(ident or ""))}">{esc(str(ident or ""))}</td>'
             f'<td data-v="{esc(e.input)}"><code>{esc(e.input)}</code></td>'
-            f'<td data-v="{value or "NaN"}">{value}{spread}</td>'
+            f'<td data-v="{value or "NaN"}">{e.value_text(units=False) if e.ok else ""}</td>'
             f'<td data-v="{esc(top)}">{esc(top)}</td>'
             f'<td data-v="{similar}">{esc(domain)}</td>'
             f'<td data-v="{e.status}" class="{"" if e.ok else "err"}">{esc(status)}</td>'

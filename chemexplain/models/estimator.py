@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from rdkit import Chem
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from chemexplain.chem.parsing import (
@@ -26,6 +25,7 @@ from chemexplain.chem.parsing import (
     molecule_rng,
     parse_smiles,
     randomize_smiles,
+    smiles_elements,
     smiles_errors,
 )
 from chemexplain.chem.tokenizer import split_smiles
@@ -200,18 +200,19 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         None when neither is there."""
         self._check_fitted()
         if getattr(self, "elements_", None) is None and getattr(self, "domain_", None):
-            # parsed at fit already: skip sanitizing (4x faster)
-            self.elements_ = elements(
-                Chem.MolFromSmiles(s, sanitize=False) for s in self.domain_.smiles_
-            )
+            self.elements_ = smiles_elements(self.domain_.smiles_)  # they parsed at fit
         return getattr(self, "elements_", None)
 
     def unseen_elements(self, mol) -> list[str]:
-        """Elements of the RDKit molecule ``mol`` that no training molecule had, sorted
-        (hydrogen aside); [] when the training elements are unknown. The model would read
-        them through characters it saw in other atoms (boron's 'B' from 'Br')."""
+        """Elements of ``mol`` (an RDKit molecule, or a SMILES known to parse) that no
+        training molecule had, sorted (hydrogen aside); [] when the training elements are
+        unknown. The model would read them through characters it saw in other atoms
+        (boron's 'B' from 'Br')."""
         known = self.training_elements()
-        return [] if known is None else sorted(set(elements([mol])) - set(known))
+        if known is None:
+            return []
+        found = smiles_elements([mol]) if isinstance(mol, str) else elements([mol])
+        return sorted(set(found) - set(known))
 
     def encode(self, smiles: Sequence[str]) -> tuple[list[list[int]], list[list[str]]]:
         """Token ids of each SMILES and, per SMILES, the tokens unknown to the vocabulary."""
@@ -318,7 +319,7 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
     ) -> np.ndarray:
         valid, read = self._readable(smiles, on_invalid)
         _, unknown = self.encode(read)
-        unseen = [self.unseen_elements(parse_smiles(s)) for s in read]
+        unseen = [self.unseen_elements(s) for s in read]
         flagged = [
             f"{s!r} ({_unread_parts(e, u)})" for s, u, e in zip(read, unknown, unseen) if u or e
         ]
@@ -379,15 +380,16 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
             train_rows, val_rows = holdout(len(smiles), rng, self.validation_fraction)
             val_smiles, val_y = [smiles[i] for i in val_rows], y[val_rows]
             smiles, y = [smiles[i] for i in train_rows], y[train_rows]
-        else:
-            reasons = smiles_errors(list(val_smiles))
+        else:  # the caller's own validation set
+            val_smiles = list(val_smiles)
+            reasons = smiles_errors(val_smiles)
             bad = next((row for row, reason in enumerate(reasons) if reason), None)
             if bad is not None:
                 raise InvalidSmilesError(
-                    str(list(val_smiles)[bad]), f"a validation SMILES: {reasons[bad]}", bad
+                    val_smiles[bad], f"a validation SMILES: {reasons[bad]}", bad
                 )
-        val_smiles, val_y = list(val_smiles), np.asarray(val_y, dtype=np.float64)
-        self.elements_ = elements(parse_smiles(s) for s in smiles)
+        val_y = np.asarray(val_y, dtype=np.float64)
+        self.elements_ = smiles_elements(smiles)
         self.params_ = resolve_config(self.config, self._overrides())
         p = self.params_
         self._fit_target(y)
