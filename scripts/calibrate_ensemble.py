@@ -72,22 +72,23 @@ def figures(errors: np.ndarray, std: np.ndarray, members_std, dissimilarity) -> 
     }
 
 
-#: spread forms for ``cross_fitted``: (parameters, spread), where spread(p, raw, d) maps the
-#: library's unscaled spread ``raw`` (members x spellings) and the dissimilarity ``d``
-#: (1 - max Tanimoto) to a standard deviation, log10 mol/L
+#: spread forms for ``cross_fitted``: name -> (parameters, formula, spread), where
+#: spread(p, raw, d) maps the library's unscaled spread ``raw`` (members x spellings) and
+#: the dissimilarity ``d`` (1 - max Tanimoto) to a standard deviation, log10 mol/L
 SPREADS = {
-    "scaled spread": (1, lambda p, raw, d: np.exp(p[0]) * raw),
+    "scaled spread": (1, "a · raw", lambda p, raw, d: np.exp(p[0]) * raw),
     "spread and dissimilarity": (
         3,
+        "√(a · raw² + b · d² + c)",
         lambda p, raw, d: np.sqrt(np.exp(p[0]) * raw**2 + np.exp(p[1]) * d**2 + np.exp(p[2])),
     ),
-    "dissimilarity alone": (2, lambda p, raw, d: np.exp(p[0] + p[1] * d)),
+    "dissimilarity alone": (2, "exp(a + b · d)", lambda p, raw, d: np.exp(p[0] + p[1] * d)),
 }
 
 
 def fit_spread(form: str, errors: np.ndarray, raw: np.ndarray, d: np.ndarray) -> np.ndarray:
     """Parameters of ``SPREADS[form]`` that maximize the Gaussian likelihood of ``errors``."""
-    n_params, spread = SPREADS[form]
+    n_params, _, spread = SPREADS[form]
 
     def nll(p):
         sigma = spread(p, raw, d)
@@ -108,33 +109,27 @@ def cross_fitted(results: dict) -> dict:
     fold_of = np.array(pm["fold"])
     errors, d = np.array(pm["error"]), np.array(pm["dissimilarity"])
     raw = np.array(pm["std"]) / np.array(results["std_scales"])[fold_of]
-    groups = {"pooled": fold_of >= 0, "without_acyclic_fold": fold_of != results["acyclic_fold"]}
+    acyclic = fold_of == results["acyclic_fold"]
+    groups = {"pooled": fold_of >= 0, "without_acyclic_fold": ~acyclic, "acyclic_fold": acyclic}
+
+    def scores(sigma: np.ndarray) -> dict:
+        return {
+            group: {
+                "coverage_1.96_std": float(np.mean(np.abs(errors[w]) <= 1.96 * sigma[w])),
+                "spearman_abs_error_std": float(spearmanr(np.abs(errors[w]), sigma[w]).statistic),
+            }
+            for group, w in groups.items()
+        }
+
     out = {}
-    for form, (_, spread) in SPREADS.items():
-        sigma, in_sample = np.zeros(len(errors)), np.zeros(len(errors))
+    for form, (_, _, spread) in SPREADS.items():
+        held_out = np.zeros(len(errors))
         for k in range(len(results["folds"])):
             here = fold_of == k
             p = fit_spread(form, errors[~here], raw[~here], d[~here])
-            sigma[here] = spread(p, raw[here], d[here])
-        in_sample[:] = spread(fit_spread(form, errors, raw, d), raw, d)
-        out[form] = {
-            fitted: {
-                group: {
-                    "coverage_1.96_std": float(np.mean(np.abs(errors[w]) <= 1.96 * s[w])),
-                    "spearman_abs_error_std": float(spearmanr(np.abs(errors[w]), s[w]).statistic),
-                }
-                for group, w in groups.items()
-            }
-            | {
-                "acyclic_fold_coverage": float(
-                    np.mean(
-                        np.abs(errors[~groups["without_acyclic_fold"]])
-                        <= 1.96 * s[~groups["without_acyclic_fold"]]
-                    )
-                )
-            }
-            for fitted, s in (("other_folds", sigma), ("in_sample", in_sample))
-        }
+            held_out[here] = spread(p, raw[here], d[here])
+        in_sample = spread(fit_spread(form, errors, raw, d), raw, d)
+        out[form] = {"other_folds": scores(held_out), "in_sample": scores(in_sample)}
     return out
 
 
@@ -246,18 +241,13 @@ def table(r: dict) -> str:
         "| coverage without it | Spearman without it |",
         "|---|---|---|---|---|---|---|",
     ]
-    formulas = {
-        "scaled spread": "a · raw",
-        "spread and dissimilarity": "√(a · raw² + b · d² + c)",
-        "dissimilarity alone": "exp(a + b · d)",
-    }
     for form, fits in r["cross_fitted"].items():
         for fitted, f in fits.items():
             pooled, rest = f["pooled"], f["without_acyclic_fold"]
             lines.append(
-                f"| {form}: {formulas[form]} | {fitted.replace('_', ' ')} | "
+                f"| {form}: {SPREADS[form][1]} | {fitted.replace('_', ' ')} | "
                 f"{pooled['coverage_1.96_std']:.2f} | {pooled['spearman_abs_error_std']:.2f} | "
-                f"{f['acyclic_fold_coverage']:.2f} | {rest['coverage_1.96_std']:.2f} | "
+                f"{f['acyclic_fold']['coverage_1.96_std']:.2f} | {rest['coverage_1.96_std']:.2f} | "
                 f"{rest['spearman_abs_error_std']:.2f} |"
             )
     fits = r["cross_fitted"]
