@@ -23,7 +23,7 @@ from rdkit import Chem
 from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.chem.atom_attribution import atom_scores_from_tokens
 from chemexplain.chem.explanation import Explanation, ExplanationList
-from chemexplain.chem.notation import readable_form, to_input_atoms
+from chemexplain.chem.notation import to_input_atoms
 from chemexplain.chem.parsing import parse_smiles
 from chemexplain.chem.standardize import standardize_smiles
 from chemexplain.chem.tokenizer import tokenize
@@ -134,12 +134,10 @@ def _check(smiles, model, standardize: bool, max_length: int, on_unknown: str = 
     unseen = model.unseen_elements(mol)
     if unseen:
         return None, None, unseen_elements_error(unseen), None
-    _, unknown = model.encode([smiles])
     # "error" keeps stereo marks (so an unknown '@' is refused) but still reads isotope
-    # labels and explicit hydrogens as plain atoms
-    form = readable_form(smiles, mol, model_reads_it=not unknown[0] or on_unknown == "error")
-    if form.changed:
-        _, unknown = model.encode([form.smiles])
+    # labels and explicit hydrogens as plain atoms, and Kekulé rings as aromatic
+    form = model.readable_form(smiles, mol, keep_stereo=on_unknown == "error")
+    _, unknown = model.encode([form.smiles])
     if unknown[0]:
         chars = "".join(sorted(set(unknown[0])))
         return None, None, f"characters this model never saw: {chars!r}", None

@@ -154,7 +154,9 @@ C/F/Cl/Br/I {everything["contrast"]["hydrophobic"]["atom"]["mask"]:+.3f}
   The training split holds no
   stereochemistry (`@`): a stereo SMILES is predicted from its stereo-free form, with the
   warning "stereo ignored: the model was trained without it", so enantiomers get the same
-  prediction; `--strict` refuses them instead.
+  prediction; `--strict` refuses them instead. Its SMILES, as RDKit's random spellings, write
+  aromatic rings in lower case: a ring written in Kekulé form (`C1=CC=CC=C1`) is read as its
+  aromatic spelling.
 - Each prediction reports its largest Tanimoto similarity to the {len(model.split_["train"])} training molecules and
   `in_domain` (the threshold calibrated by scaffold cross-validation; see
   `benchmarks/README.md`, "Applicability domain").

@@ -1,5 +1,6 @@
 """Pure-notation differences a SMILES model may never have seen: stereo marks, isotope labels,
-explicit hydrogen atoms. The model reads the molecule without them; its atoms keep the input's numbers.
+explicit hydrogen atoms, Kekulé rings. The model reads the molecule without them (aromatic rings in
+aromatic notation); its atoms keep the input's numbers.
 
     form = readable_form("O[C@@H](C)c1ccccc1", mol, model_reads_it=False)
     form.smiles     # "OC(C)c1ccccc1": what the model reads
@@ -10,8 +11,14 @@ ESOL's training molecules carry no ``@``: a model trained on them cannot tell
 enantiomers apart, and its prediction for a stereo SMILES is its prediction for
 the stereo-free molecule. Isotope labels
 (``[13C]``, ``[2H]``) and hydrogens written as atoms (``[H]``) are read the same
-way: the element and the bonds stay, only the notation goes. Elements the
-model never saw (Se, B, Si, metals) are not notation and stay refused.
+way: the element and the bonds stay, only the notation goes. An aromatic ring
+written in Kekulé form (``C1=CC=CC=C1``, as PubChem writes SMILES) is read in
+RDKit's aromatic notation (``c1ccccc1``) when the model reads it
+(``aromatic=True``): models trained on RDKit's spellings, ESOL's own included,
+saw rings in that form only and predict far worse from Kekulé spellings
+(``tests/chem/test_notation.py`` measures the gap). Nothing is lost, so no
+warning is given. Elements the model never saw (Se, B, Si, metals) are not
+notation and stay refused.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ __all__ = [
     "ISOTOPE_WARNING",
     "EXPLICIT_H_WARNING",
     "ReadableForm",
+    "kekule_written",
     "readable_form",
     "to_input_atoms",
 ]
@@ -59,11 +67,14 @@ class ReadableForm:
         return self.order is not None
 
 
-def readable_form(smiles: str, mol: Chem.Mol, model_reads_it: bool) -> ReadableForm:
+def readable_form(
+    smiles: str, mol: Chem.Mol, model_reads_it: bool, aromatic: bool = False
+) -> ReadableForm:
     """The form of ``smiles`` (parsed as ``mol``) that the model reads. Stereo marks go when
     the model cannot read ``smiles`` as written (``model_reads_it`` False: a token it never
-    saw); isotope labels and explicit hydrogen atoms always go (the element stays).
-    Unchanged (``order`` None) when there is nothing to remove."""
+    saw); isotope labels and explicit hydrogen atoms always go (the element stays); with
+    ``aromatic``, aromatic rings written in Kekulé form are written in aromatic notation.
+    Unchanged (``order`` None) when there is nothing to change."""
     reasons = []
     if not model_reads_it and STEREO_CHARACTERS & set(smiles):
         reasons.append(STEREO_WARNING)
@@ -71,7 +82,7 @@ def readable_form(smiles: str, mol: Chem.Mol, model_reads_it: bool) -> ReadableF
         reasons.append(ISOTOPE_WARNING)
     if _EXPLICIT_H.search(smiles):
         reasons.append(EXPLICIT_H_WARNING)
-    if not reasons:
+    if not reasons and not (aromatic and kekule_written(smiles, mol)):
         return ReadableForm(smiles)
     plain = Chem.Mol(mol)
     for atom in plain.GetAtoms():
@@ -80,9 +91,24 @@ def readable_form(smiles: str, mol: Chem.Mol, model_reads_it: bool) -> ReadableF
     if len(heavy) < plain.GetNumAtoms():  # [2H] stays an atom until its label goes
         plain = Chem.RemoveHs(plain)  # keeps the other atoms in their order
     keep_stereo = STEREO_WARNING not in reasons
-    text = Chem.MolToSmiles(plain, isomericSmiles=keep_stereo, canonical=False)
+    kekule = not aromatic and kekule_written(smiles, mol)  # rings stay as they were written
+    if kekule:
+        Chem.Kekulize(plain, clearAromaticFlags=True)
+    text = Chem.MolToSmiles(
+        plain, isomericSmiles=keep_stereo, kekuleSmiles=kekule, canonical=False
+    )
     order = tuple(heavy[i] for i in _output_order(plain))
     return ReadableForm(text, order, "; ".join(reasons))
+
+
+def kekule_written(smiles: str, mol: Chem.Mol) -> bool:
+    """Whether ``smiles`` writes in Kekulé form (upper case, alternating double bonds) any
+    atom that RDKit perceives as aromatic in ``mol``, its parse."""
+    n_aromatic = sum(atom.GetIsAromatic() for atom in mol.GetAtoms())
+    if not n_aromatic:
+        return False
+    as_written = Chem.MolFromSmiles(smiles, sanitize=False)  # lower case = aromatic as written
+    return sum(atom.GetIsAromatic() for atom in as_written.GetAtoms()) < n_aromatic
 
 
 def to_input_atoms(values: np.ndarray, form: ReadableForm, n_input_atoms: int) -> np.ndarray:

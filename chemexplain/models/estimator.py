@@ -182,17 +182,26 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
     def _tokens(self, smiles: str) -> list[str]:
         return split_smiles(smiles, self.params_["scheme"])
 
-    def readable_forms(self, smiles: Sequence[str]) -> list:
-        """What the model reads for each valid SMILES: the SMILES itself, or its stereo-free
-        form when the model never saw its stereo marks (isotope labels and explicit
-        hydrogen atoms always go); see :mod:`chemexplain.chem.notation`."""
+    def readable_form(self, smiles: str, mol=None, keep_stereo: bool = False):
+        """What the model reads for one valid SMILES (``mol``: its parse, if at hand), a
+        :class:`~chemexplain.chem.notation.ReadableForm`: the SMILES itself, or the same
+        molecule written without what the model cannot read (:mod:`chemexplain.chem.notation`).
+        Stereo marks go when the model never saw them (``keep_stereo`` keeps them, for a
+        caller that refuses them); isotope labels and explicit hydrogen atoms always go;
+        rings written in Kekulé form are written aromatic, unless that form holds a token
+        the model never saw."""
         from chemexplain.chem.notation import readable_form
 
-        _, unknown = self.encode(smiles)
-        return [
-            readable_form(s, parse_smiles(s), model_reads_it=not u)
-            for s, u in zip(smiles, unknown, strict=True)
-        ]
+        mol = parse_smiles(smiles) if mol is None else mol
+        reads_it = keep_stereo or not self.encode([smiles])[1][0]
+        form = readable_form(smiles, mol, reads_it, aromatic=True)
+        if form.changed and self.encode([form.smiles])[1][0]:
+            return readable_form(smiles, mol, reads_it, aromatic=False)
+        return form
+
+    def readable_forms(self, smiles: Sequence[str]) -> list:
+        """:meth:`readable_form` of each valid SMILES."""
+        return [self.readable_form(s) for s in smiles]
 
     def training_elements(self) -> list[str] | None:
         """The elements of the training molecules, hydrogen aside (``elements_``); for a

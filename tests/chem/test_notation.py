@@ -10,6 +10,7 @@ from chemexplain.chem.notation import (
     EXPLICIT_H_WARNING,
     ISOTOPE_WARNING,
     STEREO_WARNING,
+    kekule_written,
     readable_form,
 )
 
@@ -137,3 +138,66 @@ def test_the_domain_is_judged_on_the_molecule_the_model_reads():
     # the deuterium atom would change the fingerprint (0.33 to the nearest training molecule)
     assert labelled.max_similarity == plain.max_similarity == 1.0
     assert labelled.nearest_training_smiles == plain.nearest_training_smiles
+
+
+def test_kekule_rings_are_read_in_aromatic_notation_with_the_input_atom_order():
+    kekule = "CC(=O)NC1=CC=C(C=C1)O"  # paracetamol as PubChem writes it
+    mol = Chem.MolFromSmiles(kekule)
+    assert kekule_written(kekule, mol)
+    form = readable_form(kekule, mol, model_reads_it=True, aromatic=True)
+    # RDKit writes the branch first: atom 8 of the form is the input's O10
+    assert form.smiles == "CC(=O)Nc1ccc(O)cc1" and form.order == (0, 1, 2, 3, 4, 5, 6, 7, 10, 8, 9)
+    assert form.warning == ""  # nothing is lost
+    assert not readable_form(kekule, mol, model_reads_it=True).changed
+    # rewritten for another reason, a ring keeps the notation it was written in
+    labelled = "[13CH3]C1=CC=CC=C1"
+    form = readable_form(labelled, Chem.MolFromSmiles(labelled), model_reads_it=True)
+    assert form.smiles == "CC1=CC=CC=C1" and form.warning == ISOTOPE_WARNING
+    # lower case that RDKit does not perceive as aromatic (three ESOL SMILES) is not Kekulé
+    esol_ring = "c1cC2C(=O)NC(=O)C2cc1"
+    assert not kekule_written(esol_ring, Chem.MolFromSmiles(esol_ring))
+    partly = "C1=CC=CC=C1c1ccccc1"
+    assert kekule_written(partly, Chem.MolFromSmiles(partly))
+    assert not kekule_written("c1ccccc1", Chem.MolFromSmiles("c1ccccc1"))
+
+
+def test_a_kekule_spelling_gets_the_prediction_and_atoms_of_the_aromatic_one(bundled, esol):
+    model, _ = bundled
+    kekule, aromatic = "CC(=O)NC1=CC=C(C=C1)O", "CC(=O)Nc1ccc(O)cc1"
+    e, a = cx.explain(kekule), cx.explain(aromatic)
+    assert e.smiles == kekule and e.model_smiles == aromatic and not e.warning
+    assert e.prediction == a.prediction
+    # the input's atom order: its O10 is atom 8 of the aromatic spelling
+    np.testing.assert_array_equal(e.atom_weights[[0, 1, 2, 3, 4, 5, 6, 7, 10, 8, 9]], a.atom_weights)
+    assert e.atom_symbols[10] == "O" and e.raising()[0][0] in (2, 10)
+    assert model.predict([kekule])[0] == model.predict([aromatic])[0]
+    # why: read as written, Kekulé spellings of ESOL's test molecules predict far worse
+    test = esol.iloc[model.split_["test"]]
+    kekule_test = []
+    for s in test.smiles:
+        mol = Chem.MolFromSmiles(s)
+        Chem.Kekulize(mol, clearAromaticFlags=True)
+        kekule_test.append(Chem.MolToSmiles(mol, kekuleSmiles=True))
+
+    def rmse(outputs):
+        errors = model.inverse_transform_target(outputs) - test.logS.to_numpy()
+        return float(np.sqrt(np.mean(errors**2)))
+
+    as_written = rmse(model._raw_outputs(list(test.smiles)))
+    assert rmse(model._raw_outputs(kekule_test)) > as_written + 0.15
+    read = rmse(model._raw_outputs([f.smiles for f in model.readable_forms(kekule_test)]))
+    assert abs(read - as_written) < 0.03
+
+
+def test_a_model_that_never_saw_aromatic_notation_reads_kekule_as_written(esol):
+    kekule = []
+    for s in esol.smiles[:40]:
+        mol = Chem.MolFromSmiles(s)
+        Chem.Kekulize(mol, clearAromaticFlags=True)
+        kekule.append(Chem.MolToSmiles(mol, kekuleSmiles=True))
+    model = cx.SmilesRegressor(
+        "paper", gru_sizes=(8, 8), max_epochs=1, n_augment=0, verbose=False
+    ).fit(kekule, esol.logS[:40])
+    assert "c" not in model.vocab_.tokens
+    e = cx.explain("C1=CC=CC=C1O", model=model)
+    assert e.ok and e.model_smiles == "C1=CC=CC=C1O"
