@@ -94,9 +94,7 @@ def readable_form(
     kekule = not aromatic and kekule_written(smiles, mol)  # rings stay as they were written
     if kekule:
         Chem.Kekulize(plain, clearAromaticFlags=True)
-    text = Chem.MolToSmiles(
-        plain, isomericSmiles=keep_stereo, kekuleSmiles=kekule, canonical=False
-    )
+    text = Chem.MolToSmiles(plain, isomericSmiles=keep_stereo, kekuleSmiles=kekule, canonical=False)
     order = tuple(heavy[i] for i in _output_order(plain))
     return ReadableForm(text, order, "; ".join(reasons))
 

@@ -168,7 +168,9 @@ def test_a_kekule_spelling_gets_the_prediction_and_atoms_of_the_aromatic_one(bun
     assert e.smiles == kekule and e.model_smiles == aromatic and not e.warning
     assert e.prediction == a.prediction
     # the input's atom order: its O10 is atom 8 of the aromatic spelling
-    np.testing.assert_array_equal(e.atom_weights[[0, 1, 2, 3, 4, 5, 6, 7, 10, 8, 9]], a.atom_weights)
+    np.testing.assert_array_equal(
+        e.atom_weights[[0, 1, 2, 3, 4, 5, 6, 7, 10, 8, 9]], a.atom_weights
+    )
     assert e.atom_symbols[10] == "O" and e.raising()[0][0] in (2, 10)
     assert model.predict([kekule])[0] == model.predict([aromatic])[0]
     # why: read as written, Kekulé spellings of ESOL's test molecules predict far worse
