@@ -249,8 +249,10 @@ def explain_batch(
         spreads = model.spread(good)
     if model.task == "regression":
         predictions, units = model.inverse_transform_target(outputs), _units(model)
-    else:
+        value_units = units
+    else:  # the methods explain the network's output, the logit
         predictions, units = model.proba_from_outputs(outputs), "probability of class 1"
+        value_units = LOGIT_UNITS
     if method == "mask":
         token_weights = mask.token_weights(good)
         values = [
@@ -288,10 +290,15 @@ def explain_batch(
         e.atom_weights = to_input_atoms(v, form, mol.GetNumAtoms())
         e.canonical_smiles = Chem.MolToSmiles(mol)
         e.method, e.signed, e.reference = method, signed, float(reference)
+        e.value_units = value_units if method != "mask" else ""
         if domain is not None:
             e.max_similarity, e.nearest_training_smiles = float(similarity[i]), nearest[i]
             e.in_domain = bool(inside[i])
     return out
+
+
+#: what a classifier's per-atom values and reference are in (its prediction is a probability)
+LOGIT_UNITS = "log-odds of class 1"
 
 
 def _units(model) -> str:

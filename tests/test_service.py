@@ -100,3 +100,34 @@ def test_a_re_raised_error_row_does_not_repeat_invalid_smiles():
     with pytest.raises(cx.InvalidSmilesError) as error:
         cx.explain("C1CC")
     assert str(error.value) == "invalid SMILES 'C1CC': unclosed ring for input: 'C1CC'"
+
+
+def test_a_classifiers_atom_values_are_in_log_odds_and_say_so(esol, tmp_path):
+    """Its prediction is a probability; the methods explain the network's logit."""
+    from tests.conftest import TINY
+
+    part = esol.iloc[:200]
+    model = cx.SmilesClassifier("paper", random_state=0, **TINY).fit(
+        part.smiles, (part.logS > -3).astype(float)
+    )
+    e = cx.explain("OCC(O)CO", model=model, method="integrated_gradients")
+    assert e.units == "probability of class 1" and e.value_units == "log-odds of class 1"
+    logit = np.log(e.prediction / (1 - e.prediction))
+    # IG's contributions add up to logit - reference (to its integration error), not to
+    # prediction - reference
+    assert e.atom_weights.sum() == pytest.approx(logit - e.reference, abs=0.05)
+    assert abs(e.atom_weights.sum() - (e.prediction - e.reference)) > 0.05
+    assert e.to_dict()["value_units"] == "log-odds of class 1"
+    e.draw(tmp_path / "a.svg")
+    picture = (tmp_path / "a.svg").read_text()
+    # the picture's description (its text is drawn as paths) gives both units
+    assert f"{e.prediction:.2f} probability of class 1;" in picture
+    assert "blue = -1 log-odds of class 1 or less" in picture
+    from chemexplain.chem.drawing import _bar_label
+
+    assert (
+        _bar_label(e) == "integrated_gradients: contribution to the prediction, log-odds of class 1"
+    )
+    # the mask's weights have no units; a regressor's values are in the target's
+    assert cx.explain("CCO", method="mask").value_units == ""
+    assert cx.explain("CCO").value_units == "log10 mol/L"

@@ -15,7 +15,8 @@ random spellings drawn from a seed fixed per molecule.
 
 Units: signed methods give contributions in the target's units (log10 mol/L
 for ESOL): the model's standardized output times the target's standard
-deviation. For integrated gradients and KernelSHAP, whose scores add up to
+deviation; for a classifier, in the units of its output, the log-odds of
+class 1. For integrated gradients and KernelSHAP, whose scores add up to
 the prediction minus the prediction for the empty input (every embedding
 zeroed, the same length), that prediction is returned as the ``reference``;
 for the other methods the reference is NaN.

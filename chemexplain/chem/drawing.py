@@ -113,7 +113,7 @@ def _description(e, vmax: float, n: int = 1) -> str:
     if e.signed:
         return (
             f"chemexplain: {what}; atoms colored by their {e.method} contribution on a fixed "
-            f"scale, blue = -{vmax:g} {e.units} or less (lowers), white = 0, red = +{vmax:g} or "
+            f"scale, blue = -{vmax:g} {e.value_units} or less (lowers), white = 0, red = +{vmax:g} or "
             "more (raises)"
         )
     return (
@@ -124,7 +124,7 @@ def _description(e, vmax: float, n: int = 1) -> str:
 
 def _bar_label(e) -> str:
     if e.signed:
-        return f"{e.method}: contribution to the prediction, {e.units or 'target units'}"
+        return f"{e.method}: contribution to the prediction, {e.value_units or 'target units'}"
     return f"{e.method} weight per atom (fixed scale)"
 
 

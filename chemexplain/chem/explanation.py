@@ -56,6 +56,10 @@ class Explanation:
     method: str = "mask"
     signed: bool = False
     reference: float = float("nan")
+    #: the units of ``atom_weights`` and ``reference`` for a signed method: the target's
+    #: (``units``) for a regressor; for a classifier, whose ``prediction`` is a probability,
+    #: "log-odds of class 1" (they add up to logit(prediction) - reference); "" for the mask
+    value_units: str = ""
     status: str = "ok"
     error: str | None = None
     warning: str = ""
@@ -142,6 +146,7 @@ class Explanation:
             "prediction": self.prediction,
             "prediction_std": self.prediction_std,
             "units": self.units,
+            "value_units": self.value_units,
             "top_atoms": self._top_text() if self.ok else "",
             "atom_weights": json.dumps([round(float(w), 4) for w in self.atom_weights])
             if self.ok

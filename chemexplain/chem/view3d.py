@@ -88,7 +88,10 @@ def view3d(
             },
         )
     if e.signed:
-        label = f"{e.prediction:.2f} {e.units}; {e.method}: blue ≤-{vmax:g} lowers, red ≥+{vmax:g} raises"
+        label = (
+            f"{e.prediction:.2f} {e.units}; {e.method} ({e.value_units}): blue ≤-{vmax:g} "
+            f"lowers, red ≥+{vmax:g} raises"
+        )
     else:
         label = f"{e.prediction:.2f} {e.units}; {e.method} weight, white 0 to red ≥{vmax:g}"
     view.addLabel(label, {"position": {"x": 0, "y": 0, "z": 0}, "useScreen": True, "fontSize": 12})

@@ -70,7 +70,7 @@ def render_report(rows: list, counts: dict, *, source: str = "", vmax: float | N
     if first is not None and first.signed:
         scale = (
             f"their {esc(first.method)} contribution on one fixed scale for every molecule: "
-            f"blue = -{vmax:g} {esc(first.units)} or less (lowers the prediction), white = 0, "
+            f"blue = -{vmax:g} {esc(first.value_units)} or less (lowers the prediction), white = 0, "
             f"red = +{vmax:g} or more (raises it)"
         )
     else:
