@@ -66,7 +66,8 @@ def read_smiles_file(path: str, smiles_col: str):
 
 
 def predict_rows(model, smiles: list, n_test_augment: int | None = None):
-    """prediction / status / error / warning for every SMILES, one row each, in order."""
+    """prediction / status / error / warning for every SMILES, one row each, in order; a
+    classifier's rows also carry ``probability``, P(class 1), beside the 0/1 label."""
     import numpy as np
     import pandas as pd
 
@@ -82,6 +83,7 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
     valid = [row for row, e in enumerate(errors) if not e]
     predictions = np.full(len(smiles), np.nan)
     spreads = np.full(len(smiles), np.nan) if hasattr(model, "predict_std") else None
+    probabilities = np.full(len(smiles), np.nan) if model.task == "classification" else None
     row_warnings = [""] * len(smiles)
     if valid:
         valid_smiles = [smiles[r] for r in valid]
@@ -89,7 +91,11 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
         _, unknown = model.encode([form.smiles for form in forms])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # reported per row below
-            predictions[valid] = model.predict(valid_smiles, n_test_augment=n_test_augment)
+            if probabilities is None:
+                predictions[valid] = model.predict(valid_smiles, n_test_augment=n_test_augment)
+            else:  # the label is predict()'s rule on the same probability
+                p1 = model.predict_proba(valid_smiles, n_test_augment=n_test_augment)[:, 1]
+                probabilities[valid], predictions[valid] = p1, (p1 >= 0.5).astype(float)
             if spreads is not None:
                 spreads[valid] = model.predict_std(valid_smiles, n_test_augment=n_test_augment)
         for row, form, tokens in zip(valid, forms, unknown):
@@ -101,6 +107,7 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
         {
             "smiles": smiles,
             "prediction": predictions,
+            **({"probability": probabilities} if probabilities is not None else {}),
             **({"prediction_std": spreads} if spreads is not None else {}),
             "status": ["error" if e else "ok" for e in errors],
             "error": errors,

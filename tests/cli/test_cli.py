@@ -1,3 +1,4 @@
+import io
 import json
 import subprocess
 import sys
@@ -103,6 +104,27 @@ def test_predict_positional_smiles_to_stdout(trained, capsys):
     assert main(["predict", "--model", str(trained), "CCO", "CCCC"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == "smiles,prediction,status,error,warning" and len(lines) == 3
+
+
+def test_a_classifier_predicts_its_label_and_probability(esol, tmp_path, capsys):
+    data = tmp_path / "labels.csv"
+    part = esol.iloc[:120].assign(soluble=(esol.logS[:120] > -3).astype(int))
+    part[["smiles", "soluble"]].to_csv(data, index=False)
+    out = tmp_path / "cls"
+    argv = ["train", "--data", str(data), "--target-col", "soluble", "--epochs", "2"]
+    assert main([*argv, "--quiet", "-o", str(out)]) == 0
+    capsys.readouterr()
+    smiles = ["OCC(O)CO", "C1CC", "c1ccc2ccccc2c1"]
+    assert main(["predict", "--model", str(out), *smiles]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert table.columns.tolist()[:3] == ["smiles", "prediction", "probability"]
+    from chemexplain import load_model
+
+    model = load_model(out)
+    p1 = model.predict_proba([smiles[0], smiles[2]])[:, 1]
+    assert table.probability[[0, 2]].tolist() == pytest.approx(p1.tolist(), abs=1e-6)
+    assert table.prediction[[0, 2]].tolist() == model.predict([smiles[0], smiles[2]]).tolist()
+    assert table.status.tolist() == ["ok", "error", "ok"] and pd.isna(table.probability[1])
 
 
 @pytest.mark.parametrize(
