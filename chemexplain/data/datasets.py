@@ -26,6 +26,7 @@ from chemexplain.serialization import sha256_of
 __all__ = [
     "MANIFEST",
     "cache_dir",
+    "csv_separator",
     "find_dataset",
     "load_dataset",
     "load_esol",
@@ -147,10 +148,24 @@ def find_dataset(name: str, path: str | os.PathLike | None = None) -> Path:
     )
 
 
-def read_csv_file(path: Path) -> pd.DataFrame:
-    """``pd.read_csv`` whose parse errors become ``DataFormatError``."""
+def csv_separator(path: str | os.PathLike) -> str:
+    """The field separator of a CSV file: a tab for ``.tsv``; else the one its header line
+    holds: ``,`` when it holds one, else ``;`` (ChEMBL's CSV exports), else a tab."""
+    if Path(path).suffix.lower() == ".tsv":
+        return "\t"
     try:
-        return pd.read_csv(path)
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            header = handle.readline()
+    except OSError:  # the reader that follows reports it
+        return ","
+    return next((sep for sep in (",", ";", "\t") if sep in header), ",")
+
+
+def read_csv_file(path: Path) -> pd.DataFrame:
+    """``pd.read_csv`` (separator: :func:`csv_separator`) whose parse errors become
+    ``DataFormatError``."""
+    try:
+        return pd.read_csv(path, sep=csv_separator(path))
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
         raise DataFormatError(f"cannot read {path} as CSV: {error}") from None
 

@@ -7,7 +7,9 @@ file's other columns (all, or those named in ``columns``), plus a
 not give (an SDF block RDKit cannot read). Row order is the file's order,
 one row per record: a blank CSV line is a row (with an empty SMILES).
 
-- ``.csv``: every column, as text (``smiles_col``, default ``smiles``).
+- ``.csv``: every column, as text (``smiles_col``, default ``smiles``); comma-,
+  semicolon- (ChEMBL's exports) or tab-separated, as the header line shows
+  (:func:`~chemexplain.data.datasets.csv_separator`). ``.tsv``: tab-separated.
 - ``.smi``: one molecule per line, ``SMILES [name]`` separated by whitespace,
   no header; columns ``smiles`` and ``name``.
 - ``.sdf``: the molecule written as SMILES by RDKit; ``id_col`` names an SD
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from chemexplain.data.datasets import csv_separator
 from chemexplain.errors import DataFormatError
 
 __all__ = ["FORMATS", "MoleculeFile", "file_format", "read_chunks", "count_rows", "read_rows"]
@@ -34,9 +37,10 @@ READ_ERROR = "_read_error"
 
 
 def file_format(path: str | os.PathLike) -> str:
-    """The format named by a file's suffix (``.csv``, ``.smi``, ``.sdf``, ``.parquet``)."""
+    """The format named by a file's suffix (``.csv`` or ``.tsv``, ``.smi``, ``.sdf``,
+    ``.parquet``)."""
     suffix = Path(path).suffix.lower().lstrip(".")
-    aliases = {"smiles": "smi", "txt": "smi", "sd": "sdf", "pq": "parquet"}
+    aliases = {"smiles": "smi", "txt": "smi", "sd": "sdf", "pq": "parquet", "tsv": "csv"}
     suffix = aliases.get(suffix, suffix)
     if suffix not in FORMATS:
         raise DataFormatError(
@@ -62,7 +66,7 @@ def _select_columns(found, path, smiles_col: str, id_col: str | None, keep) -> l
 
 def _csv_header(path) -> list[str]:
     try:
-        return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+        return [str(c) for c in pd.read_csv(path, nrows=0, sep=csv_separator(path)).columns]
     except pd.errors.EmptyDataError:
         raise DataFormatError(f"{path} is empty: a CSV input needs a header line") from None
     except UnicodeDecodeError:
@@ -74,6 +78,7 @@ def _csv_header(path) -> list[str]:
 def _csv_chunks(path, columns, chunk_size) -> Iterator[pd.DataFrame]:
     reader = pd.read_csv(
         path,
+        sep=csv_separator(path),
         usecols=columns,
         dtype=str,
         keep_default_na=False,
@@ -252,6 +257,7 @@ def count_rows(
             return sum(1 for _ in _sdf_records(handle))
     reader = pd.read_csv(
         path,
+        sep=csv_separator(path),
         usecols=[source.smiles_col],
         dtype=str,
         keep_default_na=False,
