@@ -146,6 +146,8 @@ def _check(smiles, model, standardize: bool, max_length: int, on_unknown: str = 
 
 def unseen_elements_error(unseen: list[str]) -> str:
     """The error row's reason for a molecule with elements no training molecule had."""
+    if unseen == ["H"]:  # see chem.parsing.elements
+        return "no heavy atom: the model reads a molecule by its heavy atoms"
     return f"elements this model never saw in training: {', '.join(unseen)}"
 
 

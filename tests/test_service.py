@@ -131,3 +131,17 @@ def test_a_classifiers_atom_values_are_in_log_odds_and_say_so(esol, tmp_path):
     # the mask's weights have no units; a regressor's values are in the target's
     assert cx.explain("CCO", method="mask").value_units == ""
     assert cx.explain("CCO").value_units == "log10 mol/L"
+
+
+def test_a_molecule_of_hydrogen_alone_is_an_error_row_not_a_crash():
+    """'[H][H]' raised IndexError out of the whole batch; '[HH]' was predicted."""
+    from chemexplain.chem.parsing import elements
+
+    assert elements([Chem.MolFromSmiles("[HH]")]) == ["H"]
+    assert elements([Chem.MolFromSmiles("[H]OC")]) == ["C", "O"]
+    rows = cx.explain(["CCO", "[H][H]", "[HH]", "[H]", "OCC"], on_invalid="nan")
+    assert [e.status for e in rows] == ["ok", "error", "error", "error", "ok"]
+    assert rows[1].error == "no heavy atom: the model reads a molecule by its heavy atoms"
+    model, _ = cx.pretrained()
+    with pytest.warns(UserWarning, match=r"'\[H\]\[H\]' \(element H\)"):
+        assert np.isfinite(model.predict(["[H][H]"])).all()

@@ -82,7 +82,8 @@ def readable_form(
         reasons.append(ISOTOPE_WARNING)
     if _EXPLICIT_H.search(smiles):
         reasons.append(EXPLICIT_H_WARNING)
-    if not reasons and not (aromatic and kekule_written(smiles, mol)):
+    no_heavy_atom = all(atom.GetAtomicNum() == 1 for atom in mol.GetAtoms())  # [H][H]
+    if no_heavy_atom or not reasons and not (aromatic and kekule_written(smiles, mol)):
         return ReadableForm(smiles)
     plain = Chem.Mol(mol)
     for atom in plain.GetAtoms():

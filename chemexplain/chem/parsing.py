@@ -111,9 +111,13 @@ def smiles_errors(smiles, on_invalid: str = "report") -> list[str]:
 
 def elements(mols) -> list[str]:
     """The element symbols of the atoms of ``mols`` (RDKit molecules), sorted, hydrogen left
-    out: what a model trained on them has seen, whatever the SMILES characters (the 'B'
-    of 'Br' is not boron)."""
-    return sorted({atom.GetSymbol() for mol in mols for atom in mol.GetAtoms()} - {"H"})
+    out but for a molecule of hydrogen alone (``[H][H]``): what a model trained on them has
+    seen, whatever the SMILES characters (the 'B' of 'Br' is not boron)."""
+    found: set[str] = set()
+    for mol in mols:
+        symbols = {atom.GetSymbol() for atom in mol.GetAtoms()}
+        found |= symbols - {"H"} or symbols
+    return sorted(found)
 
 
 def smiles_elements(smiles) -> list[str]:
