@@ -1,6 +1,7 @@
 """Pure-notation differences a SMILES model may never have seen: stereo marks, isotope labels,
-explicit hydrogen atoms, Kekulé rings. The model reads the molecule without them (aromatic rings in
-aromatic notation); its atoms keep the input's numbers.
+explicit hydrogen atoms, Kekulé rings, ring-closure numbers from %10, atom map numbers. The model
+reads the molecule without them (aromatic rings in aromatic notation); its atoms keep the input's
+numbers.
 
     form = readable_form("O[C@@H](C)c1ccccc1", mol, model_reads_it=False)
     form.smiles     # "OC(C)c1ccccc1": what the model reads
@@ -17,7 +18,9 @@ RDKit's aromatic notation (``c1ccccc1``) when the model reads it
 (``aromatic=True``): models trained on RDKit's spellings, ESOL's own included,
 saw rings in that form only and predict far worse from Kekulé spellings
 (``tests/chem/test_notation.py`` measures the gap). Nothing is lost, so no
-warning is given. Elements the model never saw (Se, B, Si, metals) are not
+warning is given; nor for a SMILES with other characters the model never saw
+(``%10`` ring closures, ``[CH3:1]`` atom map numbers), read as RDKit writes the
+same molecule (ring-closure digits from 1, no map numbers). Elements the model never saw (Se, B, Si, metals) are not
 notation and stay refused.
 """
 
@@ -70,11 +73,13 @@ class ReadableForm:
 def readable_form(
     smiles: str, mol: Chem.Mol, model_reads_it: bool, aromatic: bool = False
 ) -> ReadableForm:
-    """The form of ``smiles`` (parsed as ``mol``) that the model reads. Stereo marks go when
-    the model cannot read ``smiles`` as written (``model_reads_it`` False: a token it never
-    saw); isotope labels and explicit hydrogen atoms always go (the element stays); with
-    ``aromatic``, aromatic rings written in Kekulé form are written in aromatic notation.
-    Unchanged (``order`` None) when there is nothing to change."""
+    """The form of ``smiles`` (parsed as ``mol``) that the model reads. When the model cannot
+    read ``smiles`` as written (``model_reads_it`` False: a token it never saw), it reads
+    RDKit's spelling of the molecule in the input's atom order (ring-closure digits from 1,
+    no atom map numbers) without stereo marks; isotope labels and explicit hydrogen atoms
+    always go (the element stays); with ``aromatic``, aromatic rings written in Kekulé form
+    are written in aromatic notation. Unchanged (``order`` None) when there is nothing to
+    change."""
     reasons = []
     if not model_reads_it and STEREO_CHARACTERS & set(smiles):
         reasons.append(STEREO_WARNING)
@@ -83,11 +88,13 @@ def readable_form(
     if _EXPLICIT_H.search(smiles):
         reasons.append(EXPLICIT_H_WARNING)
     no_heavy_atom = all(atom.GetAtomicNum() == 1 for atom in mol.GetAtoms())  # [H][H]
-    if no_heavy_atom or not reasons and not (aromatic and kekule_written(smiles, mol)):
+    rewrite = reasons or not model_reads_it or (aromatic and kekule_written(smiles, mol))
+    if no_heavy_atom or not rewrite:
         return ReadableForm(smiles)
     plain = Chem.Mol(mol)
     for atom in plain.GetAtoms():
         atom.SetIsotope(0)
+        atom.SetAtomMapNum(0)  # [CH3:1]: a reaction tool's label, not chemistry
     heavy = [a.GetIdx() for a in plain.GetAtoms() if a.GetAtomicNum() != 1]
     if len(heavy) < plain.GetNumAtoms():  # [2H] stays an atom until its label goes
         plain = Chem.RemoveHs(plain)  # keeps the other atoms in their order

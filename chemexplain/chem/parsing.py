@@ -77,6 +77,10 @@ def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) ->
         )
     if not smiles.strip():
         raise InvalidSmilesError(smiles, "empty string", row)
+    if any(character.isspace() for character in smiles.strip()):  # RDKit reads a name after it
+        raise InvalidSmilesError(
+            smiles, "a space inside it: give the SMILES alone (a name goes in its own column)", row
+        )
     params = None
     if not remove_hs:
         params = Chem.SmilesParserParams()

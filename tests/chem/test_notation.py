@@ -203,3 +203,24 @@ def test_a_model_that_never_saw_aromatic_notation_reads_kekule_as_written(esol):
     assert "c" not in model.vocab_.tokens
     e = cx.explain("C1=CC=CC=C1O", model=model)
     assert e.ok and e.model_smiles == "C1=CC=CC=C1O"
+
+
+def test_notation_the_model_never_saw_is_read_as_rdkit_writes_the_molecule(bundled):
+    """A ring closure from %10 or an atom map number ([CH3:1]) was a 'never saw' error row."""
+    model, _ = bundled
+    for written, read in [("C%10CCCCC%10", "C1CCCCC1"), ("[CH3:1][OH:2]", "CO")]:
+        assert model.encode([written])[1][0]  # as written, the model cannot read it
+        e = cx.explain(written)
+        assert e.ok and e.model_smiles == read and not e.warning
+        assert e.prediction == cx.explain(read).prediction
+        assert model.predict([written])[0] == model.predict([read])[0]
+    # the atom order stays the input's: map numbers do not reorder anything
+    mapped = cx.explain("[OH:1][CH2:2][CH3:3]")
+    np.testing.assert_array_equal(mapped.atom_weights, cx.explain("OCC").atom_weights)
+
+
+def test_a_smiles_with_a_space_inside_is_refused_not_cut_at_the_space():
+    """RDKit reads 'CCO ethanol' as ethanol and a name; the model read all of it."""
+    with pytest.raises(cx.InvalidSmilesError, match="a space inside it"):
+        cx.explain("CCO ethanol")
+    assert cx.explain("  CCO  ").ok  # surrounding whitespace is not inside it
