@@ -21,6 +21,7 @@ prediction they add up from, for additive methods), and ``e.raising()`` /
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
 
@@ -184,16 +185,33 @@ class Explanation:
         return view3d(self, **options)
 
     def _repr_html_(self) -> str:
-        head = (
-            f"<p><code>{self.input}</code>: {self.prediction:.2f} {self.units}</p>"
-            if self.ok
-            else f"<p><code>{self.input}</code>: error: {self.error}</p>"
-        )
-        return head + (self.draw() if self.ok else "")
+        what = self.value_text(units=True) if self.ok else f"error: {self.error}"
+        head = f"<p><code>{html.escape(self.input)}</code>: {html.escape(what)}</p>"
+        return head + (_inline(self.draw()) if self.ok else "")
+
+
+def _inline(svg: str) -> str:
+    """SVG text without its XML declaration, to sit inside HTML."""
+    return svg.split("?>", 1)[-1] if svg.startswith("<?xml") else svg
+
+
+#: how many molecules of a list a notebook draws (12 small ones: about 160 KB of SVG)
+NOTEBOOK_DRAWN = 12
 
 
 class ExplanationList(list):
-    """A list of :class:`Explanation` with ``to_frame()`` (one row per input, in order)."""
+    """A list of :class:`Explanation` with ``to_frame()`` (one row per input, in order);
+    a notebook shows the first :data:`NOTEBOOK_DRAWN` as a grid on one scale."""
+
+    def _repr_html_(self) -> str:
+        n_ok = sum(e.ok for e in self)
+        drawn = min(len(self), NOTEBOOK_DRAWN)
+        head = (
+            f"<p>{len(self)} explanations: {n_ok} ok, {len(self) - n_ok} with errors"
+            + (f"; the first {drawn} drawn" if drawn < len(self) else "")
+            + ". <code>.to_frame()</code> gives every row.</p>"
+        )
+        return head + _inline(ExplanationList(self[:drawn]).draw_grid()) if drawn else head
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([e.to_dict() for e in self])

@@ -69,3 +69,21 @@ def test_grid_labels_every_panel_and_stays_small(pair, tmp_path):
     assert "id-0: " in labelled and labelled.count("class='legend'") != svg.count("class='legend'")
     with pytest.raises(ValueError, match="2 labels for 12"):
         many.draw_grid(labels=["a", "b"])
+
+
+def test_a_notebook_shows_an_explanation_list_as_one_grid(pair):
+    import re as regex
+
+    import chemexplain as cx
+    from chemexplain.chem.explanation import NOTEBOOK_DRAWN
+
+    many = cx.explain(["CCO", "C1CC", "<b>"] + ["OCC"] * NOTEBOOK_DRAWN, *pair, on_invalid="nan")
+    page = many._repr_html_()
+    assert page.startswith(f"<p>{NOTEBOOK_DRAWN + 3} explanations: {NOTEBOOK_DRAWN + 1} ok, 2 ")
+    assert f"the first {NOTEBOOK_DRAWN} drawn" in page and "<?xml" not in page
+    assert page.count("<svg") == 1  # one grid, one scale
+    description = regex.search("<desc>(.*)</desc>", page).group(1)
+    assert f"{NOTEBOOK_DRAWN} molecules" in description
+    # one explanation: its input escaped, its value with units
+    single = cx.explain(["<b>"], *pair, on_invalid="nan")[0]._repr_html_()
+    assert "<code>&lt;b&gt;</code>: error:" in single
