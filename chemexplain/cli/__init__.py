@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 
 from chemexplain.cli import evaluate, explain, fit_explainer, fit_mask, predict, score, train
 from chemexplain.cli.common import add_threads
@@ -75,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
 
     A user error (a ``ChemexplainError``, a missing or unwritable file, a full
     disk) is one line on stderr and status 2; Ctrl-C is 130 and SIGTERM 143,
-    both after removing any partial output.
+    both after removing any partial output. A warning is one line too
+    (``chemexplain train: warning: ...``), without Python's file and line.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -84,8 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
+
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        print(f"chemexplain {args.command}: warning: {message}", file=sys.stderr)
+
     try:
-        return args.run(args) or 0
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            return args.run(args) or 0
     except (ChemexplainError, OSError) as error:
         message = str(error) if isinstance(error, ChemexplainError) else _os_message(error)
         print(f"chemexplain {args.command}: error: {message}", file=sys.stderr)

@@ -215,20 +215,36 @@ def load_csv(
 ) -> pd.DataFrame:
     """Load a user CSV as ``smiles`` plus the (numeric) ``target_col``.
 
-    Rows whose SMILES or target is missing are dropped with a warning that
-    counts them; a missing column raises ``DataFormatError`` listing the columns.
+    Rows whose SMILES or target is missing, and rows whose SMILES RDKit cannot
+    read, are dropped with a warning that counts them (and names the first
+    unreadable ones by their line in the file); a missing column raises
+    ``DataFormatError`` listing the columns.
     """
     path = Path(path)
     if not path.is_file():
         raise DatasetNotFoundError(f"{path} does not exist")
+    from chemexplain.chem.parsing import smiles_errors
+
     frame = _select(read_csv_file(path), smiles_col, target_col, path)
+    missing = frame["smiles"].isna() | (frame["smiles"] == "")
     if target_col is not None:
-        missing = frame["smiles"].isna() | (frame["smiles"] == "") | frame[target_col].isna()
-        if missing.any():
-            warnings.warn(
-                f"{path}: dropped {int(missing.sum())} of {len(frame)} rows with no SMILES or "
-                f"no numeric {target_col!r}",
-                stacklevel=2,
-            )
-            frame = frame[~missing].reset_index(drop=True)
-    return frame
+        missing |= frame[target_col].isna()
+    if missing.any():
+        what = "no SMILES" + ("" if target_col is None else f" or no numeric {target_col!r}")
+        warnings.warn(
+            f"{path}: dropped {int(missing.sum())} of {len(frame)} rows with {what}", stacklevel=2
+        )
+        frame = frame[~missing]
+    reasons = smiles_errors(frame["smiles"].tolist())
+    unreadable = [
+        (line, s, r) for line, s, r in zip(frame.index + 2, frame["smiles"], reasons) if r
+    ]
+    if unreadable:
+        shown = "; ".join(f"line {line} {s!r}: {r}" for line, s, r in unreadable[:3])
+        warnings.warn(
+            f"{path}: dropped {len(unreadable)} of {len(frame)} rows whose SMILES RDKit cannot "
+            f"read ({shown}{'; ...' if len(unreadable) > 3 else ''})",
+            stacklevel=2,
+        )
+        frame = frame[[not r for r in reasons]]
+    return frame.reset_index(drop=True)

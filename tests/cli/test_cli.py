@@ -112,6 +112,21 @@ def test_predict_positional_smiles_to_stdout(trained, capsys):
     assert lines[0] == "smiles,prediction,status,error,warning" and len(lines) == 3
 
 
+def test_train_drops_an_unreadable_smiles_with_a_one_line_warning(esol, tmp_path, capsys):
+    data = tmp_path / "dirty.csv"
+    part = esol.iloc[:60][["smiles", "logS"]].copy()
+    part.loc[5, "smiles"] = "C1CC"
+    part.to_csv(data, index=False)
+    argv = ["train", "--data", str(data), "--target-col", "logS", "--epochs", "1", "--quiet"]
+    assert main([*argv, "-o", str(tmp_path / "m")]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "chemexplain train: warning: " + f"{data}: dropped 1 of 60 rows whose SMILES RDKit cannot "
+        "read (line 7 'C1CC': unclosed ring" in err
+    )
+    assert "UserWarning" not in err and "load_csv(" not in err  # no Python file and line
+
+
 def test_a_classifier_predicts_its_label_and_probability(esol, tmp_path, capsys):
     data = tmp_path / "labels.csv"
     part = esol.iloc[:120].assign(soluble=(esol.logS[:120] > -3).astype(int))

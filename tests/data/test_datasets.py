@@ -128,6 +128,26 @@ def test_load_csv_names_missing_columns_and_drops_empty_rows(tmp_path):
         load_csv(tmp_path / "missing.csv", "smiles", "y")
 
 
+def test_load_csv_drops_unreadable_smiles_naming_their_lines(tmp_path):
+    """One bad SMILES in a chemist's CSV stopped `chemexplain train` altogether."""
+    path = tmp_path / "mols.csv"
+    path.write_text("smiles,y\nCCO,1.5\nC1CC,2.0\n,3\nCC(C,0.1\nCCCl,-1\n")
+    with pytest.warns(UserWarning) as caught:
+        frame = load_csv(path, "smiles", "y")
+    messages = [str(w.message) for w in caught]
+    assert messages[0].endswith("dropped 1 of 5 rows with no SMILES or no numeric 'y'")
+    assert (
+        "dropped 2 of 4 rows whose SMILES RDKit cannot read (line 3 'C1CC': unclosed ring"
+        in (messages[1])
+    )
+    assert "line 5 'CC(C'" in messages[1]
+    assert frame.smiles.tolist() == ["CCO", "CCCl"] and frame.y.tolist() == [1.5, -1.0]
+    assert frame.index.tolist() == [0, 1]
+    # without a target column (molecules to explain or to fit an explainer on) too
+    with pytest.warns(UserWarning, match="rows with no SMILES"):
+        assert load_csv(path, "smiles").smiles.tolist() == ["CCO", "CCCl"]
+
+
 def test_random_split_is_seeded_80_10_10_and_disjoint(esol):
     smiles = esol.smiles.tolist()
     a, b, c = (split_indices(smiles, "random", s) for s in (0, 0, 1))
