@@ -263,17 +263,19 @@ def explain_batch(
         ]
         references = np.full(len(good), np.nan)
     elif method == "shapley":
-        # the explainer reuses the prediction as v(all) when it is from the SMILES as written
-        as_written = n_test_augment == 0 and model.task == "regression"
-        values, references = shapley.atom_values(
-            good, outputs if as_written else None, [(m[4], m[5]) for m in mapped]
-        )
+        # v(all) is the prediction shown (averaged over spellings or members, or not), so
+        # the contributions add up to it
+        values, references = shapley.atom_values(good, outputs, [(m[4], m[5]) for m in mapped])
         token_weights = [np.zeros(0)] * len(good)
     else:
         from chemexplain.chem.attribute import atom_attributions
 
         values, references = atom_attributions(good, model, method, spellings=spellings)
         token_weights = [np.zeros(0)] * len(good)
+        if not _predicts_as_written(model, n_test_augment):
+            # the values explain one network on the SMILES as written, and add up to its
+            # output, not to the averaged prediction: no reference is claimed
+            references = np.full(len(good), np.nan)
     signed = method == "shapley" or (method != "mask" and _signed(method))
     domain = getattr(model, "domain_", None)
     if domain is not None:
@@ -297,6 +299,13 @@ def explain_batch(
             e.max_similarity, e.nearest_training_smiles = float(similarity[i]), nearest[i]
             e.in_domain = bool(inside[i])
     return out
+
+
+def _predicts_as_written(model, n_test_augment: int | None) -> bool:
+    """Whether the prediction shown is one network's output for the SMILES as written: no
+    test-time spellings, not an ensemble's mean (whose explanations are member 0's)."""
+    m = model.params_["n_test_augment"] if n_test_augment is None else n_test_augment
+    return not m and not hasattr(model, "member_predictions")
 
 
 #: what a classifier's per-atom values and reference are in (its prediction is a probability)

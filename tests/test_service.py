@@ -145,3 +145,19 @@ def test_a_molecule_of_hydrogen_alone_is_an_error_row_not_a_crash():
     model, _ = cx.pretrained()
     with pytest.warns(UserWarning, match=r"'\[H\]\[H\]' \(element H\)"):
         assert np.isfinite(model.predict(["[H][H]"])).all()
+
+
+def test_a_reference_is_given_only_where_the_values_add_up_to_the_prediction_shown():
+    """With test-time spellings, the Shapley values added up to the prediction of the SMILES
+    as written (0.604 against 0.673 for paracetamol), and so did integrated gradients'."""
+    smiles = "CC(=O)Nc1ccc(O)cc1"
+    for n_test_augment in (0, 10, None):
+        e = cx.explain(smiles, n_test_augment=n_test_augment)
+        assert e.atom_weights.sum() == pytest.approx(e.prediction - e.reference, abs=1e-9)
+    averaged, as_written = cx.explain(smiles, n_test_augment=10), cx.explain(smiles)
+    assert abs(averaged.prediction - as_written.prediction) > 0.01
+    ig = cx.explain(smiles, method="integrated_gradients")
+    assert ig.atom_weights.sum() == pytest.approx(ig.prediction - ig.reference, abs=0.01)
+    ig_averaged = cx.explain(smiles, method="integrated_gradients", n_test_augment=10)
+    np.testing.assert_allclose(ig_averaged.atom_weights, ig.atom_weights)  # as written
+    assert np.isnan(ig_averaged.reference) and ig_averaged.prediction == averaged.prediction

@@ -15,7 +15,8 @@ or more by construction); mask weights multiply the atom's embedding, so 1
 means "passed on unchanged" and 0 "removed". With ``method="integrated_gradients"`` (or another signed
 method of ``chemexplain.attribution.METHODS``) each atom's value is its signed
 contribution in the target's units (``e.signed``; ``e.reference`` is the
-prediction they add up from, for additive methods), and ``e.raising()`` /
+prediction they add up from, ``sum = prediction - reference``, and NaN where no
+such reference holds), and ``e.raising()`` /
 ``e.lowering()`` name the atoms that push the prediction up or down.
 """
 

@@ -9,8 +9,8 @@ those named in ``columns``), ``prediction``, ``top_atoms`` (up to
 three atoms as symbol + RDKit index, e.g. ``O3 C1 N5``), ``atom_weights`` (a
 JSON list, one weight per atom in RDKit order of the explained SMILES: the
 input, or with ``standardize`` the ``standardized_smiles`` column),
-``method`` (the explanation's method), ``reference`` (what an additive
-method's values add up from, else empty), ``status`` (``ok`` / ``error``),
+``method`` (the explanation's method), ``reference`` (what the values add up
+from to the prediction, where they do, else empty), ``status`` (``ok`` / ``error``),
 ``error`` (why) and ``warning`` (what the model did not read: stereo marks
 it never saw, isotope labels, explicit ``[H]`` atoms). ``top_atoms`` carries a sign (``+O3 -C1``) for signed methods,
 whose ``atom_weights`` are contributions in the target's units. Bad rows never stop the

@@ -22,8 +22,9 @@ prediction uses, so that its calibration holds; it costs
 Every member is a :class:`SmilesRegressor` trained on the same data with seed
 ``random_state + i``. Anything else (tokenizer, vocabulary, split, domain,
 the modules an explainer reads) is member 0's: explanations of an ensemble are
-member 0's, made to add up to the ensemble's mean prediction where the method
-is additive. ``load_model`` reads an ensemble folder back.
+member 0's; the amortized explainer's are made to add up to the ensemble's mean
+prediction, an attribution method's carry no reference (they add up to member
+0's output). ``load_model`` reads an ensemble folder back.
 """
 
 from __future__ import annotations

@@ -123,3 +123,11 @@ def test_the_amortized_explainer_of_an_ensemble_adds_up_to_its_mean(ensemble_dir
     assert e.method == "shapley"
     assert e.prediction == pytest.approx(model.predict(smiles[:1], n_test_augment=0)[0], abs=1e-9)
     assert e.atom_weights.sum() == pytest.approx(e.prediction - e.reference, abs=1e-9)
+    # with test-time spellings too (the values added up to the SMILES as written)
+    averaged = cx.explain(smiles[0], model, shapley=explainer, n_test_augment=None)
+    assert averaged.prediction == pytest.approx(model.predict(smiles[:1])[0], abs=1e-9)
+    assert averaged.atom_weights.sum() == pytest.approx(
+        averaged.prediction - averaged.reference, abs=1e-9
+    )
+    # integrated gradients explains member 0, whose output is not the mean: no reference
+    assert np.isnan(cx.explain(smiles[0], model, method="integrated_gradients").reference)
