@@ -400,6 +400,10 @@ def explain(
                 raise InvalidSmilesError(e.input, e.error, None if single else row)
     if single:
         return results[0]
+    index = smiles.index if isinstance(smiles, pd.DataFrame) else None
     if on_invalid == "skip":
-        return ExplanationList(e for e in results if e.ok)
+        kept = [row for row, e in enumerate(results) if e.ok]
+        results = ExplanationList(results[row] for row in kept)
+        index = index[kept] if index is not None else None
+    results.index = index
     return results

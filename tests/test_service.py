@@ -161,3 +161,17 @@ def test_a_reference_is_given_only_where_the_values_add_up_to_the_prediction_sho
     ig_averaged = cx.explain(smiles, method="integrated_gradients", n_test_augment=10)
     np.testing.assert_allclose(ig_averaged.atom_weights, ig.atom_weights)  # as written
     assert np.isnan(ig_averaged.reference) and ig_averaged.prediction == averaged.prediction
+
+
+def test_results_of_a_dataframe_keep_its_index_so_columns_line_up(pair):
+    """A filtered frame's index is not 0..n-1: assigning to_frame()'s columns to it gave NaN."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"smiles": ["CCO", "C1CC", "OCC", "c1ccccc1"]}, index=[10, 20, 30, 40])
+    frame["prediction"] = cx.explain(frame, *pair, on_invalid="nan").to_frame()["prediction"]
+    expected = [cx.explain(s, *pair).prediction for s in ("CCO", "OCC", "c1ccccc1")]
+    assert frame.prediction[[10, 30, 40]].tolist() == expected
+    assert np.isnan(frame.prediction[20])
+    kept = cx.explain(frame, *pair, on_invalid="skip")
+    assert kept.to_frame().index.tolist() == [10, 30, 40]
+    assert cx.explain(["CCO", "OCC"], *pair).to_frame().index.tolist() == [0, 1]

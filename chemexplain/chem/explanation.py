@@ -202,7 +202,13 @@ NOTEBOOK_DRAWN = 12
 
 class ExplanationList(list):
     """A list of :class:`Explanation` with ``to_frame()`` (one row per input, in order);
-    a notebook shows the first :data:`NOTEBOOK_DRAWN` as a grid on one scale."""
+    a notebook shows the first :data:`NOTEBOOK_DRAWN` as a grid on one scale.
+
+    ``index``: the input DataFrame's index of each row when :func:`chemexplain.explain` was
+    given one (``to_frame()`` keeps it, so its columns line up with that frame's rows);
+    None otherwise."""
+
+    index: pd.Index | None = None
 
     def _repr_html_(self) -> str:
         n_ok = sum(e.ok for e in self)
@@ -215,7 +221,8 @@ class ExplanationList(list):
         return head + _inline(ExplanationList(self[:drawn]).draw_grid()) if drawn else head
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([e.to_dict() for e in self])
+        index = self.index if self.index is not None and len(self.index) == len(self) else None
+        return pd.DataFrame([e.to_dict() for e in self], index=index)
 
     def draw_grid(self, outfile=None, **options):
         from chemexplain.chem.drawing import draw_grid
