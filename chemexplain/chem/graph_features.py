@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from rdkit import Chem
 
-__all__ = ["ELEMENTS", "N_ATOM_FEATURES", "atom_features", "adjacency"]
+__all__ = ["ELEMENTS", "N_ATOM_FEATURES", "atom_features", "adjacency", "resonance_classes"]
 
 #: Elements with their own feature; any other element sets the "other" feature.
 ELEMENTS = ("C", "N", "O", "S", "F", "Cl", "Br", "I", "P")
@@ -58,3 +58,28 @@ def atom_features(mol: Chem.Mol) -> np.ndarray:
 def adjacency(mol: Chem.Mol) -> np.ndarray:
     """(n_atoms, n_atoms) float32: 1 where two atoms share a bond, else 0."""
     return Chem.GetAdjacencyMatrix(mol).astype(np.float32)
+
+
+def resonance_classes(mol: Chem.Mol) -> np.ndarray | None:
+    """(n_atoms,) class of each atom: atoms of one class are the same atom in another
+    resonance form (the two oxygens of a nitro group, ``[N+](=O)[O-]``, whose charge RDKit
+    puts on whichever comes second); None for a molecule without formal charges.
+
+    Atoms are equivalent when the molecule's graph maps one onto the other by element,
+    hydrogen count and bonds, whatever the bond orders and charges (RDKit's canonical
+    ranks of that skeleton, ties unbroken).
+    """
+    if not any(atom.GetFormalCharge() for atom in mol.GetAtoms()):
+        return None
+    skeleton = Chem.RWMol(mol)
+    for atom in skeleton.GetAtoms():
+        hydrogens = atom.GetTotalNumHs()
+        atom.SetFormalCharge(0)
+        atom.SetIsAromatic(False)
+        atom.SetNoImplicit(True)
+        atom.SetNumExplicitHs(hydrogens)
+    for bond in skeleton.GetBonds():
+        bond.SetBondType(Chem.BondType.SINGLE)
+        bond.SetIsAromatic(False)
+    skeleton.UpdatePropertyCache(strict=False)
+    return np.asarray(Chem.CanonicalRankAtoms(skeleton, breakTies=False))

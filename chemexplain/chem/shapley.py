@@ -17,6 +17,12 @@ spellings; or ``"sequence"``: a bidirectional GRU over the SMILES characters
 (the first version, kept for comparison: its values follow the spelling). The
 reference is the model's prediction for the molecule with every atom removed
 (every embedding zeroed, the same length), in the target's units.
+
+Atoms that are one atom in another resonance form (a nitro group's two oxygens:
+RDKit charges whichever it writes second, so ``[N+](=O)[O-]`` and
+``[N+]([O-])=O`` are two spellings of one molecule) share their mean value
+(:func:`~chemexplain.chem.graph_features.resonance_classes`): their sum, and so
+the efficiency, is kept, and the picture no longer depends on the spelling.
 """
 
 from __future__ import annotations
@@ -29,7 +35,12 @@ import torch
 
 from chemexplain.chem.atom_attribution import owner_atoms
 from chemexplain.chem.explainer_files import SavedExplainer
-from chemexplain.chem.graph_features import N_ATOM_FEATURES, adjacency, atom_features
+from chemexplain.chem.graph_features import (
+    N_ATOM_FEATURES,
+    adjacency,
+    atom_features,
+    resonance_classes,
+)
 from chemexplain.chem.parsing import parse_smiles, randomize_smiles
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.data.splits import holdout
@@ -232,7 +243,7 @@ class SmilesShapley(SavedExplainer):
                 for i, r in enumerate(rows):
                     values[r] = phi[i, : int(n_players[i])].numpy() * scale
                     reference[r] = empty_units[i]
-        return values, reference
+        return [_resonance_averaged(v, m[2]) for v, m in zip(values, mapped)], reference
 
     def _graph_values(self, mapped, smiles, outputs, core, scale):
         """:meth:`atom_values` of the graph network. The reference v(empty) comes from the
@@ -259,7 +270,7 @@ class SmilesShapley(SavedExplainer):
         values = []
         for r, phi in enumerate(raw):
             gap = (outputs[r] - empty[r] - phi.sum()) / max(len(phi), 1)
-            values.append((phi + gap) * scale)
+            values.append(_resonance_averaged((phi + gap) * scale, mapped[r][2]))
         return values, self.model.inverse_transform_target(empty)
 
     # ------------------------------------------------------------------ files
@@ -282,3 +293,12 @@ class SmilesShapley(SavedExplainer):
 
     def _after_load(self) -> None:
         self._inference = None
+
+
+def _resonance_averaged(values: np.ndarray, mol) -> np.ndarray:
+    """``values`` (n_atoms,) with each resonance class's atoms given their mean (same sum)."""
+    classes = resonance_classes(mol)
+    if classes is None:
+        return values
+    sums = np.bincount(classes, weights=values)
+    return sums[classes] / np.bincount(classes)[classes]

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 from rdkit import Chem
 
-from chemexplain.chem.graph_features import N_ATOM_FEATURES, adjacency, atom_features
+from chemexplain.chem.graph_features import (
+    N_ATOM_FEATURES,
+    adjacency,
+    atom_features,
+    resonance_classes,
+)
 
 
 def _expected(element, aromatic, degree, hydrogens, charge, ring, hybrid):
@@ -37,3 +42,20 @@ def test_aromatic_ring_atoms_and_adjacency():
     assert features.shape == (6, N_ATOM_FEATURES) and features.sum(1).tolist() == [7.0] * 6
     bonds = adjacency(mol)
     assert bonds.sum() == 12 and bonds[0, 1] == bonds[0, 5] == 1 and bonds[0, 3] == 0
+
+
+def test_resonance_classes_join_a_nitro_groups_oxygens_and_nothing_else():
+    def classes(smiles):
+        found = resonance_classes(Chem.MolFromSmiles(smiles))
+        return None if found is None else found.tolist()
+
+    nitro = classes("CN(=O)=O")  # RDKit: C[N+](=O)[O-]
+    assert nitro[2] == nitro[3] and len(set(nitro)) == 3
+    acetate = classes("CC(=O)[O-]")
+    assert acetate[2] == acetate[3] and len(set(acetate)) == 3
+    glycine = classes("[NH3+]CC([O-])=O")  # zwitterion: the carboxylate's oxygens only
+    assert glycine[3] == glycine[4] and len(set(glycine)) == 4
+    # a neutral acid's oxygens differ (one carries the hydrogen); no charge, no classes
+    assert classes("CC(=O)O") is None
+    methylammonium = classes("C[NH3+]")
+    assert len(set(methylammonium)) == 2
