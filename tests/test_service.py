@@ -73,6 +73,16 @@ def test_an_explanation_reads_as_one_line():
     assert mask.atoms_text().startswith("top atoms: ") and "(+" not in mask.atoms_text()
     (bad,) = cx.explain(["C1CC"], on_invalid="nan")
     assert repr(bad) == f"Explanation('C1CC': error: {bad.error})"
+    # an atom whose value prints as 0.00 is listed neither way ("raise: C0 (+0.00), ...")
+    flat = cx.Explanation(
+        "CCO",
+        smiles="CCO",
+        atom_symbols=["C", "C", "O"],
+        signed=True,
+        method="shapley",
+        atom_weights=np.array([0.004, -0.003, 0.2]),
+    )
+    assert flat.raising()[1][0] == 0 and flat.atoms_text() == "raise: O2 (+0.20); lower: none"
 
 
 def test_a_model_without_an_explainer_is_explained_by_occlusion(tiny_model, tiny_pair_dir):
