@@ -24,9 +24,13 @@ from chemexplain.cli.common import (
     add_fail_on_error,
     add_k,
     add_model,
+    add_quiet,
     explain_options,
     row_exit_status,
 )
+
+#: molecules explained between two updates of the progress bar of a slow method
+PROGRESS_CHUNK = 8
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +56,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     add_explain_options(parser)
     add_k(parser, "number of top atoms to print")
     add_fail_on_error(parser)
+    add_quiet(parser, "no progress bar (shown for the per-molecule methods, e.g. occlusion)")
 
 
 def _filename(row: int, smiles: str) -> str:
@@ -59,10 +64,34 @@ def _filename(row: int, smiles: str) -> str:
     return f"{row + 1:03d}_{safe}"
 
 
-def run(args: argparse.Namespace) -> int:
-    from chemexplain.service import explain_batch
+def _explain(args: argparse.Namespace):
+    """Every SMILES explained; the per-molecule methods (everything but the amortized
+    explainer and the mask, which take one pass for all) with a progress bar on stderr.
+    A molecule's result does not depend on its batch, so the chunks change nothing."""
+    import sys
 
-    explanations = explain_batch(args.smiles, args.model, **explain_options(args))
+    from chemexplain.chem.explanation import ExplanationList
+    from chemexplain.service import default_method, explain_batch
+
+    options = explain_options(args)
+    method = options.get("method") or default_method(args.model)
+    if args.quiet or method in ("shapley", "mask") or len(args.smiles) < 2:
+        return explain_batch(args.smiles, args.model, **options)
+    from tqdm import tqdm
+
+    explanations = ExplanationList()
+    with tqdm(
+        total=len(args.smiles), desc=f"explain ({method})", unit="mol", file=sys.stderr
+    ) as bar:
+        for start in range(0, len(args.smiles), PROGRESS_CHUNK):
+            part = explain_batch(args.smiles[start : start + PROGRESS_CHUNK], args.model, **options)
+            explanations.extend(part)
+            bar.update(len(part))
+    return explanations
+
+
+def run(args: argparse.Namespace) -> int:
+    explanations = _explain(args)
     out = Path(args.draw) if args.draw else None
     if out:
         out.mkdir(parents=True, exist_ok=True)

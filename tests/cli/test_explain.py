@@ -46,3 +46,24 @@ def test_explain_prints_the_smiles_its_atom_indices_refer_to(tiny_pair_dir, caps
     )
     line = capsys.readouterr().out.strip().splitlines()[0]
     assert line.endswith("atoms of: O=C(O)c1ccccc1")
+
+
+def test_a_per_molecule_method_shows_progress_and_gives_what_one_call_gives(tiny_pair_dir, capsys):
+    import chemexplain as cx
+    from chemexplain.cli.explain import PROGRESS_CHUNK
+
+    smiles = ["CCO", "OCC(O)CO", "c1ccccc1O", "CCN", "CC(=O)O"] * 2
+    assert len(smiles) > PROGRESS_CHUNK  # more than one chunk
+    argv = ["explain", *smiles, "--model", str(tiny_pair_dir), "--method", "occlusion", "-k", "2"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "explain (occlusion): 100%" in err and f"{len(smiles)}/{len(smiles)}" in err
+    whole = cx.explain(smiles, model=tiny_pair_dir, method="occlusion")
+    lines = [line for line in out.splitlines() if "\tatoms of: " in line]
+    assert lines == [
+        f"{e.input}\t{e.value_text()}\t{e.atoms_text(2)}\tatoms of: {e.smiles}" for e in whole
+    ]
+    assert main([*argv, "--quiet"]) == 0
+    assert "explain (" not in capsys.readouterr().err
+    assert main(["explain", *smiles[:3], "--model", str(tiny_pair_dir), "--method", "mask"]) == 0
+    assert "explain (" not in capsys.readouterr().err  # one pass for all: no bar
