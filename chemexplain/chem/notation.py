@@ -113,6 +113,8 @@ def kekule_written(smiles: str, mol: Chem.Mol) -> bool:
     n_aromatic = sum(atom.GetIsAromatic() for atom in mol.GetAtoms())
     if not n_aromatic:
         return False
+    if sum(map(smiles.count, "cnosp")) >= n_aromatic:  # as many lower-case atoms: the usual
+        return False
     as_written = Chem.MolFromSmiles(smiles, sanitize=False)  # lower case = aromatic as written
     return sum(atom.GetIsAromatic() for atom in as_written.GetAtoms()) < n_aromatic
 
