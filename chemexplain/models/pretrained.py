@@ -33,7 +33,10 @@ PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained_esol"
 
 @dataclass(frozen=True)
 class Pretrained:
-    """A fitted SMILES model and the explanation mask trained over it (None if it has none)."""
+    """A fitted SMILES model and the explanation mask trained over it (None if it has none).
+
+    It reads as the pair ``(model, mask)``: ``model, mask = pretrained()`` or
+    ``pretrained()[0]``."""
 
     model: object
     mask: object
@@ -41,6 +44,12 @@ class Pretrained:
 
     def __iter__(self):
         return iter((self.model, self.mask))
+
+    def __getitem__(self, index):
+        return (self.model, self.mask)[index]
+
+    def __len__(self) -> int:
+        return 2
 
 
 @lru_cache(maxsize=4)

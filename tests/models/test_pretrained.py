@@ -21,6 +21,7 @@ def test_bundled_files_are_small_and_safe():
 def test_bundled_model_reproduces_its_card(esol):
     model, mask = cx.pretrained()
     assert cx.pretrained().model is model  # loaded once per process
+    assert cx.pretrained()[0] is model and cx.pretrained()[1] is mask  # it reads as the pair
     metrics = json.loads((PRETRAINED_DIR / "metrics.json").read_text())
     test = model.split_["test"]
     smiles, y = [esol.smiles[i] for i in test], esol.logS.to_numpy()[test]
