@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 from chemexplain.cli.common import (
@@ -68,8 +69,6 @@ def _explain(args: argparse.Namespace):
     """Every SMILES explained; the per-molecule methods (everything but the amortized
     explainer and the mask, which take one pass for all) with a progress bar on stderr.
     A molecule's result does not depend on its batch, so the chunks change nothing."""
-    import sys
-
     from chemexplain.chem.explanation import ExplanationList
     from chemexplain.service import default_method, explain_batch
 

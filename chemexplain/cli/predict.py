@@ -95,7 +95,7 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
                 predictions[valid] = model.predict(valid_smiles, n_test_augment=n_test_augment)
             else:  # the label is predict()'s rule on the same probability
                 p1 = model.predict_proba(valid_smiles, n_test_augment=n_test_augment)[:, 1]
-                probabilities[valid], predictions[valid] = p1, (p1 >= 0.5).astype(float)
+                probabilities[valid], predictions[valid] = p1, model.labels_from_proba(p1)
             if spreads is not None:
                 spreads[valid] = model.predict_std(valid_smiles, n_test_augment=n_test_augment)
         for row, form, tokens in zip(valid, forms, unknown):

@@ -64,9 +64,9 @@ def _select_columns(found, path, smiles_col: str, id_col: str | None, keep) -> l
     return wanted + [c for c in others if c not in wanted]
 
 
-def _csv_header(path) -> list[str]:
+def _csv_header(path, sep: str) -> list[str]:
     try:
-        return [str(c) for c in pd.read_csv(path, nrows=0, sep=csv_separator(path)).columns]
+        return [str(c) for c in pd.read_csv(path, nrows=0, sep=sep).columns]
     except pd.errors.EmptyDataError:
         raise DataFormatError(f"{path} is empty: a CSV input needs a header line") from None
     except UnicodeDecodeError:
@@ -75,10 +75,10 @@ def _csv_header(path) -> list[str]:
         raise DataFormatError(f"cannot read {path} as CSV: {error}") from None
 
 
-def _csv_chunks(path, columns, chunk_size) -> Iterator[pd.DataFrame]:
+def _csv_chunks(path, columns, chunk_size, sep: str) -> Iterator[pd.DataFrame]:
     reader = pd.read_csv(
         path,
-        sep=csv_separator(path),
+        sep=sep,
         usecols=columns,
         dtype=str,
         keep_default_na=False,
@@ -223,8 +223,10 @@ def read_chunks(
         raise DataFormatError(f"the id column and the SMILES column are both {id_col!r}")
     kind = file_format(path)
     if kind == "csv":
-        selected = _select_columns(_csv_header(path), path, smiles_col, id_col, columns)
-        return MoleculeFile(_csv_chunks(path, selected, chunk_size), smiles_col, id_col, selected)
+        sep = csv_separator(path)  # the header line, read once
+        selected = _select_columns(_csv_header(path, sep), path, smiles_col, id_col, columns)
+        chunks = _csv_chunks(path, selected, chunk_size, sep)
+        return MoleculeFile(chunks, smiles_col, id_col, selected)
     if kind == "parquet":
         source = _parquet_file(path)
         selected = _select_columns(source.schema_arrow.names, path, smiles_col, id_col, columns)
@@ -245,7 +247,7 @@ def count_rows(
     ``read_chunks``); .smi: lines; .sdf: records (as ``read_chunks`` splits
     them); .parquet: the row count of its metadata.
     """
-    source = read_chunks(path, smiles_col=smiles_col, id_col=id_col, columns=[])
+    source = read_chunks(path, smiles_col=smiles_col, id_col=id_col, columns=[], chunk_size=65536)
     kind = file_format(path)
     if kind == "parquet":
         return _parquet_file(path).metadata.num_rows
@@ -255,16 +257,7 @@ def count_rows(
     if kind == "sdf":
         with open(path, encoding="utf-8", errors="replace") as handle:
             return sum(1 for _ in _sdf_records(handle))
-    reader = pd.read_csv(
-        path,
-        sep=csv_separator(path),
-        usecols=[source.smiles_col],
-        dtype=str,
-        keep_default_na=False,
-        skip_blank_lines=False,
-        chunksize=65536,
-    )
-    return sum(len(chunk) for chunk in reader)
+    return sum(len(chunk) for chunk in source.chunks)  # the id and SMILES columns only
 
 
 def read_rows(

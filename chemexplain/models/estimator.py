@@ -658,9 +658,13 @@ class SmilesClassifier(ClassifierMixin, _SmilesEstimator):
         """P(class 1) from the network's logits (the logistic sigmoid), shape of ``outputs``."""
         return 1.0 / (1.0 + np.exp(-outputs))
 
-    def _predictions(self, outputs: np.ndarray) -> np.ndarray:
-        p1 = self.proba_from_outputs(outputs)
+    @staticmethod
+    def labels_from_proba(p1: np.ndarray) -> np.ndarray:
+        """The 0.0/1.0 label of each P(class 1) (NaN stays NaN): what ``predict`` returns."""
         return np.where(np.isnan(p1), np.nan, (p1 >= 0.5).astype(float))
+
+    def _predictions(self, outputs: np.ndarray) -> np.ndarray:
+        return self.labels_from_proba(self.proba_from_outputs(outputs))
 
 
 def load_model(directory: str | os.PathLike, device: str = "cpu") -> _SmilesEstimator:
