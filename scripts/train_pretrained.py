@@ -145,6 +145,10 @@ C/F/Cl/Br/I {everything["contrast"]["hydrophobic"]["atom"]["mask"]:+.3f}
   {metrics["max_train_length"]} SMILES characters; the training set's range of logS).
   Salts, metals, charged species, peptides, polymers and large drug-like molecules lie outside
   this chemical space: predictions there are extrapolations, whatever number comes out.
+  Its only charges are those of nitro groups and an N-oxide, so an ion (`[NH3+]`, `C(=O)[O-]`,
+  a zwitterion's two ends) gets the warning "ionized atoms N0 (+1), ...: the model saw no ion
+  in training"; `--standardize` neutralizes what can be (phenylalanine's zwitterion is
+  predicted 1.8 log units below its neutral form).
 - 902 training molecules: expect errors near the RMSE above on similar molecules and larger
   ones elsewhere. Not for regulatory or safety decisions.
 - Characters the model never saw are encoded as unknown and reported; `chemexplain score`

@@ -185,3 +185,28 @@ def test_results_of_a_dataframe_keep_its_index_so_columns_line_up(pair):
     kept = cx.explain(frame, *pair, on_invalid="skip")
     assert kept.to_frame().index.tolist() == [10, 30, 40]
     assert cx.explain(["CCO", "OCC"], *pair).to_frame().index.tolist() == [0, 1]
+
+
+def test_ions_get_a_warning_that_names_them_when_the_model_saw_none():
+    """ESOL has no ion (its only charges are nitro groups and an N-oxide): the bundled model
+    predicts phenylalanine's zwitterion 1.8 log units below its neutral form, so a chemist
+    must be told, and --standardize gives the neutral form's prediction."""
+    zwitterion, neutral, nitro = cx.explain(
+        ["[NH3+]C(Cc1ccccc1)C([O-])=O", "NC(Cc1ccccc1)C(=O)O", "Cc1ccc(cc1)[N+](=O)[O-]"]
+    )
+    assert "ionized atoms N0 (+1), O10 (-1): the model saw no ion" in zwitterion.warning
+    assert neutral.warning == "" and nitro.warning == ""
+    assert abs(zwitterion.prediction - neutral.prediction) > 1.0
+    standardized = cx.explain("[NH3+]C(Cc1ccccc1)C([O-])=O", standardize=True)
+    assert standardized.warning == ""
+    assert standardized.prediction == pytest.approx(neutral.prediction, abs=1e-9)
+    # a stereo warning and an ion warning stand side by side
+    both = cx.explain("[NH3+][C@@H](Cc1ccccc1)C([O-])=O")
+    assert both.warning.startswith("stereo ignored") and "ionized atoms N0 (+1)" in both.warning
+
+
+def test_a_model_trained_on_ions_gets_no_ion_warning(monkeypatch):
+    domain = cx.pretrained().model.domain_
+    assert cx.explain("C[NH3+]").warning.startswith("ionized atoms N1 (+1)")
+    monkeypatch.setattr(domain, "_saw_ions", True)
+    assert cx.explain("C[NH3+]").warning == ""

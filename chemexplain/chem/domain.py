@@ -78,6 +78,17 @@ class ApplicabilityDomain:
             nearest.append(self.smiles_[best] if values else "")
         return similarities, nearest
 
+    def saw_ions(self) -> bool:
+        """Whether any training molecule has an ion's charge (an ammonium, a carboxylate:
+        :func:`~chemexplain.chem.standardize.isolated_charges`); a nitro group's is none."""
+        self._check_fitted()
+        if getattr(self, "_saw_ions", None) is None:
+            from chemexplain.chem.standardize import isolated_charges
+
+            mols = (Chem.MolFromSmiles(s) for s in self.smiles_)
+            self._saw_ions = any(isolated_charges(m) for m in mols if m is not None)
+        return self._saw_ions
+
     def in_domain(self, similarity: np.ndarray) -> np.ndarray:
         """True where the similarity reaches the threshold."""
         return np.asarray(similarity) >= self.threshold

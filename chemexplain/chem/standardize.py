@@ -4,6 +4,11 @@
 ``rdMolStandardize.LargestFragmentChooser`` drops counter-ions and solvents,
 then ``Uncharger`` neutralizes what can be neutralized (a quaternary ammonium
 keeps its charge). The result is RDKit's canonical SMILES.
+
+``isolated_charges(mol)`` finds the ions a neutral-molecule model never saw: a
+protonated amine, a carboxylate, a zwitterion's two ends. The charge-separated
+notation of a neutral group (nitro ``[N+](=O)[O-]``, an N-oxide, ``[S+2]([O-])[O-]``)
+puts opposite charges on bonded atoms and is not counted.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from rdkit.Chem.MolStandardize import rdMolStandardize
 
 from chemexplain.chem.parsing import parse_smiles
 
-__all__ = ["standardize_smiles"]
+__all__ = ["isolated_charges", "standardize_smiles"]
 
 
 @lru_cache(maxsize=1)
@@ -28,3 +33,14 @@ def standardize_smiles(smiles: str) -> str:
     chooser, uncharger = _tools()
     mol = uncharger.uncharge(chooser.choose(parse_smiles(smiles)))
     return Chem.MolToSmiles(mol)
+
+
+def isolated_charges(mol: Chem.Mol) -> list[int]:
+    """Indices of the atoms whose formal charge no bonded atom of the opposite sign
+    balances (``[NH3+]``, ``C(=O)[O-]``, ``[N+](C)(C)(C)C``), in atom order."""
+    return [
+        atom.GetIdx()
+        for atom in mol.GetAtoms()
+        if (charge := atom.GetFormalCharge())
+        and not any(n.GetFormalCharge() * charge < 0 for n in atom.GetNeighbors())
+    ]

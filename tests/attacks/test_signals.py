@@ -86,7 +86,8 @@ def _signal_and_check(process, tmp_path, out, sig, status) -> None:
     workers = _children(process.pid)
     assert len(workers) >= 2, "the two workers were not found"
     process.send_signal(sig)
-    assert process.wait(timeout=30) == status
+    # stderr in the message: a run once exited 0 here under heavy load, cause unknown
+    assert process.wait(timeout=30) == status, process.stderr.read()[-3000:]
     time.sleep(5)
     assert [pid for pid in workers if _alive(pid)] == []
     assert not out.exists()

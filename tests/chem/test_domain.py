@@ -94,3 +94,25 @@ def test_explain_prints_the_domain(tiny_pair_dir, capsys):
         f"domain: Tanimoto {similarity[0]:.2f} to the nearest training molecule, {nearest[0]}"
     )
     assert len(lines) == 2
+
+
+def test_ions_are_charges_that_no_bonded_atom_balances():
+    from chemexplain.chem.standardize import isolated_charges
+
+    ions = {
+        s: isolated_charges(Chem.MolFromSmiles(s))
+        for s in [
+            "[NH3+]C(Cc1ccccc1)C([O-])=O",
+            "C[N+](C)(C)C",
+            "CC(=O)[O-]",
+            "c1ccccc1[N+](=O)[O-]",
+            "[O-][n+]1ccccc1",
+            "C1CC[S+2](C1)([O-])[O-]",
+        ]
+    }
+    assert list(ions.values()) == [[0, 10], [1], [3], [], [], []]
+    # no ESOL or FreeSolv molecule holds one: their charges are nitro groups and N-oxides
+    sets = (cx.load_esol().smiles, cx.load_freesolv().smiles)
+    assert not any(isolated_charges(Chem.MolFromSmiles(s)) for d in sets for s in d)
+    assert not ApplicabilityDomain().fit(list(cx.load_esol().smiles)).saw_ions()
+    assert ApplicabilityDomain().fit(["CCO", "CC[NH3+]"]).saw_ions()
