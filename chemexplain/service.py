@@ -25,7 +25,7 @@ from chemexplain.chem.atom_attribution import atom_scores_from_tokens
 from chemexplain.chem.explanation import Explanation, ExplanationList
 from chemexplain.chem.notation import to_input_atoms
 from chemexplain.chem.parsing import parse_smiles
-from chemexplain.chem.standardize import standardize_smiles
+from chemexplain.chem.standardize import ion_warning, standardize_smiles
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.errors import DataFormatError, InvalidSmilesError, ModelFileError
 
@@ -301,25 +301,6 @@ def explain_batch(
             if not domain.saw_ions():
                 e.warning = "; ".join(filter(None, [e.warning, ion_warning(mol)]))
     return out
-
-
-def ion_warning(mol: Chem.Mol, shown: int = 3) -> str:
-    """A warning naming ``mol``'s ions (:func:`~chemexplain.chem.standardize.isolated_charges`)
-    for a model that saw none in training; "" when it has none."""
-    from chemexplain.chem.standardize import isolated_charges
-
-    ions = isolated_charges(mol)
-    if not ions:
-        return ""
-    named = [
-        f"{mol.GetAtomWithIdx(i).GetSymbol()}{i} ({mol.GetAtomWithIdx(i).GetFormalCharge():+d})"
-        for i in ions
-    ]
-    more = f" and {len(named) - shown} more" if len(named) > shown else ""
-    return (
-        f"ionized atoms {', '.join(named[:shown])}{more}: the model saw no ion in training; "
-        "standardize=True (--standardize) neutralizes what can be"
-    )
 
 
 def _predicts_as_written(model, n_test_augment: int | None) -> bool:

@@ -203,6 +203,14 @@ def test_ions_get_a_warning_that_names_them_when_the_model_saw_none():
     # a stereo warning and an ion warning stand side by side
     both = cx.explain("[NH3+][C@@H](Cc1ccccc1)C([O-])=O")
     assert both.warning.startswith("stereo ignored") and "ionized atoms N0 (+1)" in both.warning
+    # chemexplain predict says the same
+    from chemexplain.cli.predict import predict_rows
+
+    rows = predict_rows(cx.pretrained().model, ["[NH3+]CC([O-])=O", "NCC(=O)O"])
+    assert rows["warning"].tolist() == [
+        zwitterion.warning.replace("N0 (+1), O10", "N0 (+1), O3"),
+        "",
+    ]
 
 
 def test_a_model_trained_on_ions_gets_no_ion_warning(monkeypatch):

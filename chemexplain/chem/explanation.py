@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -109,10 +110,13 @@ class Explanation:
     def _atoms(self, order) -> list[tuple[int, str, float]]:
         return [(int(i), self.atom_symbols[i], float(self.atom_weights[i])) for i in order]
 
-    def _top_text(self) -> str:
+    def top_text(self, numbers: Sequence[int] | None = None) -> str:
+        """The ``top_atoms`` column: ``+O8 +O2 -C0`` (signed) or ``O8 O2 N3``; ``numbers``
+        renumbers the atoms (atom i is written as ``numbers[i]``)."""
+        atoms = [(i if numbers is None else numbers[i], s, w) for i, s, w in self.top_atoms()]
         if not self.signed:
-            return " ".join(f"{s}{i}" for i, s, _ in self.top_atoms())
-        return " ".join(f"{'+' if w > 0 else '-'}{s}{i}" for i, s, w in self.top_atoms())
+            return " ".join(f"{s}{i}" for i, s, _ in atoms)
+        return " ".join(f"{'+' if w > 0 else '-'}{s}{i}" for i, s, w in atoms)
 
     def atoms_text(self, k: int = 3) -> str:
         """The strongest atoms in words: ``raise: O8 (+0.71), ...; lower: C0 (-0.29), ...``
@@ -153,7 +157,7 @@ class Explanation:
             "prediction_std": self.prediction_std,
             "units": self.units,
             "value_units": self.value_units,
-            "top_atoms": self._top_text() if self.ok else "",
+            "top_atoms": self.top_text() if self.ok else "",
             "atom_weights": json.dumps([round(float(w), 4) for w in self.atom_weights])
             if self.ok
             else "",

@@ -20,7 +20,7 @@ from rdkit.Chem.MolStandardize import rdMolStandardize
 
 from chemexplain.chem.parsing import parse_smiles
 
-__all__ = ["isolated_charges", "standardize_smiles"]
+__all__ = ["ion_warning", "isolated_charges", "standardize_smiles"]
 
 
 @lru_cache(maxsize=1)
@@ -44,3 +44,20 @@ def isolated_charges(mol: Chem.Mol) -> list[int]:
         if (charge := atom.GetFormalCharge())
         and not any(n.GetFormalCharge() * charge < 0 for n in atom.GetNeighbors())
     ]
+
+
+def ion_warning(mol: Chem.Mol, shown: int = 3) -> str:
+    """A warning naming ``mol``'s ions (:func:`~chemexplain.chem.standardize.isolated_charges`)
+    for a model that saw none in training; "" when it has none."""
+    ions = isolated_charges(mol)
+    if not ions:
+        return ""
+    named = [
+        f"{mol.GetAtomWithIdx(i).GetSymbol()}{i} ({mol.GetAtomWithIdx(i).GetFormalCharge():+d})"
+        for i in ions
+    ]
+    more = f" and {len(named) - shown} more" if len(named) > shown else ""
+    return (
+        f"ionized atoms {', '.join(named[:shown])}{more}: the model saw no ion in training "
+        "(standardize=True or --standardize neutralizes what can be)"
+    )

@@ -71,7 +71,8 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
     import numpy as np
     import pandas as pd
 
-    from chemexplain.chem.parsing import smiles_errors
+    from chemexplain.chem.parsing import parse_smiles, smiles_errors
+    from chemexplain.chem.standardize import ion_warning
     from chemexplain.service import unseen_elements_error
 
     smiles = ["" if not isinstance(s, str) else s.strip() for s in smiles]
@@ -98,10 +99,15 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
                 probabilities[valid], predictions[valid] = p1, model.labels_from_proba(p1)
             if spreads is not None:
                 spreads[valid] = model.predict_std(valid_smiles, n_test_augment=n_test_augment)
+        domain = getattr(model, "domain_", None)
+        unseen_ions = domain is not None and not domain.saw_ions()
         for row, form, tokens in zip(valid, forms, unknown):
             notes = [form.warning] if form.warning else []
             if tokens:
                 notes.append("tokens unknown to the model: " + " ".join(sorted(set(tokens))))
+            if unseen_ions:
+                notes.append(ion_warning(parse_smiles(smiles[row])))
+            notes = [note for note in notes if note]
             row_warnings[row] = "; ".join(notes)
     return pd.DataFrame(
         {
@@ -119,7 +125,7 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from chemexplain.io.molecule_files import READ_ERROR
+    from chemexplain.io.molecule_files import HIDDEN_COLUMNS, READ_ERROR
 
     if bool(args.smiles) == bool(args.input):
         raise DataFormatError("give SMILES on the command line or --input FILE (one of them)")
@@ -136,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     if READ_ERROR in frame:  # an unreadable record (SDF) is an error row, like a bad SMILES
         unreadable = frame[READ_ERROR].astype(bool).to_numpy()
         result.loc[unreadable, ["status", "error"]] = ["error", frame[READ_ERROR][unreadable]]
-    extra = frame.drop(columns=["smiles", READ_ERROR], errors="ignore")
+    extra = frame.drop(columns=["smiles", *HIDDEN_COLUMNS], errors="ignore")
     output = pd.concat([extra.reset_index(drop=True), result], axis=1)
     if args.output:
         from chemexplain.io.output_paths import check_outputs, write_text_atomically

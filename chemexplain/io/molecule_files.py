@@ -12,8 +12,12 @@ one row per record: a blank CSV line is a row (with an empty SMILES).
   (:func:`~chemexplain.data.datasets.csv_separator`). ``.tsv``: tab-separated.
 - ``.smi``: one molecule per line, ``SMILES [name]`` separated by whitespace,
   no header; columns ``smiles`` and ``name``.
-- ``.sdf``: the molecule written as SMILES by RDKit; ``id_col`` names an SD
-  property (default: the title line, as ``name``).
+- ``.sdf``: the molecule written as SMILES by RDKit (canonical, hydrogens
+  implicit); ``id_col`` names an SD property (default: the title line, as
+  ``name``); every SD property of the file is a column (text; one named like the
+  title, the ``smiles`` or a result column is renamed ``sd_<name>``), empty where a record lacks
+  it. The hidden ``_molblock`` column keeps each record's structure (coordinates,
+  hydrogens) for an SDF output.
 - ``.parquet``: columns as in .csv, with their types, read in row batches with pyarrow.
 """
 
@@ -30,10 +34,23 @@ import pandas as pd
 from chemexplain.data.datasets import csv_separator
 from chemexplain.errors import DataFormatError
 
-__all__ = ["FORMATS", "MoleculeFile", "file_format", "read_chunks", "count_rows", "read_rows"]
+__all__ = [
+    "FORMATS",
+    "HIDDEN_COLUMNS",
+    "MOLBLOCK",
+    "MoleculeFile",
+    "file_format",
+    "read_chunks",
+    "count_rows",
+    "read_rows",
+]
 
 FORMATS = ("csv", "smi", "sdf", "parquet")
 READ_ERROR = "_read_error"
+#: an SDF record's molecule block (up to ``M  END``): the structure an SDF output writes back
+MOLBLOCK = "_molblock"
+#: columns a reader adds for the scorer, never written out
+HIDDEN_COLUMNS = [READ_ERROR, MOLBLOCK]
 
 
 def file_format(path: str | os.PathLike) -> str:
@@ -145,31 +162,63 @@ def _sd_properties(lines: list[str]) -> dict[str, str]:
     return properties
 
 
-def _sdf_chunks(path, id_col, chunk_size) -> Iterator[pd.DataFrame]:
-    """One row per SDF record, empty and damaged ones included (with their reason)."""
+def _sdf_columns(path, id_col: str | None) -> dict[str, str]:
+    """{column: SD property} for every property name in the file, in order of first
+    appearance (one pass over the text); a property named like the title, the ``smiles``
+    column or a result column (an SDF that ``score`` wrote) becomes ``sd_<name>``."""
+    from chemexplain.io.result_files import RESULT_COLUMNS
+
+    found: dict[str, str] = {}
+    taken = {id_col or "name", "smiles", "standardized_smiles", *RESULT_COLUMNS}
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        in_data = False
+        for line in handle:
+            if line.startswith("M  END"):
+                in_data = True
+            elif line.startswith("$$$$"):
+                in_data = False
+            elif in_data and line.startswith(">") and (match := re.match(r">.*<([^>]*)>", line)):
+                prop = match.group(1)
+                if prop != id_col:
+                    found.setdefault(f"sd_{prop}" if prop in taken else prop, prop)
+    return found
+
+
+def _sdf_chunks(path, id_col, chunk_size, properties: dict[str, str]) -> Iterator[pd.DataFrame]:
+    """One row per SDF record, empty and damaged ones included (with their reason):
+    id, SMILES, the ``properties`` ({column: SD property}), the read error, the molblock."""
     from rdkit import Chem
 
     from chemexplain.chem.parsing import RDLogger  # noqa: F401  (silences RDKit)
 
-    name = id_col or "name"
-    rows: list[tuple[str, str, str]] = []
+    columns = [id_col or "name", "smiles", *properties, READ_ERROR, MOLBLOCK]
+    rows: list[tuple] = []
     with open(path, encoding="utf-8", errors="replace") as handle:
         for record, lines in enumerate(_sdf_records(handle), start=1):
-            properties = _sd_properties(lines)
-            ident = properties.get(id_col, "") if id_col else (lines[0] if lines else "")
+            found = _sd_properties(lines)
+            ident = found.get(id_col, "") if id_col else (lines[0] if lines else "")
+            values = [found.get(prop, "") for prop in properties.values()]
+            end = next((i for i, line in enumerate(lines) if line.startswith("M  END")), None)
+            block = "\n".join(lines if end is None else lines[: end + 1]) + "\n"
             if not any(line.strip() for line in lines):
-                rows.append((ident, "", f"SDF record {record} is empty"))
-            elif (mol := Chem.MolFromMolBlock("\n".join(lines) + "\n")) is None:
-                rows.append((ident, "", f"SDF record {record} could not be read by RDKit"))
+                smiles, error = "", f"SDF record {record} is empty"
+            elif (mol := Chem.MolFromMolBlock(block)) is None:
+                smiles, error = "", f"SDF record {record} could not be read by RDKit"
             elif mol.GetNumAtoms() == 0:
-                rows.append((ident, "", f"SDF record {record} holds no atoms"))
+                smiles, error = "", f"SDF record {record} holds no atoms"
             else:
-                rows.append((ident, Chem.MolToSmiles(mol), ""))
+                smiles, error = Chem.MolToSmiles(mol), ""
+            rows.append((ident, smiles, *values, error, "" if error else block))
             if len(rows) == chunk_size:
-                yield pd.DataFrame(rows, columns=[name, "smiles", READ_ERROR])
+                yield pd.DataFrame(rows, columns=columns)
                 rows = []
     if rows:
-        yield pd.DataFrame(rows, columns=[name, "smiles", READ_ERROR])
+        yield pd.DataFrame(rows, columns=columns)
+
+
+def _selected(chunks: Iterator[pd.DataFrame], columns: list[str]) -> Iterator[pd.DataFrame]:
+    for chunk in chunks:
+        yield chunk[columns + HIDDEN_COLUMNS]
 
 
 def _parquet_file(path):
@@ -210,7 +259,8 @@ def read_chunks(
     """Open a molecule file for reading in chunks of ``chunk_size`` rows.
 
     ``columns``: the other input columns to keep (None: all of a CSV's or
-    Parquet file's; .smi and .sdf inputs give only their SMILES and name/id).
+    Parquet file's, every SD property of an SDF; a .smi file gives only its SMILES
+    and name).
     A missing column or an unreadable header raises ``DataFormatError`` here,
     before any chunk is read.
     """
@@ -234,8 +284,10 @@ def read_chunks(
         return MoleculeFile(chunks, smiles_col, id_col, selected)
     if kind == "smi":
         return MoleculeFile(_smi_chunks(path, chunk_size), "smiles", "name", ["name", "smiles"])
-    name = id_col or "name"
-    return MoleculeFile(_sdf_chunks(path, id_col, chunk_size), "smiles", name, [name, "smiles"])
+    name, properties = id_col or "name", _sdf_columns(path, id_col)
+    selected = _select_columns([name, "smiles", *properties], path, "smiles", name, columns)
+    chunks = _selected(_sdf_chunks(path, id_col, chunk_size, properties), selected)
+    return MoleculeFile(chunks, "smiles", name, selected)
 
 
 def count_rows(

@@ -16,6 +16,12 @@ the atom property list ``atom.dprop.weight`` (RDKit reads it back as the atom
 property ``weight``); an error row is an empty molecule whose ``status`` and
 ``error`` properties say why. Line breaks inside values become spaces, so an
 id can never end a record early.
+
+From an SDF input, a valid row is written as the input's own structure (its
+coordinates and hydrogen atoms; the ``molblocks`` the reader kept), with the
+weights moved to the input's atom numbers and 0 on hydrogens, which the model
+does not read. Where the scored molecule is not the input's (``--standardize``
+changed it), the row's SMILES is written instead, as for other inputs.
 """
 
 from __future__ import annotations
@@ -29,9 +35,25 @@ import pandas as pd
 from chemexplain.errors import DataFormatError, OutputError
 from chemexplain.io.output_paths import finish_file, temporary_path
 
-__all__ = ["ResultWriter", "explanations_to_sdf", "OUTPUT_FORMATS"]
+__all__ = ["ResultWriter", "explanations_to_sdf", "OUTPUT_FORMATS", "RESULT_COLUMNS"]
 
 OUTPUT_FORMATS = ("csv", "parquet", "sdf")
+#: the columns a scored row adds to its input columns (plus ``standardized_smiles`` with
+#: ``--standardize``)
+RESULT_COLUMNS = [
+    "prediction",
+    "prediction_std",
+    "top_atoms",
+    "atom_weights",
+    "method",
+    "reference",
+    "status",
+    "error",
+    "warning",
+    "max_similarity",
+    "nearest_training_smiles",
+    "in_domain",
+]
 
 
 def _sd_value(value) -> str:
@@ -41,25 +63,66 @@ def _sd_value(value) -> str:
     return re.sub(r"[\r\n]+", " ", str(value))
 
 
-def sdf_records(frame: pd.DataFrame, explanations, id_col: str | None) -> str:
-    """SDF text of one record per row of ``frame`` (columns of the result table)."""
+def sdf_records(frame: pd.DataFrame, explanations, id_col: str | None, molblocks=None) -> str:
+    """SDF text of one record per row of ``frame`` (columns of the result table);
+    ``molblocks``: the input's structure per row ("" for none), from an SDF input."""
     from rdkit import Chem
 
     records = []
-    for (_, row), e in zip(frame.iterrows(), explanations, strict=True):
-        mol = Chem.Mol(e.mol) if e.ok else Chem.Mol()
+    blocks = [""] * len(frame) if molblocks is None else list(molblocks)
+    for (_, row), e, block in zip(frame.iterrows(), explanations, blocks, strict=True):
+        mol, weights, structure = Chem.Mol(), [], None
+        if e.ok:
+            structure = _input_structure(block, e.smiles) if block else None
+            mol = Chem.Mol(e.mol) if structure is None else structure[0]
+            weights = list(e.atom_weights)
+            if structure is not None:  # atom k of e.smiles is input atom structure[1][k]
+                weights = [0.0] * mol.GetNumAtoms()
+                for k, index in enumerate(structure[1]):
+                    weights[index] = float(e.atom_weights[k])
+        numbered = {} if structure is None else _input_numbers(e, *structure)
         if id_col:
             mol.SetProp("_Name", _sd_value(row[id_col]))
         for column, value in row.items():
             if column != "atom_weights":
+                value = numbered.get(column, value)
                 mol.SetProp(re.sub(r"[\r\n<>]+", "_", str(column)), _sd_value(value))
         if e.ok:
             mol.SetDoubleProp("prediction", float(e.prediction))
-            for atom, weight in zip(mol.GetAtoms(), e.atom_weights, strict=True):
+            for atom, weight in zip(mol.GetAtoms(), weights, strict=True):
                 atom.SetDoubleProp("weight", float(weight))
             Chem.CreateAtomDoublePropertyList(mol, "weight")
         records.append(Chem.SDWriter.GetText(mol))
     return "".join(records)
+
+
+def _input_numbers(e, mol, numbers: list[int]) -> dict[str, str]:
+    """``top_atoms`` and ``warning`` naming atoms by the input structure's numbers."""
+    from chemexplain.chem.standardize import ion_warning
+
+    parts = [
+        ion_warning(mol) if p.startswith("ionized atoms") else p for p in e.warning.split("; ")
+    ]
+    return {"top_atoms": e.top_text(numbers), "warning": "; ".join(parts)}
+
+
+def _input_structure(block: str, smiles: str):
+    """``(molecule with its hydrogens and coordinates, input atom index of each atom of
+    smiles)`` when ``smiles`` is RDKit's SMILES of ``block``'s molecule, else None."""
+    from rdkit import Chem
+
+    from chemexplain.chem.atom_attribution import _output_order
+
+    mol = Chem.MolFromMolBlock(block, removeHs=False)
+    if mol is None:
+        return None
+    for atom in mol.GetAtoms():
+        atom.SetIntProp("input_index", atom.GetIdx())
+    heavy = Chem.RemoveHs(mol)
+    if Chem.MolToSmiles(heavy) != smiles:
+        return None
+    order = _output_order(heavy)  # atom k of the SMILES is atom order[k] of heavy
+    return mol, [heavy.GetAtomWithIdx(i).GetIntProp("input_index") for i in order]
 
 
 def _count_sdf_records(path: Path) -> int:
@@ -89,8 +152,9 @@ class ResultWriter:
         self.abort()
         return OutputError(f"cannot write {self.path}: {error.strerror or error}")
 
-    def write(self, frame: pd.DataFrame, explanations) -> None:
-        """Append ``frame`` (one row per explanation, in order)."""
+    def write(self, frame: pd.DataFrame, explanations, molblocks=None) -> None:
+        """Append ``frame`` (one row per explanation, in order); ``molblocks``: the
+        input's structures for an SDF output (see the module docstring)."""
         try:
             if self.format == "parquet":
                 import pyarrow as pa
@@ -106,7 +170,7 @@ class ResultWriter:
                 if self.format == "csv":
                     frame.to_csv(self._handle, header=self.rows == 0, index=False)
                 else:
-                    self._handle.write(sdf_records(frame, explanations, self.id_col))
+                    self._handle.write(sdf_records(frame, explanations, self.id_col, molblocks))
         except OSError as error:
             raise self._fail(error) from None
         self.rows += len(frame)

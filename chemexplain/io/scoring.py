@@ -31,32 +31,17 @@ from tqdm.auto import tqdm
 from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.errors import DataFormatError
 from chemexplain.io.html_report import write_report
-from chemexplain.io.molecule_files import READ_ERROR, read_chunks
+from chemexplain.io.molecule_files import HIDDEN_COLUMNS, MOLBLOCK, READ_ERROR, read_chunks
 from chemexplain.io.output_paths import check_outputs
-from chemexplain.io.result_files import ResultWriter
+from chemexplain.io.result_files import RESULT_COLUMNS, ResultWriter
 from chemexplain.service import explain_batch, resolve_model, stored_shapley
 
 __all__ = ["score_file", "RESULT_COLUMNS"]
 
-RESULT_COLUMNS = [
-    "prediction",
-    "prediction_std",
-    "top_atoms",
-    "atom_weights",
-    "method",
-    "reference",
-    "status",
-    "error",
-    "warning",
-    "max_similarity",
-    "nearest_training_smiles",
-    "in_domain",
-]
-
 
 def result_frame(chunk: pd.DataFrame, explanations, standardize=False) -> pd.DataFrame:
     rows = [e.to_dict() for e in explanations]
-    frame = chunk.drop(columns=[READ_ERROR]).reset_index(drop=True)
+    frame = chunk.drop(columns=HIDDEN_COLUMNS, errors="ignore").reset_index(drop=True)
     for column in RESULT_COLUMNS:
         frame[column] = [r[column] for r in rows]
     # floats even in a chunk of error rows only, so that every chunk has one schema
@@ -297,7 +282,7 @@ def score_file(
     try:
         for chunk, explanations in explainer.map(chunks, smiles_col):
             frame = result_frame(chunk, explanations, standardize)
-            writer.write(frame, explanations)
+            writer.write(frame, explanations, chunk.get(MOLBLOCK))
             if html and len(shown) < html_molecules:
                 ids = chunk[id_col].tolist() if id_col else [None] * len(chunk)
                 shown.extend(list(zip(ids, explanations))[: html_molecules - len(shown)])

@@ -167,3 +167,46 @@ def test_score_exit_status_rule(bad_csv, tmp_path, tiny_pair_dir):
     out.unlink()
     assert _score([bad_csv, "-o", out, "--workers", "1", "--fail-on-error"], tiny_pair_dir) == 1
     assert out.exists()  # the rows are still all written
+
+
+def test_an_sdf_is_scored_into_its_own_structures_with_weights_on_its_own_atoms(tmp_path):
+    """A 3D SDF with hydrogens between the heavy atoms comes back as itself: coordinates,
+    hydrogens and properties kept, each atom's weight on that atom (0 on hydrogens), and
+    top_atoms naming the file's own atom numbers. It used to come back rebuilt from SMILES,
+    2D-less, hydrogen-free and renumbered, with its properties dropped."""
+    import numpy as np
+
+    import chemexplain as cx
+    from tests.io.test_molecule_files import write_sdf
+
+    given = tmp_path / "in.sdf"
+    write_sdf(
+        given,
+        [
+            ("paracetamol", "CC(=O)Nc1ccc(O)cc1", {"logS": "-1.03"}),
+            ("glycine", "[NH3+]CC([O-])=O", {"logS": "0.52"}),
+        ],
+    )
+    out = tmp_path / "out.sdf"
+    assert main(["score", str(given), "-o", str(out), "--quiet"]) == 0
+    inputs = list(Chem.SDMolSupplier(str(given), removeHs=False))
+    for mol, original in zip(Chem.SDMolSupplier(str(out), removeHs=False), inputs, strict=True):
+        assert mol.GetNumAtoms() == original.GetNumAtoms()
+        assert np.allclose(
+            mol.GetConformer().GetPositions(), original.GetConformer().GetPositions()
+        )
+        assert mol.GetProp("logS") == original.GetProp("logS")
+        e = cx.explain(mol.GetProp("smiles"))
+        weights = [a.GetDoubleProp("weight") for a in mol.GetAtoms()]
+        heavy = Chem.RemoveHs(mol)  # keeps each atom's properties, in the file's order
+        match = heavy.GetSubstructMatch(e.mol)  # atom k of the SMILES -> atom of the file
+        assert [heavy.GetAtomWithIdx(j).GetDoubleProp("weight") for j in match] == pytest.approx(
+            list(e.atom_weights), abs=1e-12
+        )
+        assert all(w == 0 for a, w in zip(mol.GetAtoms(), weights) if a.GetAtomicNum() == 1)
+        strongest = mol.GetProp("top_atoms").split()[0]  # e.g. +O16: the file's atom 16
+        index = int(re.fullmatch(r"[+-]?[A-Z][a-z]?(\d+)", strongest).group(1))
+        assert weights[index] == pytest.approx(e.top_atoms()[0][2])
+    ions = list(Chem.SDMolSupplier(str(out), removeHs=False))[1].GetProp("warning")
+    charged = sorted(a.GetIdx() for a in inputs[1].GetAtoms() if a.GetFormalCharge())
+    assert ions.startswith("ionized atoms") and all(f"{i} (" in ions for i in charged)

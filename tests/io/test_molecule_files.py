@@ -1,4 +1,4 @@
-"""Molecule files in chunks: the CSV field separator a chemist's file uses."""
+"""Molecule files in chunks: the CSV field separator a chemist's file uses, an SDF's properties."""
 
 import pandas as pd
 import pytest
@@ -49,3 +49,51 @@ def test_a_semicolon_file_is_scored_and_trained_on(tmp_path, esol):
     assert (scored.status == "ok").all()
     frame = cx.load_csv(path, smiles_col="Smiles", target_col="AlogP")
     assert frame["AlogP"].tolist() == [1.35, -1.67]
+
+
+def write_sdf(path, records) -> None:
+    """``records``: (title, SMILES, {property: value}); 3D, hydrogens as atoms, in an
+    order where hydrogens come between heavy atoms (as some tools write them)."""
+    import random
+
+    from rdkit import Chem
+    from rdkit.Chem import AllChem
+
+    writer = Chem.SDWriter(str(path))
+    for title, smiles, properties in records:
+        mol = Chem.AddHs(Chem.MolFromSmiles(smiles))
+        AllChem.EmbedMolecule(mol, randomSeed=1)
+        order = list(range(mol.GetNumAtoms()))
+        random.Random(0).shuffle(order)
+        mol = Chem.RenumberAtoms(mol, order)
+        mol.SetProp("_Name", title)
+        for key, value in properties.items():
+            mol.SetProp(key, value)
+        writer.write(mol)
+    writer.close()
+
+
+def test_an_sdf_gives_its_properties_as_columns_and_keeps_each_structure(tmp_path):
+    from chemexplain.io.molecule_files import HIDDEN_COLUMNS, MOLBLOCK
+
+    path = tmp_path / "in.sdf"
+    write_sdf(
+        path,
+        [
+            ("paracetamol", "CC(=O)Nc1ccc(O)cc1", {"logS": "-1.03", "smiles": "mine"}),
+            ("glycerol", "OCC(O)CO", {"vendor": "A", "prediction": "old"}),
+        ],
+    )
+    source = read_chunks(path)
+    assert source.columns == ["name", "smiles", "logS", "sd_smiles", "vendor", "sd_prediction"]
+    (chunk,) = list(source.chunks)
+    assert list(chunk.columns) == source.columns + HIDDEN_COLUMNS
+    assert chunk["smiles"].tolist() == ["CC(=O)Nc1ccc(O)cc1", "OCC(O)CO"]  # RDKit's, no H
+    assert chunk["logS"].tolist() == ["-1.03", ""] and chunk["vendor"].tolist() == ["", "A"]
+    assert chunk["sd_smiles"].tolist() == ["mine", ""]
+    assert chunk[MOLBLOCK][0].rstrip().endswith("M  END") and "logS" not in chunk[MOLBLOCK][0]
+    chosen = read_chunks(path, columns=["vendor"], id_col="logS")
+    assert chosen.columns == ["logS", "smiles", "vendor"]
+    assert next(chosen.chunks)["logS"].tolist() == ["-1.03", ""]
+    with pytest.raises(Exception, match="no column 'price'"):
+        read_chunks(path, columns=["price"])
