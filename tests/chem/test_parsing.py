@@ -60,3 +60,17 @@ def test_elements_are_read_from_atoms_not_characters():
     mols = [Chem.MolFromSmiles(s) for s in ("ClCCBr", "OB(O)c1ccccc1", "[2H]OC", "c1ccsc1")]
     assert elements(mols[:1]) == ["Br", "C", "Cl"]
     assert elements(mols) == ["B", "Br", "C", "Cl", "O", "S"]  # hydrogen left out
+
+
+def test_the_element_check_in_cplusplus_agrees_with_the_python_one():
+    import chemexplain as cx
+    from chemexplain.chem.parsing import elements, has_only_elements
+
+    known = ("Br", "C", "Cl", "F", "I", "N", "O", "P", "S")
+    odd = ["C[Se]C", "[H][H]", "[HH]", "[2H]C", "B(O)O", "[Na+].[Cl-]", "[H]OC", "c1ccsc1"]
+    smiles = odd + list(cx.load_esol().smiles) + list(cx.load_freesolv().smiles)
+    for s in smiles:
+        mol = Chem.MolFromSmiles(s)
+        found = elements([mol])
+        assert has_only_elements(mol, known) == (set(found) <= set(known) and found != ["H"]), s
+    assert not has_only_elements(Chem.MolFromSmiles("CCO"), ("C",))
