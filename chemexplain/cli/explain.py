@@ -90,6 +90,17 @@ def _explain(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
+    from chemexplain.cli.predict import names_molecule_file
+    from chemexplain.errors import DataFormatError
+
+    for text in args.smiles:  # RDKit reads 'mols.sdf' as a three-fragment "molecule"
+        if os.path.isfile(text) or names_molecule_file(text):
+            raise DataFormatError(
+                f"{text!r} is a file, not a SMILES: explain a file's molecules with "
+                f"'chemexplain score {text} -o scored.csv' (add --html report.html for drawings)"
+            )
     explanations = _explain(args)
     out = Path(args.draw) if args.draw else None
     if out:

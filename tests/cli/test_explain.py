@@ -67,3 +67,18 @@ def test_a_per_molecule_method_shows_progress_and_gives_what_one_call_gives(tiny
     assert "explain (" not in capsys.readouterr().err
     assert main(["explain", *smiles[:3], "--model", str(tiny_pair_dir), "--method", "mask"]) == 0
     assert "explain (" not in capsys.readouterr().err  # one pass for all: no bar
+
+
+def test_a_file_given_as_a_smiles_is_a_usage_error_that_points_at_score(tmp_path, capsys):
+    """RDKit reads 'mols.sdf' as a three-fragment molecule: the error row said 'several
+    fragments (a salt or mixture)' and the exit status was 0."""
+    source = tmp_path / "library.csv"
+    source.write_text("smiles\nCCO\n")
+    for name in (str(source), "mols.sdf"):
+        assert main(["explain", name]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.endswith(
+            f"{name!r} is a file, not a SMILES: explain a file's molecules with "
+            f"'chemexplain score {name} -o scored.csv' (add --html report.html for drawings)"
+        )
+        assert len(err.splitlines()) == 1
