@@ -222,7 +222,7 @@ def explain_batch(
     checked = [_check(s, model, standardize, max_length, on_unknown) for s in smiles]
     out = ExplanationList(
         Explanation(
-            input=str(s) if s is not None else "",
+            input=s if isinstance(s, str) else "",  # not "nan" for a missing value
             method=method,
             status="ok" if err is None else "error",
             error=err,
@@ -397,9 +397,11 @@ def explain(
         on_unknown=on_unknown,
     )
     if single or on_invalid == "raise":
-        for row, e in enumerate(results):
+        labels = smiles.index if isinstance(smiles, pd.DataFrame) else range(len(results))
+        for row, e in zip(labels, results):
             if not e.ok:
-                raise InvalidSmilesError(e.input, e.error, None if single else row)
+                reason = e.error if single else f"{e.error} (on_invalid='nan' keeps every row)"
+                raise InvalidSmilesError(e.input, reason, None if single else row)
     if single:
         return results[0]
     index = smiles.index if isinstance(smiles, pd.DataFrame) else None

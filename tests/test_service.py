@@ -1,6 +1,7 @@
 """The explain service: per-atom weights, batch error handling, standardization."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from rdkit import Chem
 
@@ -218,3 +219,14 @@ def test_a_model_trained_on_ions_gets_no_ion_warning(monkeypatch):
     assert cx.explain("C[NH3+]").warning.startswith("ionized atoms N1 (+1)")
     monkeypatch.setattr(domain, "_saw_ions", True)
     assert cx.explain("C[NH3+]").warning == ""
+
+
+def test_a_bad_row_of_a_dataframe_is_named_by_its_index_label_and_the_way_to_keep_the_rest():
+    frame = pd.DataFrame({"smiles": ["CCO", np.nan]}, index=["ethanol", "missing"])
+    with pytest.raises(cx.InvalidSmilesError) as error:
+        cx.explain(frame)
+    assert str(error.value) == (
+        "invalid SMILES '' (row 'missing'): empty SMILES (on_invalid='nan' keeps every row)"
+    )
+    with pytest.raises(cx.InvalidSmilesError, match=r"\(row 1\): unclosed ring"):
+        cx.explain(["CCO", "C1CC"])
