@@ -25,6 +25,8 @@ import numpy as np
 from rdkit import Geometry
 from rdkit.Chem.Draw import rdMolDraw2D
 
+from chemexplain.chem.notation import STEREO_WARNING
+
 __all__ = [
     "DEFAULT_SIGNED_VMAX",
     "DEFAULT_VMAX",
@@ -99,9 +101,25 @@ def _highlights(e, vmax: float, highlight: float):
 
 
 def _legend(e, label: str | None = None) -> str:
-    """The prediction (or the error), under ``label`` when one is given."""
+    """The prediction (or the error), under ``label`` when one is given, over the caveats
+    a chemist must see with it (:func:`_caveats`)."""
     text = f"error: {e.error}" if not e.ok else f"{e.prediction:.2f} {e.units}".strip()
+    if e.ok and _caveats(e):
+        text += "\n" + _caveats(e)
     return text if label is None else f"{label}\n{text}"
+
+
+def _caveats(e) -> str:
+    """What makes the prediction less sure, short: outside the model's domain, ions or
+    stereo it never saw (the full text is ``e.warning``)."""
+    found = []
+    if e.in_domain is False:
+        found.append(f"outside the model's domain (Tanimoto {e.max_similarity:.2f})")
+    if "ionized atoms" in e.warning:
+        found.append("ions the model never saw")
+    if STEREO_WARNING in e.warning:
+        found.append("stereo ignored")
+    return "; ".join(found)
 
 
 def _short(text: str, limit: int = 36) -> str:
@@ -109,7 +127,7 @@ def _short(text: str, limit: int = 36) -> str:
 
 
 def _description(e, vmax: float, n: int = 1) -> str:
-    what = _legend(e) if n == 1 else f"{n} molecules"
+    what = _legend(e).replace("\n", "; ") if n == 1 else f"{n} molecules"
     if e.signed:
         return (
             f"chemexplain: {what}; atoms colored by their {e.method} contribution on a fixed "
@@ -218,7 +236,8 @@ def draw_explanation(
         )
         drawer.SetColour((0.0, 0.0, 0.0))
         drawer.SetFontSize(16)
-        drawer.DrawString(_legend(e), Geometry.Point2D(width / 2, height - 12), 0, True)
+        for line, text in enumerate(reversed(_legend(e).split("\n"))):
+            drawer.DrawString(text, Geometry.Point2D(width / 2, height - 12 - 18 * line), 0, True)
     elif style == "atoms":
         mol, atoms, atom_colors, bonds, bond_colors = _highlights(e, vmax, highlight)
         drawer.DrawMolecule(

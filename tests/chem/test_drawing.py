@@ -87,3 +87,22 @@ def test_a_notebook_shows_an_explanation_list_as_one_grid(pair):
     # one explanation: its input escaped, its value with units
     single = cx.explain(["<b>"], *pair, on_invalid="nan")[0]._repr_html_()
     assert "<code>&lt;b&gt;</code>: error:" in single
+
+
+def test_a_picture_carries_the_caveats_of_its_prediction(tmp_path):
+    """A chemist reads the picture, not the warning column: an ion the model never saw,
+    ignored stereo and a molecule outside the model's domain are written under it (RDKit
+    draws text as paths; the SVG's description holds the same legend as text)."""
+    import html
+
+    zwitterion, benzene, paracetamol = cx.explain(
+        ["[NH3+][C@@H](Cc1ccccc1)C([O-])=O", "c1ccccc1", "CC(=O)Nc1ccc(O)cc1"]
+    )
+    assert zwitterion.in_domain and not benzene.in_domain and paracetamol.in_domain
+    svg = html.unescape(zwitterion.draw(tmp_path / "z.svg"))
+    assert "-3.32 log10 mol/L; ions the model never saw; stereo ignored;" in svg
+    for style in ("atoms", "contour"):
+        svg = html.unescape(benzene.draw(tmp_path / f"b_{style}.svg", style=style))
+        assert "-1.55 log10 mol/L; outside the model's domain (Tanimoto 0.33);" in svg
+    svg = html.unescape(paracetamol.draw(tmp_path / "p.svg"))
+    assert "<desc>chemexplain: -1.66 log10 mol/L; atoms colored" in svg
