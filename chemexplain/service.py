@@ -148,6 +148,8 @@ def unseen_elements_error(unseen: list[str]) -> str:
     """The error row's reason for a molecule with elements no training molecule had."""
     if unseen == ["H"]:  # see chem.parsing.elements
         return "no heavy atom: the model reads a molecule by its heavy atoms"
+    if "*" in unseen:  # R-groups and attachment points of fragments
+        return "a dummy atom '*' (an attachment point) is no atom the model can read: cap it first"
     return f"elements this model never saw in training: {', '.join(unseen)}"
 
 

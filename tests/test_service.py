@@ -153,6 +153,8 @@ def test_a_molecule_of_hydrogen_alone_is_an_error_row_not_a_crash():
     rows = cx.explain(["CCO", "[H][H]", "[HH]", "[H]", "OCC"], on_invalid="nan")
     assert [e.status for e in rows] == ["ok", "error", "error", "error", "ok"]
     assert rows[1].error == "no heavy atom: the model reads a molecule by its heavy atoms"
+    fragment = cx.explain(["[*:1]c1ccccc1"], on_invalid="nan")[0]
+    assert fragment.error.startswith("a dummy atom '*' (an attachment point)")
     model, _ = cx.pretrained()
     with pytest.warns(UserWarning, match=r"'\[H\]\[H\]' \(element H\)"):
         assert np.isfinite(model.predict(["[H][H]"])).all()
