@@ -22,7 +22,7 @@ from chemexplain.models.configs import CONFIGS
 
 def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--data", required=True, help="'esol', 'freesolv' or the path of a CSV file"
+        "--data", required=True, help="'esol', 'freesolv' or the path of a CSV or SDF file"
     )
     parser.add_argument(
         "--smiles-col", default="smiles", help="SMILES column of a CSV (default: smiles)"

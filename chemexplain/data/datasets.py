@@ -210,10 +210,33 @@ def load_freesolv(path: str | os.PathLike | None = None) -> pd.DataFrame:
     return load_dataset("freesolv", path)
 
 
+def _read_sdf(path: Path) -> pd.DataFrame:
+    """An SDF's readable records as rows: ``smiles``, ``name`` (the title) and the SD
+    properties (text); a warning counts the records RDKit could not read."""
+    from rdkit.Chem import PandasTools
+
+    from chemexplain.chem.parsing import RDLogger  # noqa: F401  (silences RDKit)
+
+    frame = PandasTools.LoadSDF(str(path), idName="name", molColName=None, smilesName="smiles")
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        records = sum(1 for line in handle if line.rstrip("\r\n") == "$$$$")
+    if len(frame) < records:
+        warnings.warn(
+            f"{path}: dropped {records - len(frame)} of {records} SDF records that RDKit "
+            "cannot read",
+            stacklevel=3,
+        )
+    return frame.reset_index(drop=True)
+
+
 def load_csv(
     path: str | os.PathLike, smiles_col: str = "smiles", target_col: str | None = None
 ) -> pd.DataFrame:
     """Load a user CSV as ``smiles`` plus the (numeric) ``target_col``.
+
+    An SDF (``.sdf``) works the same way: its SD properties are its columns and
+    ``smiles`` is RDKit's SMILES of each record (RDKit ``PandasTools.LoadSDF``);
+    records RDKit cannot read are dropped with a warning that counts them.
 
     Rows whose SMILES or target is missing, and rows whose SMILES RDKit cannot
     read, are dropped with a warning that counts them (and names the first
@@ -225,7 +248,8 @@ def load_csv(
         raise DatasetNotFoundError(f"{path} does not exist")
     from chemexplain.chem.parsing import smiles_errors
 
-    frame = _select(read_csv_file(path), smiles_col, target_col, path)
+    raw = _read_sdf(path) if path.suffix.lower() in (".sdf", ".sd") else read_csv_file(path)
+    frame = _select(raw, smiles_col, target_col, path)
     missing = frame["smiles"].isna() | (frame["smiles"] == "")
     if target_col is not None:
         missing |= frame[target_col].isna()

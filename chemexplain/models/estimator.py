@@ -401,6 +401,11 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
                     val_smiles[bad], f"a validation SMILES: {reasons[bad]}", bad
                 )
         val_y = np.asarray(val_y, dtype=np.float64)
+        if not smiles or not val_smiles:  # the first epoch divided by zero
+            raise ValueError(
+                f"fit needs molecules to train on and to validate on, got {len(smiles)} and "
+                f"{len(val_smiles)}"
+            )
         self.elements_ = smiles_elements(smiles)
         self.params_ = resolve_config(self.config, self._overrides())
         p = self.params_

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from chemexplain.data.splits import split_indices
+from chemexplain.errors import DataFormatError
 from chemexplain.metrics.prediction import classification_metrics, regression_metrics
 from chemexplain.models.estimator import SmilesClassifier, SmilesRegressor
 
@@ -37,6 +38,14 @@ def train_on_frame(
     smiles = frame["smiles"].tolist()
     y = frame[target_col].to_numpy(dtype=float)
     parts = split_indices(smiles, split, seed)
+    sizes = {"training": len(parts.train), "validation": len(parts.val), "test": len(parts.test)}
+    empty = [name for name, size in sizes.items() if size == 0]
+    if len(parts.train) < 2 or empty:
+        raise DataFormatError(
+            f"{len(smiles)} molecules are too few for an 80/10/10 {split} split "
+            f"({', '.join(f'{n} {name}' for name, n in sizes.items())}): "
+            "give 10 or more (each part needs a molecule, training two)"
+        )
     cls = SmilesRegressor if task == "regression" else SmilesClassifier
     if ensemble:
         from chemexplain.models.ensemble import SmilesEnsemble
@@ -80,7 +89,6 @@ def training_frame(model) -> tuple[pd.DataFrame, str]:
     the row indices of ``model.split_`` still point at the same molecules.
     """
     from chemexplain.data.datasets import MANIFEST, find_dataset, load_csv, load_dataset
-    from chemexplain.errors import DataFormatError
     from chemexplain.serialization import sha256_of
 
     info = getattr(model, "data_", None) or {}

@@ -165,3 +165,28 @@ def test_scaffold_split_keeps_scaffolds_apart(esol):
     scaffold = lambda rows: {MurckoScaffoldSmiles(smiles[i]) for i in rows}  # noqa: E731
     assert not scaffold(split.train) & scaffold(split.test)
     assert sorted(split.train + split.val + split.test) == list(range(1128))
+
+
+def test_load_csv_reads_an_sdf_by_its_properties(tmp_path):
+    """`chemexplain train --data mols.sdf --target-col logS` said "mols.sdf has no column
+    'smiles'; its columns are: <the first title line>"."""
+    from rdkit import Chem
+
+    esol = load_esol().head(12)
+    path = tmp_path / "mols.sdf"
+    writer = Chem.SDWriter(str(path))
+    for i, (smiles, logs) in enumerate(zip(esol.smiles, esol.logS)):
+        mol = Chem.AddHs(Chem.MolFromSmiles(smiles))
+        mol.SetProp("_Name", f"mol{i}")
+        mol.SetProp("logS", f"{logs}")
+        writer.write(mol)
+    writer.close()
+    frame = load_csv(path, "smiles", "logS")
+    assert frame["smiles"].tolist() == [
+        Chem.MolToSmiles(Chem.MolFromSmiles(s)) for s in esol.smiles
+    ]
+    assert frame["logS"].tolist() == pytest.approx(esol.logS.tolist())
+    with path.open("a") as handle:  # a record RDKit cannot read
+        handle.write("broken\n\n\n  1  0  0  0  0  0  0  0  0  0999 V2000\nM  END\n$$$$\n")
+    with pytest.warns(UserWarning, match="dropped 1 of 13"):
+        assert len(load_csv(path, "smiles", "logS")) == 12
