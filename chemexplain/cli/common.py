@@ -182,7 +182,9 @@ def add_fit_options(parser: argparse.ArgumentParser, writes: str, seeds: str) ->
     with :func:`fit_options` and ``args.data``."""
     add_model(parser)
     add_output(parser, f"directory to write the {writes} into", required=True, old=("--out",))
-    parser.add_argument("--data", help="CSV or SDF of molecules to train on instead of the model's own")
+    parser.add_argument(
+        "--data", help="CSV or SDF of molecules to train on instead of the model's own"
+    )
     parser.add_argument(
         "--smiles-col", default="smiles", help="SMILES column of --data (default: smiles)"
     )

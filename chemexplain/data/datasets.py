@@ -187,11 +187,19 @@ def load_dataset(name: str, path: str | os.PathLike | None = None) -> pd.DataFra
     return frame
 
 
+def did_you_mean(column: str, found) -> str:
+    """``"; did you mean 'Smiles'?"`` when one of ``found`` is ``column`` but for case
+    (ChEMBL writes 'Smiles', PubChem 'SMILES'), else ``""``."""
+    alike = [str(c) for c in found if str(c).lower() == column.lower()]
+    return f"; did you mean {alike[0]!r}?" if len(alike) == 1 else ""
+
+
 def _select(raw: pd.DataFrame, smiles_col: str, target_col: str | None, file) -> pd.DataFrame:
     for column in (smiles_col, target_col):
         if column is not None and column not in raw.columns:
             raise DataFormatError(
-                f"{file} has no column {column!r}; its columns are: {', '.join(map(str, raw.columns))}"
+                f"{file} has no column {column!r}; its columns are: "
+                f"{', '.join(map(str, raw.columns))}{did_you_mean(column, raw.columns)}"
             )
     frame = pd.DataFrame({"smiles": raw[smiles_col].astype("string").str.strip()})
     if target_col is not None:

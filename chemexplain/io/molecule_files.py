@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from chemexplain.data.datasets import csv_separator
+from chemexplain.data.datasets import csv_separator, did_you_mean
 from chemexplain.errors import DataFormatError
 
 __all__ = [
@@ -75,7 +75,7 @@ def _select_columns(found, path, smiles_col: str, id_col: str | None, keep) -> l
     if missing:
         raise DataFormatError(
             f"{path} has no column {missing[0]!r}; its columns are {found} "
-            "(choose with --smiles-col / --id-col / --columns)"
+            f"(choose with --smiles-col / --id-col / --columns){did_you_mean(missing[0], found)}"
         )
     others = found if keep is None else keep
     return wanted + [c for c in others if c not in wanted]

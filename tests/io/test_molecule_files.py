@@ -97,3 +97,19 @@ def test_an_sdf_gives_its_properties_as_columns_and_keeps_each_structure(tmp_pat
     assert next(chosen.chunks)["logS"].tolist() == ["-1.03", ""]
     with pytest.raises(Exception, match="no column 'price'"):
         read_chunks(path, columns=["price"])
+
+
+def test_a_column_missing_but_for_case_is_suggested(tmp_path):
+    """ChEMBL's exports name the column 'Smiles': the error listed the columns only."""
+    from chemexplain.data.datasets import load_csv
+    from chemexplain.errors import DataFormatError
+
+    path = tmp_path / "chembl.csv"
+    path.write_text(CHEMBL_LIKE)
+    with pytest.raises(DataFormatError, match=r"did you mean 'Smiles'\?$"):
+        read_chunks(path)
+    with pytest.raises(DataFormatError, match=r"did you mean 'Smiles'\?$"):
+        load_csv(path, "smiles", "AlogP")
+    with pytest.raises(DataFormatError, match=r"'AlogP'\]") as error:  # nothing alike
+        read_chunks(path, smiles_col="structure")
+    assert "did you mean" not in str(error.value)
