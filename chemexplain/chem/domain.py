@@ -38,6 +38,17 @@ def _generator(radius: int, n_bits: int):
     return rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
 
 
+def _on_bits(fingerprints, n_bits: int):
+    """RDKit bit vectors as a sparse (n, n_bits) 0/1 int32 matrix (scipy CSR)."""
+    from scipy import sparse
+
+    on = [np.asarray(list(fp.GetOnBits()), dtype=np.int32) for fp in fingerprints]
+    starts = np.cumsum([0] + [len(bits) for bits in on])
+    columns = np.concatenate(on) if on else np.zeros(0, dtype=np.int32)
+    ones = np.ones(len(columns), dtype=np.int32)
+    return sparse.csr_matrix((ones, columns, starts), shape=(len(on), n_bits))
+
+
 def morgan_fingerprints(mols: Sequence[Chem.Mol], radius: int = RADIUS, n_bits: int = N_BITS):
     """RDKit ``ExplicitBitVect`` Morgan fingerprints of ``mols`` (radius 2, 2048 bits)."""
     generator = _generator(radius, n_bits)
@@ -67,16 +78,31 @@ class ApplicabilityDomain:
         if not hasattr(self, "fingerprints_"):
             raise NotFittedError("this ApplicabilityDomain is not fitted yet: call fit(smiles)")
 
-    def nearest(self, mols: Sequence[Chem.Mol]) -> tuple[np.ndarray, list[str]]:
-        """(max Tanimoto similarity (n,), the nearest training molecule's SMILES) per molecule."""
+    def nearest(self, mols: Sequence[Chem.Mol], block: int = 1024) -> tuple[np.ndarray, list[str]]:
+        """(max Tanimoto similarity (n,), the nearest training molecule's SMILES) per molecule.
+
+        The bits two fingerprints share are counted for all pairs at once, as a sparse
+        product (scipy), then divided as RDKit's ``TanimotoSimilarity`` divides: the
+        same numbers and the same first-most-similar molecule as a loop over RDKit's
+        ``BulkTanimotoSimilarity``, 2-3x faster (``tests/chem/test_domain.py``);
+        ``block`` molecules at a time, so memory stays bounded.
+        """
         self._check_fitted()
-        similarities, nearest = np.zeros(len(mols)), []
-        for row, fingerprint in enumerate(morgan_fingerprints(mols, self.radius, self.n_bits)):
-            values = DataStructs.BulkTanimotoSimilarity(fingerprint, self.fingerprints_)
-            best = max(range(len(values)), key=values.__getitem__) if values else -1  # first max
-            similarities[row] = values[best] if values else 0.0
-            nearest.append(self.smiles_[best] if values else "")
-        return similarities, nearest
+        if not self.smiles_ or not len(mols):
+            return np.zeros(len(mols)), [""] * len(mols)
+        if getattr(self, "_bits_by_molecule", None) is None:
+            self._bits_by_molecule = _on_bits(self.fingerprints_, self.n_bits)
+        train = self._bits_by_molecule
+        best, similarities = np.zeros(len(mols), dtype=np.int64), np.zeros(len(mols))
+        for start in range(0, len(mols), block):  # (block, n_train) floats at a time
+            part = morgan_fingerprints(mols[start : start + block], self.radius, self.n_bits)
+            queries = _on_bits(part, self.n_bits)
+            common = (queries @ train.T).toarray()  # shared bits
+            either = queries.getnnz(axis=1)[:, None] + train.getnnz(axis=1)[None, :] - common
+            values = np.divide(common, either, out=np.zeros(common.shape), where=either > 0)
+            best[start : start + block] = values.argmax(axis=1)  # the first most similar
+            similarities[start : start + block] = values.max(axis=1)
+        return similarities, [self.smiles_[i] for i in best]
 
     def saw_ions(self) -> bool:
         """Whether any training molecule has an ion's charge (an ammonium, a carboxylate:
