@@ -34,8 +34,7 @@ class InvalidSmilesError(ChemexplainError, ValueError):
         self.row = row
         self.reason = reason.removeprefix("invalid SMILES: ")  # an error row's text, re-raised
         where = f" (row {row!r})" if row is not None else ""
-        what = f"SMILES {smiles!r}" if isinstance(smiles, str) else "SMILES"  # not 'nan'
-        super().__init__(f"invalid {what}{where}: {self.reason}")
+        super().__init__(f"invalid SMILES {smiles!r}{where}: {self.reason}")
 
 
 class DatasetNotFoundError(ChemexplainError, FileNotFoundError):

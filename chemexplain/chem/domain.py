@@ -70,6 +70,7 @@ class ApplicabilityDomain:
         """Fingerprint the training molecules (unparsable ones are left out)."""
         mols = [(s, Chem.MolFromSmiles(s)) for s in smiles]
         kept = [(s, m) for s, m in mols if m is not None]
+        self._bits_by_molecule = self._saw_ions = None  # caches of the molecules replaced
         self.smiles_ = [s for s, _ in kept]
         self.fingerprints_ = morgan_fingerprints([m for _, m in kept], self.radius, self.n_bits)
         return self

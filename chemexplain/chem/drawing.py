@@ -26,6 +26,7 @@ from rdkit import Geometry
 from rdkit.Chem.Draw import rdMolDraw2D
 
 from chemexplain.chem.notation import STEREO_WARNING
+from chemexplain.chem.standardize import ION_WARNING_START
 
 __all__ = [
     "DEFAULT_SIGNED_VMAX",
@@ -104,8 +105,9 @@ def _legend(e, label: str | None = None) -> str:
     """The prediction (or the error), under ``label`` when one is given, over the caveats
     a chemist must see with it (:func:`_caveats`)."""
     text = f"error: {e.error}" if not e.ok else f"{e.prediction:.2f} {e.units}".strip()
-    if e.ok and _caveats(e):
-        text += "\n" + _caveats(e)
+    caveats = _caveats(e) if e.ok else ""
+    if caveats:
+        text += "\n" + caveats
     return text if label is None else f"{label}\n{text}"
 
 
@@ -115,7 +117,7 @@ def _caveats(e) -> str:
     found = []
     if e.in_domain is False:
         found.append(f"outside the model's domain (Tanimoto {e.max_similarity:.2f})")
-    if "ionized atoms" in e.warning:
+    if ION_WARNING_START in e.warning:
         found.append("ions the model never saw")
     if STEREO_WARNING in e.warning:
         found.append("stereo ignored")

@@ -20,7 +20,10 @@ from rdkit.Chem.MolStandardize import rdMolStandardize
 
 from chemexplain.chem.parsing import parse_smiles
 
-__all__ = ["ion_warning", "isolated_charges", "standardize_smiles"]
+__all__ = ["ION_WARNING_START", "ion_warning", "isolated_charges", "standardize_smiles"]
+
+#: how :func:`ion_warning` begins: drawings and SDF outputs find it in ``warning`` by it
+ION_WARNING_START = "ionized atoms"
 
 
 @lru_cache(maxsize=1)
@@ -36,8 +39,8 @@ def standardize_smiles(smiles: str) -> str:
 
 
 _POSITIVE, _NEGATIVE = "+,+2,+3,+4,+5,+6,+7", "-,-2,-3,-4,-5,-6,-7"
-#: one atom, charged, with no bonded atom of the opposite sign (matched in C++: a Python
-#: loop over the atoms cost 80 µs a molecule, 8% of scoring's time per molecule)
+#: one atom, charged, with no bonded atom of the opposite sign (matched in C++, faster than
+#: a Python loop over the atoms)
 _ION = Chem.MolFromSmarts(
     f"[$([{_POSITIVE};!$(*~[{_NEGATIVE}])]),$([{_NEGATIVE};!$(*~[{_POSITIVE}])])]"
 )
@@ -61,6 +64,6 @@ def ion_warning(mol: Chem.Mol, shown: int = 3) -> str:
     ]
     more = f" and {len(named) - shown} more" if len(named) > shown else ""
     return (
-        f"ionized atoms {', '.join(named[:shown])}{more}: the model saw no ion in training "
+        f"{ION_WARNING_START} {', '.join(named[:shown])}{more}: the model saw no ion in training "
         "(standardize=True or --standardize neutralizes what can be)"
     )

@@ -98,10 +98,10 @@ def sdf_records(frame: pd.DataFrame, explanations, id_col: str | None, molblocks
 
 def _input_numbers(e, mol, numbers: list[int]) -> dict[str, str]:
     """``top_atoms`` and ``warning`` naming atoms by the input structure's numbers."""
-    from chemexplain.chem.standardize import ion_warning
+    from chemexplain.chem.standardize import ION_WARNING_START, ion_warning
 
     parts = [
-        ion_warning(mol) if p.startswith("ionized atoms") else p for p in e.warning.split("; ")
+        ion_warning(mol) if p.startswith(ION_WARNING_START) else p for p in e.warning.split("; ")
     ]
     return {"top_atoms": e.top_text(numbers), "warning": "; ".join(parts)}
 

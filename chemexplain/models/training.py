@@ -39,8 +39,7 @@ def train_on_frame(
     y = frame[target_col].to_numpy(dtype=float)
     parts = split_indices(smiles, split, seed)
     sizes = {"training": len(parts.train), "validation": len(parts.val), "test": len(parts.test)}
-    empty = [name for name, size in sizes.items() if size == 0]
-    if len(parts.train) < 2 or empty:
+    if sizes["training"] < 2 or not sizes["validation"] or not sizes["test"]:
         raise DataFormatError(
             f"{len(smiles)} molecules are too few for an 80/10/10 {split} split "
             f"({', '.join(f'{n} {name}' for name, n in sizes.items())}): "

@@ -136,3 +136,10 @@ def test_nearest_gives_rdkits_bulk_tanimoto_numbers_and_first_nearest_molecule()
         assert similarity == values[best] and name == domain.smiles_[best]
     similarities, nearest = domain.nearest([])
     assert similarities.shape == (0,) and nearest == []
+
+
+def test_a_second_fit_replaces_what_the_first_one_cached():
+    domain = ApplicabilityDomain().fit(["CCO", "c1ccccc1"])
+    assert domain.nearest([Chem.MolFromSmiles("CCCO")])[1] == ["CCO"] and not domain.saw_ions()
+    domain.fit(["CC[NH3+]"])
+    assert domain.nearest([Chem.MolFromSmiles("CCCO")])[1] == ["CC[NH3+]"] and domain.saw_ions()
