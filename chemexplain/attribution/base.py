@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-from chemexplain.nn.core import length_mask
+from chemexplain.nn.core import gradient_context, length_mask, module_device
 
 __all__ = ["TokenAttribution", "forward_args", "forward_function", "gradient_context"]
 
@@ -41,13 +41,6 @@ def forward_function(model):
 def forward_args(lengths: torch.Tensor | None):
     """Captum's ``additional_forward_args`` for :func:`forward_function`."""
     return None if lengths is None else (lengths,)
-
-
-def gradient_context(device):
-    """Backward through a GRU in eval mode fails under cuDNN (Captum #328, #564): disable it."""
-    if torch.device(device).type == "cuda":
-        return torch.backends.cudnn.flags(enabled=False)
-    return torch.enable_grad()
 
 
 class TokenAttribution:
@@ -95,4 +88,4 @@ class TokenAttribution:
         return attributions * keep.unsqueeze(-1).to(attributions.dtype)
 
     def _device(self):
-        return next(self.model.parameters()).device
+        return module_device(self.model)

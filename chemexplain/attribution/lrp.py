@@ -169,6 +169,7 @@ def lrp_alpha_beta(model, embedded, lengths, alpha: float, beta: float) -> torch
     if model.config.bidirectional:
         raise NotImplementedError("LRP here supports forward (unidirectional) GRUs only")
     with torch.no_grad():
+        lengths = lengths.to(embedded.device)
         keep = length_mask(lengths, embedded.shape[1]).unsqueeze(-1).to(embedded.dtype)
         x0 = embedded * keep
         conv = model.conv
@@ -180,7 +181,7 @@ def lrp_alpha_beta(model, embedded, lengths, alpha: float, beta: float) -> torch
             outputs, record = _gru_steps(gru, inputs)
             layers.append((gru, inputs, record))
             inputs = outputs
-        rows = torch.arange(inputs.shape[0])
+        rows = torch.arange(inputs.shape[0], device=inputs.device)
         last = inputs[rows, lengths - 1]  # (B, H)
         head_w = model.head.weight[0]  # (H,)
         output = model.head(last)[:, 0]
@@ -198,7 +199,7 @@ def lrp_alpha_beta(model, embedded, lengths, alpha: float, beta: float) -> torch
         b, length, e, k, c = contributions.shape
         per_window = alpha_beta(contributions.reshape(b, length, e * k, c), relevance, alpha, beta)
         per_window = per_window.reshape(b, length, e, k)
-        out = torch.zeros(b, length + 2 * pad, e, dtype=embedded.dtype)
+        out = torch.zeros(b, length + 2 * pad, e, dtype=embedded.dtype, device=embedded.device)
         for j in range(k):
             out[:, j : j + length] += per_window[..., j]
         return out[:, pad : pad + length] * keep

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from chemexplain.chem.atom_attribution import atom_scores, spelling_averaged_atom_scores
+from chemexplain.nn.core import length_batches, module_device
 
 __all__ = ["ADDITIVE_METHODS", "atom_attributions", "is_signed", "token_attributions"]
 
@@ -57,20 +58,19 @@ def _make(method: str, module):
 
 def _token_scores(model, attribution, smiles: Sequence[str]) -> list[np.ndarray]:
     """One float64 score array per SMILES (its characters), batched by length."""
-    from chemexplain.nn.core import length_batches
-
     ids, _ = model.encode(smiles)
     # a stochastic method draws for the whole batch: one molecule at a time keeps it per molecule
     size = 1 if attribution.stochastic else BATCH
     scale = float(getattr(model, "target_std_", 1.0))
     module = attribution.model
+    device = module_device(module)
     out: list = [None] * len(ids)
     for rows, token_ids, lengths in length_batches(ids, size):
         with torch.no_grad():
-            embedded = module.embed(token_ids)
+            embedded = module.embed(token_ids.to(device))
         scores = attribution.token_scores(attribution.attribute(embedded, lengths)).detach()
         for i, row in enumerate(rows):
-            out[row] = scores[i, : int(lengths[i])].double().numpy() * scale
+            out[row] = scores[i, : int(lengths[i])].double().cpu().numpy() * scale
     return out
 
 
@@ -87,9 +87,13 @@ def _references(model, smiles: Sequence[str]) -> np.ndarray:
     lengths = torch.tensor([len(i) for i in ids])
     with torch.no_grad():
         zeros = torch.zeros(
-            len(ids), int(lengths.max()), module.config.embedding_dim, dtype=torch.float64
+            len(ids),
+            int(lengths.max()),
+            module.config.embedding_dim,
+            dtype=torch.float64,
+            device=module_device(module),
         )
-        raw = module.forward_embedded(zeros, lengths).double().numpy()
+        raw = module.forward_embedded(zeros, lengths).double().cpu().numpy()
     return model.inverse_transform_target(raw)
 
 

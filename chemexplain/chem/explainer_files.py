@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from chemexplain.errors import ModelFileError
+from chemexplain.nn.core import module_device
 from chemexplain.serialization import bounded_int, read_explainer_dir, write_explainer_dir
 
 __all__ = ["SavedExplainer"]
@@ -73,7 +74,7 @@ class SavedExplainer:
             raise ModelFileError(
                 f"{directory}: {cls._WHAT} config or weights do not fit ({error!r})"
             ) from None
-        core.network.eval()
+        core.network.to(module_device(model.module_)).eval()  # where the model is
         core.fitted_, core.best_epoch_ = True, config.get("best_epoch")
         explainer.explainer_, explainer.history_ = core, config.get("history", [])
         explainer._after_load()

@@ -48,7 +48,9 @@ from chemexplain.mask.shapley import AmortizedShapley, PlayerGraphNetwork, UnitV
 from chemexplain.nn.core import (
     FIXED_BATCH_ROWS,
     fixed_shape_groups,
+    full_float32,
     length_batches,
+    module_device,
     store_parameters,
 )
 
@@ -130,6 +132,7 @@ class SmilesShapley(SavedExplainer):
         ids, _ = self.model.encode(smiles)
         if mapped is None:
             mapped = [self._players(s) for s in smiles]
+        device = module_device(module)  # everything but the lengths goes where the model is
         out = []
         for rows, token_ids, lengths in length_batches(ids, _BATCH):
             players = torch.full(token_ids.shape, -1, dtype=torch.long)
@@ -137,10 +140,12 @@ class SmilesShapley(SavedExplainer):
                 players[i, : len(mapped[r][0])] = torch.tensor(mapped[r][0])
             n_players = torch.tensor([mapped[r][1] for r in rows])
             with torch.no_grad():
-                embedded = module.embed(token_ids).to(dtype)
+                embedded = module.embed(token_ids.to(device)).to(dtype)
             graph = None
             if self.network == "graph" and features:
                 graph = self._graph([mapped[r][2] for r in rows], n_players, dtype)
+                graph = tuple(t.to(device) for t in graph)
+            players, n_players = players.to(device), n_players.to(device)
             out.append((embedded, lengths, players, n_players, graph, rows))
         return out
 
@@ -194,7 +199,7 @@ class SmilesShapley(SavedExplainer):
         character belongs to an atom, that input is all zeros and depends on its
         length only, so it is computed once per length (alone: batch-independent)."""
         cache = self.__dict__.setdefault("_empty_by_length", {})
-        out = torch.empty(len(lengths), dtype=embedded.dtype)
+        out = torch.empty(len(lengths), dtype=embedded.dtype, device=embedded.device)
         for i, length in enumerate(lengths.tolist()):
             owned = bool((players[i, :length] >= 0).all())
             if owned and length in cache:
@@ -234,14 +239,14 @@ class SmilesShapley(SavedExplainer):
             for embedded, lengths, players, n_players, features, rows in self._batches(
                 smiles, core.model, torch.float64, mapped
             ):
-                full = torch.as_tensor(outputs[rows], dtype=torch.float64)
+                full = torch.as_tensor(outputs[rows], dtype=torch.float64, device=embedded.device)
                 empty = self._empty(core, embedded, lengths, players)
                 phi, empty = core.attribute(
                     embedded, lengths, players, n_players, features, full=full, empty=empty
                 )
-                empty_units = self.model.inverse_transform_target(empty.numpy())
+                empty_units = self.model.inverse_transform_target(empty.cpu().numpy())
                 for i, r in enumerate(rows):
-                    values[r] = phi[i, : int(n_players[i])].numpy() * scale
+                    values[r] = phi[i, : int(n_players[i])].cpu().numpy() * scale
                     reference[r] = empty_units[i]
         return [_resonance_averaged(v, m[2]) for v, m in zip(values, mapped)], reference
 
@@ -256,15 +261,18 @@ class SmilesShapley(SavedExplainer):
             for embedded, lengths, players, _, _, rows in self._batches(
                 smiles, core.model, torch.float64, mapped, features=False
             ):
-                empty[rows] = self._empty(core, embedded, lengths, players).numpy()
+                empty[rows] = self._empty(core, embedded, lengths, players).cpu().numpy()
             network = self.explainer_.network.eval()
+            device = module_device(network)
             raw: list = [None] * len(smiles)
             sizes = [m[1] for m in mapped]
-            for rows, width in fixed_shape_groups(sizes, FIXED_BATCH_ROWS, _ATOM_BUCKET):
+            groups = fixed_shape_groups(sizes, FIXED_BATCH_ROWS, _ATOM_BUCKET)
+            for rows, width in groups:
                 n_players = torch.zeros(FIXED_BATCH_ROWS, dtype=torch.long)
                 n_players[: len(rows)] = torch.tensor([sizes[r] for r in rows])
                 graph = self._graph([mapped[r][2] for r in rows], n_players, torch.float32, width)
-                out = network(*graph).double().numpy()
+                with full_float32(device):
+                    out = network(*(t.to(device) for t in graph)).double().cpu().numpy()
                 for i, r in enumerate(rows):
                     raw[r] = out[i, : sizes[r]]
         values = []

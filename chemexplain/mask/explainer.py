@@ -41,7 +41,14 @@ from torch import nn
 from torch.nn import functional as F
 
 from chemexplain.errors import NotFittedError
-from chemexplain.nn.core import Batch, EarlyStopping, epoch_bar, length_mask, store_parameters
+from chemexplain.nn.core import (
+    Batch,
+    EarlyStopping,
+    epoch_bar,
+    gradient_context,
+    length_mask,
+    store_parameters,
+)
 
 __all__ = ["MaskExplainer", "Batch"]
 
@@ -175,9 +182,10 @@ class MaskExplainer:
             totals: dict[str, float] = {}
             n = 0
             for batch in batches:
-                losses = self._losses(batch)
-                optimizer.zero_grad()
-                losses["loss"].backward()
+                with gradient_context(self.device):  # through the frozen GRU, on a GPU too
+                    losses = self._losses(batch)
+                    optimizer.zero_grad()
+                    losses["loss"].backward()
                 optimizer.step()
                 size = batch[0].shape[0]
                 for key, value in losses.items():

@@ -31,7 +31,13 @@ import torch
 from torch import nn
 
 from chemexplain.errors import NotFittedError
-from chemexplain.nn.core import EarlyStopping, constructor_arguments, length_mask, store_parameters
+from chemexplain.nn.core import (
+    EarlyStopping,
+    constructor_arguments,
+    length_mask,
+    module_device,
+    store_parameters,
+)
 
 __all__ = ["AmortizedShapley", "PlayerGraphNetwork", "UnitValueNetwork", "player_sums"]
 
@@ -108,14 +114,14 @@ def player_sums(unit_values: torch.Tensor, players: torch.Tensor, n_players: int
 
 def _kernel_sizes(n: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """One coalition size per row, from the Shapley kernel over 1..n-1 (rows with n >= 2)."""
-    sizes = torch.ones_like(n)
+    sizes = [1] * len(n)  # drawn on the CPU, then put where ``n`` is
     for row, count in enumerate(n.tolist()):
         if count < 2:
             continue
         s = torch.arange(1, count, dtype=torch.float64)
         weights = (count - 1) / (s * (count - s))
         sizes[row] = int(torch.multinomial(weights, 1, generator=generator)) + 1
-    return sizes
+    return torch.tensor(sizes, dtype=n.dtype, device=n.device)
 
 
 class AmortizedShapley:
@@ -144,7 +150,7 @@ class AmortizedShapley:
         torch.manual_seed(random_state)
         self.network = (
             network if network is not None else UnitValueNetwork(model.config.embedding_dim)
-        )
+        ).to(module_device(model))  # batches come on the model's device
         for parameter in self.model.parameters():
             parameter.requires_grad_(False)
 
@@ -200,15 +206,17 @@ class AmortizedShapley:
             embedded, lengths, players, n_players, features[0] if features else None
         )
         width = values.shape[1]
-        real = length_mask(lengths, embedded.shape[1]).to(embedded.dtype)
+        device = embedded.device
+        real = length_mask(lengths.to(device), embedded.shape[1]).to(embedded.dtype)
         total, count = 0.0, 0
         for _ in range(self.n_coalitions):
             sizes = _kernel_sizes(n_players, generator)
-            scores = torch.rand(embedded.shape[0], width, generator=generator)
-            scores[torch.arange(width).unsqueeze(0) >= n_players.unsqueeze(1)] = 2.0  # never chosen
+            # drawn on the CPU (the same coalitions on any device)
+            scores = torch.rand(embedded.shape[0], width, generator=generator).to(device)
+            valid = torch.arange(width, device=device).unsqueeze(0) < n_players.unsqueeze(1)
+            scores[~valid] = 2.0  # never chosen
             ranks = scores.argsort(1).argsort(1)
             chosen = ranks < sizes.unsqueeze(1)
-            valid = torch.arange(width).unsqueeze(0) < n_players.unsqueeze(1)
             for coalition in (chosen, valid & ~chosen):  # paired: S and its complement
                 keep = self._keep(players, coalition, real.dtype) * real
                 target = self._value(embedded, lengths, keep) - empty

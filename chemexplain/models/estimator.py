@@ -37,6 +37,7 @@ from chemexplain.nn.core import (
     EarlyStopping,
     epoch_bar,
     fixed_shape_batches,
+    full_float32,
     length_batches,
     pad_ids,
     store_parameters,
@@ -265,7 +266,7 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
             module = self.inference_module() if exact else self.module_
             batches = length_batches(ids, _PREDICT_BATCH)
         module.eval()
-        with torch.inference_mode():
+        with torch.inference_mode(), full_float32(self.device):
             for rows, token_ids, lengths in batches:
                 out = module(token_ids.to(self.device), lengths)
                 outputs[rows] = out[: len(rows)].double().cpu().numpy()

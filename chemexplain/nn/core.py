@@ -1,11 +1,13 @@
 """Generic torch helpers every model and explainer shares: padding, length masks,
-seeded re-initialization, and the batch type of the training loops.
+seeded re-initialization, the batch type of the training loops, and the device
+rules (where a module lives; gradients through a GRU and full float32 on a GPU).
 
 Torch only; nothing here knows SMILES, images or words.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import sys
@@ -23,8 +25,11 @@ __all__ = [
     "epoch_bar",
     "fixed_shape_batches",
     "fixed_shape_groups",
+    "full_float32",
+    "gradient_context",
     "length_batches",
     "length_mask",
+    "module_device",
     "pad_ids",
     "reinitialize",
     "store_parameters",
@@ -140,6 +145,43 @@ def reinitialize(module: nn.Module, seed: int) -> nn.Module:
             sub.reset_parameters()
     torch.random.set_rng_state(generator_state)
     return module
+
+
+@contextlib.contextmanager
+def gradient_context(device: str | torch.device) -> Iterator[None]:
+    """Gradients on, even inside ``torch.no_grad()``; on a GPU also cuDNN off, because a
+    backward pass through a GRU in eval mode fails under cuDNN ("cudnn RNN backward can
+    only be called in training mode"; Captum #328, #564). For attribution methods and the
+    mask's training, which differentiate through the frozen model."""
+    with torch.enable_grad():
+        if torch.device(device).type == "cuda":
+            with torch.backends.cudnn.flags(enabled=False):
+                yield
+        else:
+            yield
+
+
+@contextlib.contextmanager
+def full_float32(device: str | torch.device) -> Iterator[None]:
+    """On a GPU, float32 arithmetic in full precision: no TF32 in cuDNN's convolutions and
+    GRUs nor in matrix products (cuDNN uses TF32 by default). A prediction then differs
+    from the CPU's by ~1e-6 instead of ~3e-4 log units (``scripts/check_device.py``).
+    Nothing changes on the CPU."""
+    if torch.device(device).type != "cuda":
+        yield
+        return
+    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
+
+
+def module_device(module: nn.Module) -> torch.device:
+    """The device a module's parameters live on (the CPU for a module without any)."""
+    parameter = next(module.parameters(), None)
+    return torch.device("cpu") if parameter is None else parameter.device
 
 
 def length_mask(lengths: torch.Tensor, max_length: int) -> torch.Tensor:

@@ -131,7 +131,8 @@ class Smiles2Vec(nn.Module):
             # packed one on CPU) and read the state there. Same numbers to ~1e-7.
             for gru in self.grus:
                 hidden, _ = gru(hidden)
-            last = hidden[torch.arange(hidden.shape[0], device=hidden.device), lengths - 1]
+            rows = torch.arange(hidden.shape[0], device=hidden.device)
+            last = hidden[rows, (lengths - 1).to(hidden.device)]
             output = self.head(self.dropout(last))
             return output.squeeze(-1) if self.config.n_outputs == 1 else output
         sequence = pack_padded_sequence(

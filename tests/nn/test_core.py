@@ -1,11 +1,19 @@
-"""nn.core: fixed-shape batches give a sequence the same float32 output in any batch."""
+"""nn.core: fixed-shape batches give a sequence the same float32 output in any batch; the
+device helpers."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from chemexplain.nn.core import constructor_arguments, fixed_shape_batches, store_parameters
+from chemexplain.nn.core import (
+    constructor_arguments,
+    fixed_shape_batches,
+    full_float32,
+    gradient_context,
+    module_device,
+    store_parameters,
+)
 from chemexplain.nn.smiles2vec import Smiles2Vec, Smiles2VecConfig
 
 
@@ -64,3 +72,19 @@ def test_constructor_arguments_and_store_parameters_read_the_constructor_locals(
     assert Net(width=5).config == {"width": 5, "depth": 2}
     estimator = Estimator(alpha=2.0, network="sequence")
     assert vars(estimator) == {"alpha": 2.0, "verbose": True}
+
+
+def test_device_helpers_on_the_cpu():
+    # attribution methods and the mask's training differentiate inside callers' no_grad blocks
+    with torch.no_grad():
+        with gradient_context("cpu"):
+            assert torch.is_grad_enabled()
+        assert not torch.is_grad_enabled()
+    assert module_device(torch.nn.Linear(2, 2)) == torch.device("cpu")
+    assert module_device(torch.nn.ReLU()) == torch.device("cpu")  # no parameters
+    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    with full_float32("cpu"):  # nothing to switch off on the CPU
+        assert (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32) == before
+    with full_float32("cuda"):  # the flags alone; no GPU is needed to set them
+        assert not torch.backends.cudnn.allow_tf32 and not torch.backends.cuda.matmul.allow_tf32
+    assert (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32) == before
