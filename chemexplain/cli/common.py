@@ -17,6 +17,7 @@ __all__ = [
     "add_output",
     "add_quiet",
     "add_seed",
+    "add_device",
     "add_explain_options",
     "add_fail_on_error",
     "add_fit_options",
@@ -24,6 +25,7 @@ __all__ = [
     "add_model",
     "add_test_augment",
     "add_threads",
+    "device_option",
     "explain_options",
     "fit_options",
     "load_model_option",
@@ -192,6 +194,7 @@ def add_fit_options(parser: argparse.ArgumentParser, writes: str, seeds: str) ->
         "--epochs", type=positive_int, default=40, help="maximum epochs (default 40)"
     )
     add_seed(parser, seeds)
+    add_device(parser)
     add_quiet(parser, "no per-epoch lines")
 
 
@@ -216,7 +219,45 @@ def load_model_option(args: argparse.Namespace):
     from chemexplain.models.estimator import load_model
     from chemexplain.models.pretrained import PRETRAINED_DIR
 
-    return load_model(args.model or PRETRAINED_DIR / "model")
+    device = device_option(args) if hasattr(args, "device") else "cpu"
+    return load_model(args.model or PRETRAINED_DIR / "model", device=device)
+
+
+def add_device(parser: argparse.ArgumentParser) -> None:
+    """``--device``: where a training subcommand trains (read it with :func:`device_option`)."""
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="torch device to train on: 'cpu' (default), 'cuda', 'cuda:1', ... The files it "
+        "writes load on any device, the CPU included",
+    )
+
+
+def device_option(args: argparse.Namespace) -> str:
+    """``--device``, checked: a torch device name that this machine has (else one line, exit 2)."""
+    import torch
+
+    from chemexplain.errors import DataFormatError
+
+    name = args.device
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise DataFormatError(
+            f"--device {name!r} is no torch device: use 'cpu', 'cuda' or 'cuda:N'"
+        ) from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if not count:
+            raise DataFormatError(
+                f"--device {name}: this torch sees no CUDA GPU (a CPU build of torch, or no "
+                "driver); leave --device out to train on the CPU"
+            )
+        if device.index is not None and device.index >= count:
+            raise DataFormatError(f"--device {name}: this machine has {count} CUDA GPU(s)")
+    elif device.type != "cpu":
+        raise DataFormatError(f"--device {name}: only 'cpu' and 'cuda' devices are supported")
+    return name
 
 
 def add_threads(parser: argparse.ArgumentParser) -> None:

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from chemexplain.cli.common import add_output, add_quiet, add_seed
+from chemexplain.cli.common import add_device, add_output, add_quiet, add_seed, device_option
 from chemexplain.data.splits import SPLIT_METHODS
 from chemexplain.errors import DataFormatError
 from chemexplain.models.configs import CONFIGS
@@ -61,6 +61,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "predictions are their mean, with their spread as prediction_std (regression only)",
     )
     add_output(parser, "directory to write the model into", required=True, old=("--out",))
+    add_device(parser)
     add_quiet(parser)
 
 
@@ -93,6 +94,7 @@ def _load(args) -> tuple:
 def run(args: argparse.Namespace) -> int:
     from chemexplain.models.training import train_on_frame
 
+    device = device_option(args)
     if args.ensemble and args.ensemble < 2:
         raise DataFormatError(f"--ensemble {args.ensemble}: an ensemble needs at least 2 members")
     frame, target, info = _load(args)
@@ -117,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         max_epochs=args.epochs,
         verbose=not args.quiet,
         ensemble=args.ensemble,
+        device=device,
     )
     model.save(args.output)
     keys = (

@@ -164,6 +164,30 @@ def test_user_errors_are_one_line(argv, message, capsys):
     assert message in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize("command", ["train --data esol", "fit-mask", "fit-explainer"])
+@pytest.mark.parametrize(
+    "device, message",
+    [
+        ("gpu", "--device 'gpu' is no torch device: use 'cpu', 'cuda' or 'cuda:N'"),
+        ("mps", "--device mps: only 'cpu' and 'cuda' devices are supported"),
+        ("cuda:64", None),  # no machine has 65 GPUs; which message depends on the torch build
+    ],
+)
+def test_a_device_this_machine_lacks_is_one_line_before_any_training(
+    command, device, message, tmp_path, capsys
+):
+    out = tmp_path / "out"
+    assert main([*command.split(), "-o", str(out), "--epochs", "1", "--device", device]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and not out.exists()
+    name = command.split()[0]
+    if message is None:
+        assert err.startswith(f"chemexplain {name}: error: --device cuda:64: "), err
+        assert "sees no CUDA GPU" in err or "CUDA GPU(s)" in err
+    else:
+        assert err == f"chemexplain {name}: error: {message}"
+
+
 @pytest.mark.parametrize("command", ["fit-mask", "fit-explainer"])
 def test_zero_epochs_is_a_usage_error(command, tmp_path, capsys):
     # fit-mask saved an untrained mask (best_epoch null) with exit 0 before
