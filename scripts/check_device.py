@@ -13,8 +13,9 @@ Each check runs the same work twice, once with the model (and its explainers) on
   generator, so they are run twice on the device and must repeat exactly; their
   difference from the CPU is reported beside);
 * a molecule's values alone and inside a batch on the device (batch independence);
-* training a model, a mask and a Shapley explainer on the device for two epochs,
-  saving each, loading it on the CPU and comparing outputs there;
+* training a model, a mask, a Shapley explainer and a two-member ensemble on the
+  device for two epochs, saving each, loading it on the CPU and comparing outputs
+  there (the ensemble: its mean, calibrated spread and integrated gradients);
 * molecules per second of ``cx.explain`` (Shapley explainer, and integrated
   gradients, 50 steps) on the device and on the CPU, in the same process.
 
@@ -181,6 +182,26 @@ def run_checks(device: str, quick: bool) -> list[dict]:
         return _max_diff(shapley.atom_values(test)[0], back.atom_values(test)[0]), {}
 
     check("fit a Shapley explainer, load it on CPU", TOLERANCE_FLOAT32, fit_shapley)
+
+    def fit_ensemble():
+        rows = cpu[0].split_["val"]
+        val, val_y = list(esol.smiles.iloc[rows]), esol.logS.iloc[rows].to_numpy()
+        params = {"device": device, "max_epochs": 2, "verbose": False}
+        ensemble = cx.SmilesEnsemble("paper", n_members=2, estimator_params=params)
+        ensemble.fit(train, y, val, val_y)  # the validation part calibrates the spread
+        ensemble.save(tmp / "ensemble")
+        back = cx.load_model(tmp / "ensemble")
+        here, there = (
+            cx.explain(test, model=m, method="integrated_gradients") for m in (ensemble, back)
+        )
+        values = _max_diff(
+            [np.asarray(e.atom_weights) for e in here], [np.asarray(e.atom_weights) for e in there]
+        )
+        spread = _max_diff(*(np.array([e.prediction_std for e in x]) for x in (here, there)))
+        predictions = _max_diff(*(np.array([e.prediction for e in x]) for x in (here, there)))
+        return max(values, spread), {"prediction_diff": predictions}
+
+    check("train an ensemble, load it on the CPU", TOLERANCE_FLOAT32, fit_ensemble)
 
     speed_set = list(esol.smiles)[: 64 if quick else 512]
 
