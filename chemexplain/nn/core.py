@@ -166,16 +166,20 @@ def full_float32(device: str | torch.device) -> Iterator[None]:
     """On a GPU, float32 arithmetic in full precision: no TF32 in cuDNN's convolutions and
     GRUs nor in matrix products (cuDNN uses TF32 by default). A prediction then differs
     from the CPU's by ~1e-6 instead of ~3e-4 log units (``scripts/check_device.py``).
-    Nothing changes on the CPU."""
+    cuDNN is also asked for deterministic algorithms: two processes gave the same model
+    3.6e-7 and 5.2e-6 from the CPU on one H200 before (whether this closes that gap was
+    not measured: benchmarks/README.md). Nothing changes on the CPU."""
     if torch.device(device).type != "cuda":
         yield
         return
-    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
+    before = cudnn.allow_tf32, matmul.allow_tf32, cudnn.deterministic
+    cudnn.allow_tf32 = matmul.allow_tf32 = False
+    cudnn.deterministic = True
     try:
         yield
     finally:
-        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
+        cudnn.allow_tf32, matmul.allow_tf32, cudnn.deterministic = before
 
 
 def module_device(module: nn.Module) -> torch.device:

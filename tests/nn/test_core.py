@@ -82,9 +82,14 @@ def test_device_helpers_on_the_cpu():
         assert not torch.is_grad_enabled()
     assert module_device(torch.nn.Linear(2, 2)) == torch.device("cpu")
     assert module_device(torch.nn.ReLU()) == torch.device("cpu")  # no parameters
-    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    flags = lambda: (  # noqa: E731
+        torch.backends.cudnn.allow_tf32,
+        torch.backends.cuda.matmul.allow_tf32,
+        torch.backends.cudnn.deterministic,
+    )
+    before = flags()
     with full_float32("cpu"):  # nothing to switch off on the CPU
-        assert (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32) == before
+        assert flags() == before
     with full_float32("cuda"):  # the flags alone; no GPU is needed to set them
-        assert not torch.backends.cudnn.allow_tf32 and not torch.backends.cuda.matmul.allow_tf32
-    assert (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32) == before
+        assert flags() == (False, False, True)
+    assert flags() == before
