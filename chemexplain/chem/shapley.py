@@ -266,8 +266,7 @@ class SmilesShapley(SavedExplainer):
             device = module_device(network)
             raw: list = [None] * len(smiles)
             sizes = [m[1] for m in mapped]
-            groups = fixed_shape_groups(sizes, FIXED_BATCH_ROWS, _ATOM_BUCKET)
-            for rows, width in groups:
+            for rows, width in fixed_shape_groups(sizes, FIXED_BATCH_ROWS, _ATOM_BUCKET):
                 n_players = torch.zeros(FIXED_BATCH_ROWS, dtype=torch.long)
                 n_players[: len(rows)] = torch.tensor([sizes[r] for r in rows])
                 graph = self._graph([mapped[r][2] for r in rows], n_players, torch.float32, width)
