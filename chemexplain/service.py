@@ -9,7 +9,8 @@ below ``io/``, ``distributed`` and ``cli/``, which all explain through it.
 Every input is checked here, once: an invalid, empty, over-long or
 multi-fragment SMILES, or one with an element that no training molecule had,
 becomes an error row; stereo marks the model never saw are read stereo-free
-(:mod:`chemexplain.chem.notation`).
+(:mod:`chemexplain.chem.notation`); a model trained on random spellings reads
+RDKit's canonical SMILES of each molecule, so every spelling gets one answer.
 """
 
 from __future__ import annotations
@@ -136,7 +137,9 @@ def _check(smiles, model, standardize: bool, max_length: int, on_unknown: str = 
         return None, None, unseen_elements_error(unseen), None
     # "error" keeps stereo marks (so an unknown '@' is refused) but still reads isotope
     # labels and explicit hydrogens as plain atoms, and Kekulé rings as aromatic
-    form = model.readable_form(smiles, mol, keep_stereo=on_unknown == "error")
+    form = model.readable_form(
+        smiles, mol, keep_stereo=on_unknown == "error", canonical=model.reads_canonical()
+    )
     _, unknown = model.encode([form.smiles])
     if unknown[0]:
         chars = "".join(sorted(set(unknown[0])))
@@ -360,9 +363,12 @@ def explain(
         atoms as plain atoms), with a ``warning``; atom indices stay the input's.
         ``"error"``: such a SMILES is refused, as before.
     n_test_augment : test-time SMILES averaging of the prediction: 0 (default,
-        as ``chemexplain explain`` and ``score``) predicts from the given SMILES
-        only; M averages it with M random spellings drawn from a seed fixed per
-        molecule; None takes the model's own setting (what ``predict`` uses).
+        as ``chemexplain explain`` and ``score``) predicts from the one spelling the
+        model reads (``model_smiles``: RDKit's canonical SMILES for a model trained
+        on random spellings, so every spelling of a molecule gets one prediction;
+        else the SMILES as given, see ``reads_canonical``); M averages it with M
+        random spellings drawn from a seed fixed per molecule; None takes the
+        model's own setting (what ``predict`` uses).
 
     Returns
     -------

@@ -232,3 +232,34 @@ def test_a_bad_row_of_a_dataframe_is_named_by_its_index_label_and_the_way_to_kee
     )
     with pytest.raises(cx.InvalidSmilesError, match=r"\(row 1\): unclosed ring"):
         cx.explain(["CCO", "C1CC"])
+
+
+NITROTOLUENE_SPELLINGS = [
+    "Cc1ccc(cc1)N(=O)=O",
+    "Cc1ccc([N+](=O)[O-])cc1",
+    "O=N(=O)c1ccc(C)cc1",
+    "[O-][N+](=O)c1ccc(C)cc1",
+    "CC1=CC=C(C=C1)[N+]([O-])=O",
+]
+
+
+def test_every_spelling_of_a_molecule_gets_one_prediction_and_the_same_atom_values():
+    # the bundled model was trained on random spellings, so it reads RDKit's canonical one;
+    # as written, these five spellings were predicted -2.562, -2.576, -2.143, -2.491, -2.758
+    out = cx.explain(NITROTOLUENE_SPELLINGS)
+    assert max(e.prediction for e in out) - min(e.prediction for e in out) < 1e-12
+    assert max(e.reference for e in out) - min(e.reference for e in out) < 1e-12
+    assert {e.model_smiles for e in out} == {"Cc1ccc([N+](=O)[O-])cc1"}
+    first = out[0]
+    for e in out[1:]:  # atom k of each input is matched to the same atom of the first
+        match = Chem.MolFromSmiles(e.input).GetSubstructMatch(Chem.MolFromSmiles(first.input))
+        assert np.allclose(np.asarray(e.atom_weights)[list(match)], first.atom_weights, atol=1e-9)
+    assert cx.pretrained().model.reads_canonical()
+
+
+def test_a_model_trained_on_its_files_spellings_alone_reads_them_as_written(pair):
+    model, _ = pair
+    assert not model.reads_canonical()  # paper configuration: no random spellings
+    e = cx.explain("O=N(=O)c1ccc(C)cc1", model=pair, method="occlusion")
+    assert e.model_smiles == "O=N(=O)c1ccc(C)cc1"
+    assert e.prediction == pytest.approx(model.predict(["O=N(=O)c1ccc(C)cc1"], n_test_augment=0)[0])

@@ -21,7 +21,9 @@ saw rings in that form only and predict far worse from Kekulé spellings
 warning is given; nor for a SMILES with other characters the model never saw
 (``%10`` ring closures, ``[CH3:1]`` atom map numbers), read as RDKit writes the
 same molecule (ring-closure digits from 1, no map numbers). Elements the model never saw (Se, B, Si, metals) are not
-notation and stay refused.
+notation and stay refused. With ``canonical=True`` (what ``explain`` and ``score`` ask for a
+model trained on random spellings) every molecule is written as RDKit's canonical SMILES,
+so that every spelling of it reads the same.
 """
 
 from __future__ import annotations
@@ -72,15 +74,20 @@ class ReadableForm:
 
 
 def readable_form(
-    smiles: str, mol: Chem.Mol, model_reads_it: bool, aromatic: bool = False
+    smiles: str,
+    mol: Chem.Mol,
+    model_reads_it: bool,
+    aromatic: bool = False,
+    canonical: bool = False,
 ) -> ReadableForm:
     """The form of ``smiles`` (parsed as ``mol``) that the model reads. When the model cannot
     read ``smiles`` as written (``model_reads_it`` False: a token it never saw), it reads
     RDKit's spelling of the molecule in the input's atom order (ring-closure digits from 1,
     no atom map numbers) without stereo marks; isotope labels and explicit hydrogen atoms
     always go (the element stays); with ``aromatic``, aromatic rings written in Kekulé form
-    are written in aromatic notation. Unchanged (``order`` None) when there is nothing to
-    change."""
+    are written in aromatic notation; with ``canonical``, the molecule is always written as
+    RDKit's canonical SMILES, so that every spelling of it reads the same. Unchanged
+    (``order`` None) when there is nothing to change."""
     reasons = []
     if not model_reads_it and STEREO_CHARACTERS & set(smiles):
         reasons.append(STEREO_WARNING)
@@ -89,21 +96,29 @@ def readable_form(
     if _EXPLICIT_H.search(smiles):
         reasons.append(EXPLICIT_H_WARNING)
     no_heavy_atom = mol.GetNumHeavyAtoms() == 0  # [H][H]
-    rewrite = reasons or not model_reads_it or (aromatic and kekule_written(smiles, mol))
+    rewrite = (
+        reasons or not model_reads_it or canonical or (aromatic and kekule_written(smiles, mol))
+    )
     if no_heavy_atom or not rewrite:
         return ReadableForm(smiles)
     plain = Chem.Mol(mol)
-    for atom in plain.GetAtoms():
-        atom.SetIsotope(0)
-        atom.SetAtomMapNum(0)  # [CH3:1]: a reaction tool's label, not chemistry
-    heavy = [a.GetIdx() for a in plain.GetAtoms() if a.GetAtomicNum() != 1]
-    if len(heavy) < plain.GetNumAtoms():  # [2H] stays an atom until its label goes
+    if "[" in smiles:  # isotopes and map numbers are written in brackets; else skip the loop
+        for atom in plain.GetAtoms():
+            atom.SetIsotope(0)
+            atom.SetAtomMapNum(0)  # [CH3:1]: a reaction tool's label, not chemistry
+    heavy: list[int] | range = range(plain.GetNumAtoms())
+    if plain.GetNumHeavyAtoms() < plain.GetNumAtoms():  # [2H] stays an atom until its label goes
+        heavy = [a.GetIdx() for a in plain.GetAtoms() if a.GetAtomicNum() != 1]
         plain = Chem.RemoveHs(plain)  # keeps the other atoms in their order
     keep_stereo = STEREO_WARNING not in reasons
     kekule = not aromatic and kekule_written(smiles, mol)  # rings stay as they were written
     if kekule:
         Chem.Kekulize(plain, clearAromaticFlags=True)
-    text = Chem.MolToSmiles(plain, isomericSmiles=keep_stereo, kekuleSmiles=kekule, canonical=False)
+    text = Chem.MolToSmiles(
+        plain, isomericSmiles=keep_stereo, kekuleSmiles=kekule, canonical=canonical
+    )
+    if text == smiles and not reasons:  # already written so: the input's own atom order
+        return ReadableForm(smiles)
     order = tuple(heavy[i] for i in _output_order(plain))
     return ReadableForm(text, order, "; ".join(reasons))
 

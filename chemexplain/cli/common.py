@@ -120,7 +120,12 @@ def add_method(parser: argparse.ArgumentParser) -> None:
 
 
 def add_test_augment(parser: argparse.ArgumentParser, default: int | None) -> None:
-    what = "the model's own setting" if default is None else f"{default}: the SMILES as given"
+    what = (
+        "the model's own setting"
+        if default is None
+        else f"{default}: one spelling, RDKit's canonical SMILES for a model trained on random "
+        "spellings (the bundled one), else the SMILES as given"
+    )
     parser.add_argument(
         "--test-augment",
         type=non_negative_int,

@@ -242,7 +242,8 @@ def score_file(
 ) -> dict:
     """Score every molecule of ``input_path`` into ``output_path`` (see module docstring).
 
-    ``n_test_augment=0`` (default) predicts from each SMILES as given, the
+    ``n_test_augment=0`` (default) predicts from the one spelling of each molecule the
+    model reads (``model_smiles``: RDKit's canonical SMILES for the bundled model), the
     fast path (the model card gives its accuracy); M > 0 averages M random
     spellings drawn from a seed fixed per molecule; None uses the model's own
     setting. ``workers > 1`` explains chunks in that many single-threaded

@@ -31,6 +31,11 @@ def test_bundled_model_reproduces_its_card(esol):
     assert single == pytest.approx(metrics["test_single"]["rmse"], abs=2e-3)
     assert averaged < 0.7  # the `best` configuration; the card states the figure
     assert f"{metrics['test']['rmse']:.3f}" in cx.model_card()
+    # what explain and score predict (RDKit's canonical SMILES): its own row of the card
+    explained = [e.prediction for e in cx.explain(smiles)]
+    read = regression_metrics(y, explained)["rmse"]
+    assert read == pytest.approx(metrics["test_read"]["rmse"], abs=2e-3)
+    assert f"| {metrics['test_read']['rmse']:.3f} |" in cx.model_card()
 
 
 def test_bundled_default_is_the_signed_explainer(tmp_path):
