@@ -241,7 +241,9 @@ def explain_batch(
         if err is not None:
             continue
         try:
-            read_mol = parse_smiles(form.smiles) if form.changed else mol
+            read_mol = form.mol  # what the model reads, when the rewrite has it already
+            if read_mol is None:
+                read_mol = parse_smiles(form.smiles) if form.changed else mol
             tokens = tokenize(form.smiles, scheme, mol=read_mol)
         except InvalidSmilesError as error:  # RDKit parses it, the atom map does not
             out[row].status, out[row].error = "error", f"cannot map tokens to atoms: {error.reason}"

@@ -29,7 +29,7 @@ so that every spelling of it reads the same.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from rdkit import Chem
@@ -62,11 +62,14 @@ _AROMATIC_ATOM = Chem.MolFromSmarts("a")
 class ReadableForm:
     """What the model reads for one input: ``smiles`` and, when it differs from the input,
     ``order`` (atom k of ``smiles`` is atom ``order[k]`` of the input molecule; input atoms
-    missing from it, such as explicit hydrogens, are absent) and ``warning``."""
+    missing from it, such as explicit hydrogens, are absent) and ``warning``. ``mol``: the
+    molecule with its atoms in ``smiles``' order, where it could be had without parsing
+    ``smiles`` again (a canonical rewrite); else None."""
 
     smiles: str
     order: tuple[int, ...] | None = None
     warning: str = ""
+    mol: Chem.Mol | None = field(default=None, compare=False, repr=False)
 
     @property
     def changed(self) -> bool:
@@ -119,8 +122,13 @@ def readable_form(
     )
     if text == smiles and not reasons:  # already written so: the input's own atom order
         return ReadableForm(smiles)
-    order = tuple(heavy[i] for i in _output_order(plain))
-    return ReadableForm(text, order, "; ".join(reasons))
+    written = _output_order(plain)
+    order = tuple(heavy[i] for i in written)
+    # the same atoms, bonds and flags as parsing ``text`` (checked on ESOL and FreeSolv and a
+    # random spelling of each: features, tokens, fingerprints); only for a plain rewrite
+    same = canonical and not reasons and not kekule
+    read = Chem.RenumberAtoms(plain, written) if same else None
+    return ReadableForm(text, order, "; ".join(reasons), read)
 
 
 def kekule_written(smiles: str, mol: Chem.Mol) -> bool:

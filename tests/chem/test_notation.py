@@ -225,3 +225,23 @@ def test_a_smiles_with_a_space_inside_is_refused_not_cut_at_the_space():
     with pytest.raises(cx.InvalidSmilesError, match="a space inside it"):
         cx.explain("CCO ethanol")
     assert cx.explain("  CCO  ").ok  # surrounding whitespace is not inside it
+
+
+def test_a_canonical_rewrite_carries_the_molecule_as_parsing_it_would_give():
+    # explain reads the renumbered molecule instead of parsing the canonical SMILES again
+    from chemexplain.chem.graph_features import adjacency, atom_features
+    from chemexplain.chem.tokenizer import tokenize
+
+    for smiles in ["O=N(=O)c1ccc(C)cc1", "OC(=O)C1CCCCC1", "[nH]1ccc2ccccc12", "C(Cl)(Cl)(Cl)Cl"]:
+        form = readable_form(
+            smiles, Chem.MolFromSmiles(smiles), True, aromatic=True, canonical=True
+        )
+        parsed = Chem.MolFromSmiles(form.smiles)
+        assert form.changed and form.smiles == Chem.MolToSmiles(parsed)
+        np.testing.assert_array_equal(atom_features(form.mol), atom_features(parsed))
+        np.testing.assert_array_equal(adjacency(form.mol), adjacency(parsed))
+        tokens = [tokenize(form.smiles, "char", mol=m) for m in (form.mol, parsed)]
+        assert [t.atom for t in tokens[0]] == [t.atom for t in tokens[1]]
+    # a stereo or Kekulé rewrite has none: the service parses its SMILES
+    stereo = "O[C@@H](C)c1ccccc1"
+    assert readable_form(stereo, Chem.MolFromSmiles(stereo), False, canonical=True).mol is None
