@@ -210,9 +210,8 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         each molecule (so that every spelling of it gets one prediction): when it was
         trained on RDKit's random spellings (``n_augment`` > 0, the bundled model's
         ``best`` configuration), of which the canonical one is one more. A model trained on
-        its file's spellings alone reads the SMILES as written: canonical spellings raised
-        the ESOL test RMSE of a ``paper`` model from 0.750 to 0.826 (the bundled model's:
-        0.612 as written, 0.601 canonical; docs/attribution_guide.md)."""
+        its file's spellings alone reads the SMILES as written, which suits it better
+        (docs/attribution_guide.md, "Which spelling the model reads", measures both)."""
         return bool(self.params_.get("n_augment"))
 
     def readable_forms(self, smiles: Sequence[str]) -> list:

@@ -164,11 +164,9 @@ def gradient_context(device: str | torch.device) -> Iterator[None]:
 @contextlib.contextmanager
 def full_float32(device: str | torch.device) -> Iterator[None]:
     """On a GPU, float32 arithmetic in full precision: no TF32 in cuDNN's convolutions and
-    GRUs nor in matrix products (cuDNN uses TF32 by default). A prediction then differs
-    from the CPU's by ~1e-6 instead of ~3e-4 log units (``scripts/check_device.py``).
-    cuDNN is also asked for deterministic algorithms: two processes gave the same model
-    3.6e-7 and 5.2e-6 from the CPU on one H200 before (whether this closes that gap was
-    not measured: benchmarks/README.md). Nothing changes on the CPU."""
+    GRUs nor in matrix products (cuDNN uses TF32 by default), and deterministic cuDNN
+    algorithms, so that a prediction is the CPU's to float32 rounding (measured by
+    ``scripts/check_device.py``: benchmarks/README.md, "GPU"). Nothing changes on the CPU."""
     if torch.device(device).type != "cuda":
         yield
         return
