@@ -149,12 +149,22 @@ class SmilesEnsemble(RegressorMixin, SmilesInput, BaseEstimator):
         first = self.members_[0]
         return (mean - first.target_mean_) / first.target_std_
 
-    def predict(self, smiles, on_invalid: str = "raise", n_test_augment: int | None = None):
-        """(n,) mean of the members' predictions (NaN where ``on_invalid="nan"`` drops a row)."""
+    def predict(
+        self,
+        smiles,
+        on_invalid: str = "raise",
+        n_test_augment: int | None = None,
+        *,
+        as_written: bool = False,
+    ):
+        """(n,) mean of the members' predictions (NaN where ``on_invalid="nan"`` drops a
+        row); the arguments are :meth:`SmilesRegressor.predict`'s."""
         self._check_fitted()
-        return np.mean(
-            [m.predict(smiles, on_invalid, n_test_augment) for m in self.members_], axis=0
-        )
+        predictions = [
+            m.predict(smiles, on_invalid, n_test_augment, as_written=as_written)
+            for m in self.members_
+        ]
+        return np.mean(predictions, axis=0)
 
     def predict_std(self, smiles, on_invalid: str = "raise", n_test_augment: int | None = None):
         """(n,) calibrated spread (target's units; NaN for rows ``on_invalid="nan"`` drops).

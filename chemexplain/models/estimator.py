@@ -214,9 +214,13 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         (docs/attribution_guide.md, "Which spelling the model reads", measures both)."""
         return bool(self.params_.get("n_augment"))
 
-    def readable_forms(self, smiles: Sequence[str]) -> list:
-        """:meth:`readable_form` of each valid SMILES."""
-        return [self.readable_form(s) for s in smiles]
+    def readable_forms(self, smiles: Sequence[str], as_written: bool = False) -> list:
+        """What the model reads for each valid SMILES: its :meth:`readable_form`, the
+        canonical one when the model :meth:`reads_canonical` (what ``predict``, ``explain``
+        and ``score`` all give it, so that every spelling of a molecule gets one
+        prediction); ``as_written`` keeps each SMILES' own spelling instead."""
+        canonical = self.reads_canonical() and not as_written
+        return [self.readable_form(s, canonical=canonical) for s in smiles]
 
     def training_elements(self) -> list[str] | None:
         """The elements of the training molecules, hydrogen aside (``elements_``); for a
@@ -291,7 +295,7 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         """Outputs averaged over the SMILES and ``n_test_augment`` random spellings of it.
 
         ``n_test_augment=None`` takes the model's own setting; 0 predicts from the
-        given SMILES alone (faster, see the model card for the accuracy cost).
+        SMILES alone (faster, see the model card for the accuracy cost).
         The spellings are drawn from a seed fixed per molecule (its canonical
         SMILES and ``random_state``), so a molecule's prediction never depends
         on the other molecules of the batch, its position or the chunk size.
@@ -328,22 +332,26 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         reasons = smiles_errors(smiles, "raise" if on_invalid == "raise" else "report")
         return np.array([not reason for reason in reasons], dtype=bool)
 
-    def _readable(self, smiles: Sequence[str] | str, on_invalid: str) -> tuple[np.ndarray, list]:
+    def _readable(
+        self, smiles: Sequence[str] | str, on_invalid: str, as_written: bool = False
+    ) -> tuple[np.ndarray, list]:
         """(which rows are valid (n,) bool, what the model reads for each valid row)."""
         self._check_fitted()
         if isinstance(smiles, str):
             smiles = [smiles]
         smiles = list(smiles)
         valid = self._validate(smiles, on_invalid)
-        read = [
-            form.smiles for form in self.readable_forms([s for s, ok in zip(smiles, valid) if ok])
-        ]
-        return valid, read
+        forms = self.readable_forms([s for s, ok in zip(smiles, valid) if ok], as_written)
+        return valid, [form.smiles for form in forms]
 
     def _outputs(
-        self, smiles: Sequence[str] | str, on_invalid: str, n_test_augment: int | None = None
+        self,
+        smiles: Sequence[str] | str,
+        on_invalid: str,
+        n_test_augment: int | None = None,
+        as_written: bool = False,
     ) -> np.ndarray:
-        valid, read = self._readable(smiles, on_invalid)
+        valid, read = self._readable(smiles, on_invalid, as_written)
         _, unknown = self.encode(read)
         unseen = [self.unseen_elements(s) for s in read]
         flagged = [
@@ -367,6 +375,8 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         smiles: Sequence[str] | str,
         on_invalid: str = "raise",
         n_test_augment: int | None = None,
+        *,
+        as_written: bool = False,
     ) -> np.ndarray:
         """Predictions, shape (N,): the target in its training units (regressor) or the
         label 0.0/1.0 (classifier).
@@ -374,8 +384,11 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         ``on_invalid="raise"`` raises ``InvalidSmilesError`` naming the first
         invalid string and its row; ``"nan"`` returns NaN on that row instead.
         ``n_test_augment`` overrides the model's test-time averaging (0: none).
+        A model that :meth:`reads_canonical` reads each molecule's canonical SMILES, so
+        every spelling of it gets one prediction; ``as_written=True`` reads the SMILES
+        as given instead (how a model trained on random spellings was measured before).
         """
-        return self._predictions(self._outputs(smiles, on_invalid, n_test_augment))
+        return self._predictions(self._outputs(smiles, on_invalid, n_test_augment, as_written))
 
     def _predictions(self, outputs: np.ndarray) -> np.ndarray:
         """The network's outputs (N,) -> what ``predict`` returns."""
@@ -670,9 +683,12 @@ class SmilesClassifier(ClassifierMixin, _SmilesEstimator):
         smiles: Sequence[str] | str,
         on_invalid: str = "raise",
         n_test_augment: int | None = None,
+        *,
+        as_written: bool = False,
     ) -> np.ndarray:
-        """Probabilities, shape (N, 2): columns P(0), P(1); NaN rows for invalid SMILES with "nan"."""
-        p1 = self.proba_from_outputs(self._outputs(smiles, on_invalid, n_test_augment))
+        """Probabilities, shape (N, 2): columns P(0), P(1); NaN rows for invalid SMILES with
+        "nan". The arguments are :meth:`predict`'s."""
+        p1 = self.proba_from_outputs(self._outputs(smiles, on_invalid, n_test_augment, as_written))
         return np.stack([1.0 - p1, p1], axis=1)
 
     @staticmethod
