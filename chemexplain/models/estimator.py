@@ -683,12 +683,10 @@ class SmilesClassifier(ClassifierMixin, _SmilesEstimator):
         smiles: Sequence[str] | str,
         on_invalid: str = "raise",
         n_test_augment: int | None = None,
-        *,
-        as_written: bool = False,
     ) -> np.ndarray:
         """Probabilities, shape (N, 2): columns P(0), P(1); NaN rows for invalid SMILES with
-        "nan". The arguments are :meth:`predict`'s."""
-        p1 = self.proba_from_outputs(self._outputs(smiles, on_invalid, n_test_augment, as_written))
+        "nan". The arguments are :meth:`predict`'s (each molecule read the same way)."""
+        p1 = self.proba_from_outputs(self._outputs(smiles, on_invalid, n_test_augment))
         return np.stack([1.0 - p1, p1], axis=1)
 
     @staticmethod
