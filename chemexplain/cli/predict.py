@@ -5,6 +5,9 @@ Example: chemexplain predict --model runs/paper "CCO" "c1ccccc1" -o out.csv
 An invalid SMILES, or one with an element that no training molecule had, gets
 status 'error' and a message on its own row; the other rows are still
 predicted. Other tokens the model never saw are reported in 'warning'.
+A model trained on random spellings (the bundled one) reads RDKit's canonical
+SMILES of each molecule, as explain and score do, so every spelling of a
+molecule gets one prediction.
 """
 
 from __future__ import annotations

@@ -206,8 +206,8 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         return readable_form(smiles, mol, reads_it, aromatic=False)
 
     def reads_canonical(self) -> bool:
-        """Whether ``explain`` and ``score`` give this model RDKit's canonical spelling of
-        each molecule (so that every spelling of it gets one prediction): when it was
+        """Whether ``predict``, ``explain`` and ``score`` give this model RDKit's canonical
+        spelling of each molecule (so that every spelling of it gets one prediction): when it was
         trained on RDKit's random spellings (``n_augment`` > 0, the bundled model's
         ``best`` configuration), of which the canonical one is one more. A model trained on
         its file's spellings alone reads the SMILES as written, which suits it better
