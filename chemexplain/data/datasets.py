@@ -9,11 +9,13 @@ path is checked against the manifest's sha256. See ``datasets/README.md``.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import tempfile
 import urllib.request
 import warnings
+import zlib
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -28,11 +30,15 @@ __all__ = [
     "cache_dir",
     "csv_separator",
     "find_dataset",
+    "GZIP_ERRORS",
+    "is_gzipped_name",
     "load_dataset",
     "load_esol",
     "load_freesolv",
     "load_csv",
+    "open_text",
     "packaged_path",
+    "plain_suffix",
     "sha256_of",
 ]
 
@@ -148,15 +154,39 @@ def find_dataset(name: str, path: str | os.PathLike | None = None) -> Path:
     )
 
 
+#: what reading a damaged gzip file raises: not gzip at all, truncated, or corrupt
+GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
+
+
+def is_gzipped_name(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is named as a gzip file (``.gz``: ``library.smi.gz``)."""
+    return Path(path).suffix.lower() == ".gz"
+
+
+def plain_suffix(path: str | os.PathLike) -> str:
+    """The suffix that names the format, lowercase, ``.gz`` aside: ``.csv`` for
+    ``a.CSV`` and for ``a.csv.gz``."""
+    path = Path(path)
+    return (path.with_suffix("") if is_gzipped_name(path) else path).suffix.lower()
+
+
+def open_text(path: str | os.PathLike, errors: str = "strict"):
+    """A UTF-8 text handle on ``path``, decompressed on the fly when it is named ``.gz``."""
+    if is_gzipped_name(path):
+        return gzip.open(path, "rt", encoding="utf-8", errors=errors)
+    return open(path, encoding="utf-8", errors=errors)
+
+
 def csv_separator(path: str | os.PathLike) -> str:
-    """The field separator of a CSV file: a tab for ``.tsv``; else the one its header line
-    holds: ``,`` when it holds one, else ``;`` (ChEMBL's CSV exports), else a tab."""
-    if Path(path).suffix.lower() == ".tsv":
+    """The field separator of a CSV file (gzipped or not): a tab for ``.tsv``; else the one
+    its header line holds: ``,`` when it holds one, else ``;`` (ChEMBL's CSV exports),
+    else a tab."""
+    if plain_suffix(path) == ".tsv":
         return "\t"
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
+        with open_text(path, errors="replace") as handle:
             header = handle.readline()
-    except OSError:  # the reader that follows reports it
+    except (OSError, EOFError):  # the reader that follows reports it
         return ","
     return next((sep for sep in (",", ";", "\t") if sep in header), ",")
 
@@ -168,6 +198,8 @@ def read_csv_file(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, sep=csv_separator(path))
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
         raise DataFormatError(f"cannot read {path} as CSV: {error}") from None
+    except GZIP_ERRORS as error:
+        raise DataFormatError(f"cannot read {path} as gzip: {error}") from None
 
 
 def load_dataset(name: str, path: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -225,9 +257,12 @@ def _read_sdf(path: Path) -> pd.DataFrame:
 
     from chemexplain.chem.parsing import RDLogger  # noqa: F401  (silences RDKit)
 
-    frame = PandasTools.LoadSDF(str(path), idName="name", molColName=None, smilesName="smiles")
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        records = sum(1 for line in handle if line.rstrip("\r\n") == "$$$$")
+    try:
+        frame = PandasTools.LoadSDF(str(path), idName="name", molColName=None, smilesName="smiles")
+        with open_text(path, errors="replace") as handle:
+            records = sum(1 for line in handle if line.rstrip("\r\n") == "$$$$")
+    except GZIP_ERRORS as error:
+        raise DataFormatError(f"cannot read {path} as gzip: {error}") from None
     if len(frame) < records:
         warnings.warn(
             f"{path}: dropped {records - len(frame)} of {records} SDF records that RDKit "
@@ -256,7 +291,7 @@ def load_csv(
         raise DatasetNotFoundError(f"{path} does not exist")
     from chemexplain.chem.parsing import smiles_errors
 
-    raw = _read_sdf(path) if path.suffix.lower() in (".sdf", ".sd") else read_csv_file(path)
+    raw = _read_sdf(path) if plain_suffix(path) in (".sdf", ".sd") else read_csv_file(path)
     frame = _select(raw, smiles_col, target_col, path)
     missing = frame["smiles"].isna() | (frame["smiles"] == "")
     if target_col is not None:

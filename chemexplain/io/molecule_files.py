@@ -19,10 +19,15 @@ one row per record: a blank CSV line is a row (with an empty SMILES).
   it. The hidden ``_molblock`` column keeps each record's structure (coordinates,
   hydrogens) for an SDF output.
 - ``.parquet``: columns as in .csv, with their types, read in row batches with pyarrow.
+
+Text formats may be gzipped (``library.smi.gz``, ``.csv.gz``, ``.tsv.gz``, ``.sdf.gz``:
+ZINC's and Enamine's downloads): they are decompressed as they are read, and a damaged
+one is one ``DataFormatError`` naming the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -31,7 +36,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from chemexplain.data.datasets import csv_separator, did_you_mean
+from chemexplain.data.datasets import (
+    GZIP_ERRORS,
+    csv_separator,
+    did_you_mean,
+    is_gzipped_name,
+    open_text,
+    plain_suffix,
+)
 from chemexplain.errors import DataFormatError
 
 __all__ = [
@@ -55,14 +67,15 @@ HIDDEN_COLUMNS = [READ_ERROR, MOLBLOCK]
 
 def file_format(path: str | os.PathLike) -> str:
     """The format named by a file's suffix (``.csv`` or ``.tsv``, ``.smi``, ``.sdf``,
-    ``.parquet``)."""
-    suffix = Path(path).suffix.lower().lstrip(".")
+    ``.parquet``), the text ones gzipped or not (``.smi.gz``)."""
+    suffix = plain_suffix(path).lstrip(".")
     aliases = {"smiles": "smi", "txt": "smi", "sd": "sdf", "pq": "parquet", "tsv": "csv"}
     suffix = aliases.get(suffix, suffix)
-    if suffix not in FORMATS:
+    if suffix not in FORMATS or (suffix == "parquet" and is_gzipped_name(path)):
         raise DataFormatError(
-            f"{path}: unknown file type {Path(path).suffix!r}; use one of "
+            f"{path}: unknown file type {''.join(Path(path).suffixes[-2:])!r}; use one of "
             + ", ".join(f".{f}" for f in FORMATS)
+            + " (the text ones may be gzipped: .smi.gz)"
         )
     return suffix
 
@@ -115,7 +128,7 @@ def _csv_chunks(path, columns, chunk_size, sep: str) -> Iterator[pd.DataFrame]:
 
 def _smi_chunks(path, chunk_size) -> Iterator[pd.DataFrame]:
     rows: list[tuple[str, str]] = []
-    with open(path) as handle:
+    with open_text(path) as handle:
         for line in handle:
             parts = line.rstrip("\n").strip().split(None, 1)
             rows.append((parts[0] if parts else "", parts[1] if len(parts) > 1 else ""))
@@ -170,7 +183,7 @@ def _sdf_columns(path, id_col: str | None) -> dict[str, str]:
 
     found: dict[str, str] = {}
     taken = {id_col or "name", "smiles", "standardized_smiles", *RESULT_COLUMNS}
-    with open(path, encoding="utf-8", errors="replace") as handle:
+    with open_text(path, errors="replace") as handle:
         in_data = False
         for line in handle:
             if line.startswith("M  END"):
@@ -193,7 +206,7 @@ def _sdf_chunks(path, id_col, chunk_size, properties: dict[str, str]) -> Iterato
 
     columns = [id_col or "name", "smiles", *properties, READ_ERROR, MOLBLOCK]
     rows: list[tuple] = []
-    with open(path, encoding="utf-8", errors="replace") as handle:
+    with open_text(path, errors="replace") as handle:
         for record, lines in enumerate(_sdf_records(handle), start=1):
             found = _sd_properties(lines)
             ident = found.get(id_col, "") if id_col else (lines[0] if lines else "")
@@ -272,6 +285,33 @@ def read_chunks(
     if id_col is not None and id_col == smiles_col:
         raise DataFormatError(f"the id column and the SMILES column are both {id_col!r}")
     kind = file_format(path)
+    if not is_gzipped_name(path):
+        return _open_chunks(path, kind, smiles_col, id_col, columns, chunk_size)
+    with open(path, "rb") as handle:
+        if handle.read(2) != b"\x1f\x8b":
+            raise DataFormatError(f"{path} is named .gz but is not a gzip file")
+    with _gzip_errors_named(path):
+        source = _open_chunks(path, kind, smiles_col, id_col, columns, chunk_size)
+    source.chunks = _gzip_checked(source.chunks, path)
+    return source
+
+
+@contextlib.contextmanager
+def _gzip_errors_named(path) -> Iterator[None]:
+    """A damaged gzip file's error (truncated, corrupt) as one ``DataFormatError``."""
+    try:
+        yield
+    except GZIP_ERRORS as error:
+        raise DataFormatError(f"cannot read {path} as gzip: {error}") from None
+
+
+def _gzip_checked(chunks: Iterator[pd.DataFrame], path) -> Iterator[pd.DataFrame]:
+    with _gzip_errors_named(path):
+        yield from chunks
+
+
+def _open_chunks(path: Path, kind: str, smiles_col, id_col, columns, chunk_size) -> MoleculeFile:
+    """:func:`read_chunks` once its arguments are checked."""
     if kind == "csv":
         sep = csv_separator(path)  # the header line, read once
         selected = _select_columns(_csv_header(path, sep), path, smiles_col, id_col, columns)
@@ -303,12 +343,13 @@ def count_rows(
     kind = file_format(path)
     if kind == "parquet":
         return _parquet_file(path).metadata.num_rows
-    if kind == "smi":
-        with open(path) as handle:
-            return sum(1 for _ in handle)
-    if kind == "sdf":
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return sum(1 for _ in _sdf_records(handle))
+    with _gzip_errors_named(path):
+        if kind == "smi":
+            with open_text(path) as handle:
+                return sum(1 for _ in handle)
+        if kind == "sdf":
+            with open_text(path, errors="replace") as handle:
+                return sum(1 for _ in _sdf_records(handle))
     return sum(len(chunk) for chunk in source.chunks)  # the id and SMILES columns only
 
 

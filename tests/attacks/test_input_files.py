@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pandas as pd
 import pytest
 
@@ -34,6 +36,13 @@ def _score(tiny_pair_dir, source, out, *extra):
         ("garbage.csv", bytes(range(255, -1, -1)) * 8, "is not UTF-8 text"),
         ("utf16.csv", "smiles\nCCO\n".encode("utf-16"), "is not UTF-8 text"),
         ("garbage.parquet", b"PAR1 this is not parquet", "cannot read"),
+        ("plain.csv.gz", b"smiles\nCCO\n", "is named .gz but is not a gzip file"),
+        (
+            "cut.smi.gz",
+            gzip.compress(b"".join(b"CCO m%d\n" % i for i in range(9999)))[:9999],
+            "cut.smi.gz as gzip: Compressed file ended",
+        ),
+        ("inside.parquet.gz", gzip.compress(b"PAR1"), "unknown file type '.parquet.gz'"),
     ],
 )
 def test_unreadable_or_empty_inputs(tiny_pair_dir, tmp_path, capsys, name, content, message):

@@ -113,3 +113,40 @@ def test_a_column_missing_but_for_case_is_suggested(tmp_path):
     with pytest.raises(DataFormatError, match=r"'AlogP'\]") as error:  # nothing alike
         read_chunks(path, smiles_col="structure")
     assert "did you mean" not in str(error.value)
+
+
+def test_gzipped_files_read_as_their_plain_copies(tmp_path):
+    """ZINC, Enamine and ChEMBL ship gzipped text (.smi.gz): '.gz' was an unknown file type."""
+    import gzip
+    import shutil
+
+    from chemexplain.data.datasets import load_csv
+    from chemexplain.io.molecule_files import read_rows
+
+    plain = {
+        "chembl.csv": CHEMBL_LIKE,
+        "lib.tsv": "id\tsmiles\np\tCC(=O)Nc1ccc(O)cc1\ng\tOCC(O)CO\nb\tC1CC\n",
+        "lib.smi": "CC(=O)Nc1ccc(O)cc1 paracetamol\nOCC(O)CO glycerol\n\nc1ccccc1 benzene\n",
+    }
+    write_sdf(tmp_path / "lib.sdf", [("p", "CC(=O)Nc1ccc(O)cc1", {"logS": "-1.03"})] * 3)
+    for name, text in plain.items():
+        (tmp_path / name).write_text(text)
+    for name in [*plain, "lib.sdf"]:
+        with open(tmp_path / name, "rb") as src, gzip.open(tmp_path / f"{name}.gz", "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        col = "Smiles" if name == "chembl.csv" else "smiles"
+        as_plain = pd.concat(list(read_chunks(tmp_path / name, smiles_col=col).chunks))
+        gzipped = tmp_path / f"{name}.gz"
+        pd.testing.assert_frame_equal(
+            pd.concat(list(read_chunks(gzipped, smiles_col=col, chunk_size=2).chunks)).reset_index(
+                drop=True
+            ),
+            as_plain.reset_index(drop=True),
+        )
+        assert count_rows(gzipped, smiles_col=col) == len(as_plain) >= 2
+        middle = pd.concat(list(read_rows(gzipped, 1, 3, smiles_col=col, chunk_size=1)))
+        assert middle[col].tolist() == as_plain[col].tolist()[1:3]
+    assert csv_separator(tmp_path / "chembl.csv.gz") == ";"
+    trained = load_csv(tmp_path / "chembl.csv.gz", smiles_col="Smiles", target_col="AlogP")
+    assert trained["AlogP"].tolist() == [1.35, -1.67]
+    assert load_csv(tmp_path / "lib.sdf.gz", target_col="logS")["logS"].tolist() == [-1.03] * 3
