@@ -34,7 +34,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--input",
         help="a .csv or .parquet file (with --smiles-col), a .smi file (SMILES and a name a "
-        "line) or an .sdf file; the text ones may be gzipped (.smi.gz)",
+        "line) or an .sdf file; the text ones may be compressed (.smi.gz, .smi.bz2)",
     )
     parser.add_argument(
         "--smiles-col", default="smiles", help="SMILES column of a CSV input (default: smiles)"

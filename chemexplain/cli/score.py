@@ -5,11 +5,11 @@ Examples:
   chemexplain score 'library/*.csv' -o scored/ --dask local:2        # Dask, resumable
   chemexplain score 'library/*.csv' -o scored/ --dask tcp://head:8786
 
-Input: .csv, .smi, .sdf (each may be gzipped: .smi.gz) or .parquet; output:
-.csv, .parquet or .sdf. The input's other columns are kept (choose with
---columns). Bad rows (empty, invalid, unknown characters, over-long, several
-fragments) get status 'error' and a reason, and every other row is still
-scored. The output
+Input: .csv, .smi, .sdf (each may be compressed: .smi.gz, .smi.bz2) or
+.parquet; output: .csv, .parquet or .sdf. The input's other columns are kept
+(choose with --columns). Bad rows (empty, invalid, unknown characters,
+over-long, several fragments) get status 'error' and a reason, and every other
+row is still scored. The output
 appears at its path only when the run completes. Exit status 0 once every
 row is done (1 with --fail-on-error when a row failed).
 
@@ -43,7 +43,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "input",
         nargs="+",
-        help="molecules: .csv, .smi, .sdf (each may be gzipped: .smi.gz) or .parquet "
+        help="molecules: .csv, .smi, .sdf (each may be compressed: .smi.gz, .smi.bz2) or .parquet "
         "(several files or globs with --dask)",
     )
     add_output(

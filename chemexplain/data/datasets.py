@@ -9,6 +9,8 @@ path is checked against the manifest's sha256. See ``datasets/README.md``.
 
 from __future__ import annotations
 
+import bz2
+import contextlib
 import gzip
 import json
 import os
@@ -16,7 +18,7 @@ import tempfile
 import urllib.request
 import warnings
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -30,8 +32,9 @@ __all__ = [
     "cache_dir",
     "csv_separator",
     "find_dataset",
-    "GZIP_ERRORS",
-    "is_gzipped_name",
+    "COMPRESSIONS",
+    "compressed_errors_named",
+    "compression",
     "load_dataset",
     "load_esol",
     "load_freesolv",
@@ -154,31 +157,52 @@ def find_dataset(name: str, path: str | os.PathLike | None = None) -> Path:
     )
 
 
-#: what reading a damaged gzip file raises: not gzip at all, truncated, or corrupt
-GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
+#: compressed text read on the fly, by suffix: (its name, the bytes every such file starts with)
+COMPRESSIONS = {".gz": ("gzip", b"\x1f\x8b"), ".bz2": ("bz2", b"BZh")}
 
 
-def is_gzipped_name(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is named as a gzip file (``.gz``: ``library.smi.gz``)."""
-    return Path(path).suffix.lower() == ".gz"
+def compression(path: str | os.PathLike) -> str | None:
+    """``"gzip"`` or ``"bz2"`` when ``path`` is named as such a file (``library.smi.gz``,
+    ``.csv.bz2``), else None."""
+    found = COMPRESSIONS.get(Path(path).suffix.lower())
+    return found[0] if found else None
 
 
 def plain_suffix(path: str | os.PathLike) -> str:
-    """The suffix that names the format, lowercase, ``.gz`` aside: ``.csv`` for
-    ``a.CSV`` and for ``a.csv.gz``."""
+    """The suffix that names the format, lowercase, a compression suffix aside: ``.csv``
+    for ``a.CSV`` and for ``a.csv.gz``."""
     path = Path(path)
-    return (path.with_suffix("") if is_gzipped_name(path) else path).suffix.lower()
+    return (path.with_suffix("") if compression(path) else path).suffix.lower()
 
 
 def open_text(path: str | os.PathLike, errors: str = "strict"):
-    """A UTF-8 text handle on ``path``, decompressed on the fly when it is named ``.gz``."""
-    if is_gzipped_name(path):
-        return gzip.open(path, "rt", encoding="utf-8", errors=errors)
-    return open(path, encoding="utf-8", errors=errors)
+    """A UTF-8 text handle on ``path``, decompressed on the fly when it is named ``.gz`` or
+    ``.bz2``."""
+    kind = compression(path)
+    opener = {"gzip": gzip.open, "bz2": bz2.open}.get(kind, open)
+    return opener(path, "rt" if kind else "r", encoding="utf-8", errors=errors)
+
+
+@contextlib.contextmanager
+def compressed_errors_named(path: str | os.PathLike) -> Iterator[None]:
+    """Inside: a compressed file that is not what its name says, cut short or corrupt
+    raises one ``DataFormatError`` naming it (a plain file's errors pass unchanged)."""
+    kind = compression(path)
+    if kind is None:
+        yield
+        return
+    magic = COMPRESSIONS[Path(path).suffix.lower()][1]
+    with open(path, "rb") as handle:
+        if handle.read(len(magic)) != magic:
+            raise DataFormatError(f"{path} is named {Path(path).suffix} but is not a {kind} file")
+    try:
+        yield
+    except (EOFError, zlib.error, OSError) as error:  # gzip's and bz2's damage is an OSError
+        raise DataFormatError(f"cannot read {path} as {kind}: {error}") from None
 
 
 def csv_separator(path: str | os.PathLike) -> str:
-    """The field separator of a CSV file (gzipped or not): a tab for ``.tsv``; else the one
+    """The field separator of a CSV file (compressed or not): a tab for ``.tsv``; else the one
     its header line holds: ``,`` when it holds one, else ``;`` (ChEMBL's CSV exports),
     else a tab."""
     if plain_suffix(path) == ".tsv":
@@ -195,11 +219,10 @@ def read_csv_file(path: Path) -> pd.DataFrame:
     """``pd.read_csv`` (separator: :func:`csv_separator`) whose parse errors become
     ``DataFormatError``."""
     try:
-        return pd.read_csv(path, sep=csv_separator(path))
+        with compressed_errors_named(path):
+            return pd.read_csv(path, sep=csv_separator(path))
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
         raise DataFormatError(f"cannot read {path} as CSV: {error}") from None
-    except GZIP_ERRORS as error:
-        raise DataFormatError(f"cannot read {path} as gzip: {error}") from None
 
 
 def load_dataset(name: str, path: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -257,12 +280,12 @@ def _read_sdf(path: Path) -> pd.DataFrame:
 
     from chemexplain.chem.parsing import RDLogger  # noqa: F401  (silences RDKit)
 
-    try:
+    if compression(path) == "bz2":  # RDKit's LoadSDF opens .gz itself, not .bz2
+        raise DataFormatError(f"{path}: a training SDF may be gzipped (.sdf.gz), not bz2")
+    with compressed_errors_named(path):
         frame = PandasTools.LoadSDF(str(path), idName="name", molColName=None, smilesName="smiles")
         with open_text(path, errors="replace") as handle:
             records = sum(1 for line in handle if line.rstrip("\r\n") == "$$$$")
-    except GZIP_ERRORS as error:
-        raise DataFormatError(f"cannot read {path} as gzip: {error}") from None
     if len(frame) < records:
         warnings.warn(
             f"{path}: dropped {records - len(frame)} of {records} SDF records that RDKit "

@@ -20,14 +20,13 @@ one row per record: a blank CSV line is a row (with an empty SMILES).
   hydrogens) for an SDF output.
 - ``.parquet``: columns as in .csv, with their types, read in row batches with pyarrow.
 
-Text formats may be gzipped (``library.smi.gz``, ``.csv.gz``, ``.tsv.gz``, ``.sdf.gz``:
-ZINC's and Enamine's downloads): they are decompressed as they are read, and a damaged
-one is one ``DataFormatError`` naming the file.
+Text formats may be compressed, as ZINC, Enamine and ChEMBL ship them (``.smi.gz``,
+``.csv.gz``, ``.sdf.gz``, ``.tsv.bz2``, ...): they are decompressed as they are read, and a
+damaged one is one ``DataFormatError`` naming the file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -37,10 +36,10 @@ from pathlib import Path
 import pandas as pd
 
 from chemexplain.data.datasets import (
-    GZIP_ERRORS,
+    compressed_errors_named,
+    compression,
     csv_separator,
     did_you_mean,
-    is_gzipped_name,
     open_text,
     plain_suffix,
 )
@@ -67,15 +66,15 @@ HIDDEN_COLUMNS = [READ_ERROR, MOLBLOCK]
 
 def file_format(path: str | os.PathLike) -> str:
     """The format named by a file's suffix (``.csv`` or ``.tsv``, ``.smi``, ``.sdf``,
-    ``.parquet``), the text ones gzipped or not (``.smi.gz``)."""
+    ``.parquet``), the text ones compressed or not (``.smi.gz``, ``.csv.bz2``)."""
     suffix = plain_suffix(path).lstrip(".")
     aliases = {"smiles": "smi", "txt": "smi", "sd": "sdf", "pq": "parquet", "tsv": "csv"}
     suffix = aliases.get(suffix, suffix)
-    if suffix not in FORMATS or (suffix == "parquet" and is_gzipped_name(path)):
+    if suffix not in FORMATS or (suffix == "parquet" and compression(path)):
         raise DataFormatError(
             f"{path}: unknown file type {''.join(Path(path).suffixes[-2:])!r}; use one of "
             + ", ".join(f".{f}" for f in FORMATS)
-            + " (the text ones may be gzipped: .smi.gz)"
+            + " (the text ones may be compressed: .smi.gz, .smi.bz2)"
         )
     return suffix
 
@@ -285,28 +284,17 @@ def read_chunks(
     if id_col is not None and id_col == smiles_col:
         raise DataFormatError(f"the id column and the SMILES column are both {id_col!r}")
     kind = file_format(path)
-    if not is_gzipped_name(path):
+    if not compression(path):
         return _open_chunks(path, kind, smiles_col, id_col, columns, chunk_size)
-    with open(path, "rb") as handle:
-        if handle.read(2) != b"\x1f\x8b":
-            raise DataFormatError(f"{path} is named .gz but is not a gzip file")
-    with _gzip_errors_named(path):
+    with compressed_errors_named(path):
         source = _open_chunks(path, kind, smiles_col, id_col, columns, chunk_size)
-    source.chunks = _gzip_checked(source.chunks, path)
+    source.chunks = _decompressed(source.chunks, path)
     return source
 
 
-@contextlib.contextmanager
-def _gzip_errors_named(path) -> Iterator[None]:
-    """A damaged gzip file's error (truncated, corrupt) as one ``DataFormatError``."""
-    try:
-        yield
-    except GZIP_ERRORS as error:
-        raise DataFormatError(f"cannot read {path} as gzip: {error}") from None
-
-
-def _gzip_checked(chunks: Iterator[pd.DataFrame], path) -> Iterator[pd.DataFrame]:
-    with _gzip_errors_named(path):
+def _decompressed(chunks: Iterator[pd.DataFrame], path) -> Iterator[pd.DataFrame]:
+    """``chunks`` of a compressed file, its damage as one ``DataFormatError``."""
+    with compressed_errors_named(path):
         yield from chunks
 
 
@@ -343,7 +331,7 @@ def count_rows(
     kind = file_format(path)
     if kind == "parquet":
         return _parquet_file(path).metadata.num_rows
-    with _gzip_errors_named(path):
+    with compressed_errors_named(path):
         if kind == "smi":
             with open_text(path) as handle:
                 return sum(1 for _ in handle)

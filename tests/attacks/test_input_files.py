@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
 
 import pandas as pd
@@ -43,6 +44,8 @@ def _score(tiny_pair_dir, source, out, *extra):
             "cut.smi.gz as gzip: Compressed file ended",
         ),
         ("inside.parquet.gz", gzip.compress(b"PAR1"), "unknown file type '.parquet.gz'"),
+        ("gzip.csv.bz2", gzip.compress(b"smiles\nCCO\n"), "is named .bz2 but is not a bz2 file"),
+        ("cut.csv.bz2", bz2.compress(b"smiles\n" + b"CCO\n" * 9999)[:40], "as bz2: "),
     ],
 )
 def test_unreadable_or_empty_inputs(tiny_pair_dir, tmp_path, capsys, name, content, message):

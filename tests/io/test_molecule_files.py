@@ -115,10 +115,11 @@ def test_a_column_missing_but_for_case_is_suggested(tmp_path):
     assert "did you mean" not in str(error.value)
 
 
-def test_gzipped_files_read_as_their_plain_copies(tmp_path):
-    """ZINC, Enamine and ChEMBL ship gzipped text (.smi.gz): '.gz' was an unknown file type."""
+def test_compressed_files_read_as_their_plain_copies(tmp_path):
+    """ZINC, Enamine and ChEMBL ship compressed text (.smi.gz, .bz2): '.gz' was an unknown
+    file type."""
+    import bz2
     import gzip
-    import shutil
 
     from chemexplain.data.datasets import load_csv
     from chemexplain.io.molecule_files import read_rows
@@ -132,21 +133,21 @@ def test_gzipped_files_read_as_their_plain_copies(tmp_path):
     for name, text in plain.items():
         (tmp_path / name).write_text(text)
     for name in [*plain, "lib.sdf"]:
-        with open(tmp_path / name, "rb") as src, gzip.open(tmp_path / f"{name}.gz", "wb") as dst:
-            shutil.copyfileobj(src, dst)
         col = "Smiles" if name == "chembl.csv" else "smiles"
         as_plain = pd.concat(list(read_chunks(tmp_path / name, smiles_col=col).chunks))
-        gzipped = tmp_path / f"{name}.gz"
-        pd.testing.assert_frame_equal(
-            pd.concat(list(read_chunks(gzipped, smiles_col=col, chunk_size=2).chunks)).reset_index(
-                drop=True
-            ),
-            as_plain.reset_index(drop=True),
+        as_plain = as_plain.reset_index(drop=True)
+        for suffix, compress in ((".gz", gzip.compress), (".bz2", bz2.compress)):
+            packed = tmp_path / f"{name}{suffix}"
+            packed.write_bytes(compress((tmp_path / name).read_bytes()))
+            chunks = read_chunks(packed, smiles_col=col, chunk_size=2).chunks
+            pd.testing.assert_frame_equal(pd.concat(list(chunks)).reset_index(drop=True), as_plain)
+            assert count_rows(packed, smiles_col=col) == len(as_plain) >= 2
+            middle = pd.concat(list(read_rows(packed, 1, 3, smiles_col=col, chunk_size=1)))
+            assert middle[col].tolist() == as_plain[col].tolist()[1:3]
+    assert csv_separator(tmp_path / "chembl.csv.bz2") == ";"
+    for suffix in (".gz", ".bz2"):
+        trained = load_csv(
+            tmp_path / f"chembl.csv{suffix}", smiles_col="Smiles", target_col="AlogP"
         )
-        assert count_rows(gzipped, smiles_col=col) == len(as_plain) >= 2
-        middle = pd.concat(list(read_rows(gzipped, 1, 3, smiles_col=col, chunk_size=1)))
-        assert middle[col].tolist() == as_plain[col].tolist()[1:3]
-    assert csv_separator(tmp_path / "chembl.csv.gz") == ";"
-    trained = load_csv(tmp_path / "chembl.csv.gz", smiles_col="Smiles", target_col="AlogP")
-    assert trained["AlogP"].tolist() == [1.35, -1.67]
+        assert trained["AlogP"].tolist() == [1.35, -1.67]
     assert load_csv(tmp_path / "lib.sdf.gz", target_col="logS")["logS"].tolist() == [-1.03] * 3
