@@ -129,6 +129,9 @@ def test_a_classifiers_atom_values_are_in_log_odds_and_say_so(esol, tmp_path):
     assert e.atom_weights.sum() == pytest.approx(logit - e.reference, abs=0.05)
     assert abs(e.atom_weights.sum() - (e.prediction - e.reference)) > 0.05
     assert e.to_dict()["value_units"] == "log-odds of class 1"
+    # in words too: '+3.24' beside a probability of 0.86 read as a probability
+    assert e.atoms_text().startswith("raise: ") and e.atoms_text().endswith("(log-odds of class 1)")
+    assert "mol/L" not in cx.explain("CCO").atoms_text()  # a regressor's: the prediction's
     e.draw(tmp_path / "a.svg")
     picture = (tmp_path / "a.svg").read_text()
     # the picture's description (its text is drawn as paths) gives both units

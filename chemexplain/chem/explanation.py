@@ -121,7 +121,8 @@ class Explanation:
     def atoms_text(self, k: int = 3) -> str:
         """The strongest atoms in words: ``raise: O8 (+0.71), ...; lower: C0 (-0.29), ...``
         for a signed method, else ``top atoms: O2 (1.07), ...`` (symbol + RDKit index).
-        An atom whose value prints as 0.00 is neither raising nor lowering here."""
+        An atom whose value prints as 0.00 is neither raising nor lowering here. Values in
+        other units than the prediction (a classifier's log-odds) name their units."""
         if not self.signed:
             return "top atoms: " + ", ".join(f"{s}{i} ({w:.2f})" for i, s, w in self.top_atoms(k))
 
@@ -129,7 +130,10 @@ class Explanation:
             shown = [f"{s}{i} ({w:+.2f})" for i, s, w in atoms if round(abs(w), 2) > 0]
             return ", ".join(shown) or "none"
 
-        return f"raise: {listed(self.raising(k))}; lower: {listed(self.lowering(k))}"
+        text = f"raise: {listed(self.raising(k))}; lower: {listed(self.lowering(k))}"
+        if self.value_units and self.value_units != self.units:
+            text += f" ({self.value_units})"  # beside a probability, +3.24 needs its units
+        return text
 
     def value_text(self, units: bool = True) -> str:
         """The prediction in words: ``-1.662 log10 mol/L``, or for an ensemble
