@@ -163,6 +163,25 @@ def explain_options(args: argparse.Namespace) -> dict:
     )
 
 
+def note_fallback_method(args: argparse.Namespace) -> None:
+    """One line on stderr (not with ``--quiet``) when no ``--method`` was named and the
+    model has no trained explainer, so that the fallback (occlusion, one spelling) is no surprise: its values
+    follow how each SMILES is written (the six carbons of benzene get different signs)."""
+    from chemexplain.service import FALLBACK_METHOD, default_method
+
+    if args.quiet or args.method or args.spellings:
+        return
+    if default_method(args.model) != FALLBACK_METHOD:
+        return
+    print(
+        f"chemexplain {args.command}: note: this model has no trained explainer, so atoms "
+        f"get {FALLBACK_METHOD} on one spelling, whose values follow how the SMILES is "
+        "written; --spellings 10 averages them over spellings, and 'chemexplain "
+        "fit-explainer' trains the signed explainer that needs neither",
+        file=sys.stderr,
+    )
+
+
 # ------------------------------------------------------------ the flags every subcommand shares
 class _Renamed(argparse.Action):
     """Store the value; an old spelling still works for one release, with a message."""

@@ -27,6 +27,7 @@ from chemexplain.cli.common import (
     add_model,
     add_quiet,
     explain_options,
+    note_fallback_method,
     row_exit_status,
 )
 
@@ -74,6 +75,7 @@ def _explain(args: argparse.Namespace):
 
     options = explain_options(args)
     method = options.get("method") or default_method(args.model)
+    note_fallback_method(args)
     if args.quiet or method in ("shapley", "mask") or len(args.smiles) < 2:
         return explain_batch(args.smiles, args.model, **options)
     from tqdm import tqdm

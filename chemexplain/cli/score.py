@@ -34,6 +34,7 @@ from chemexplain.cli.common import (
     add_output,
     add_quiet,
     explain_options,
+    note_fallback_method,
     positive_int,
     row_exit_status,
 )
@@ -181,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
     columns = None
     if args.columns is not None:
         columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+    note_fallback_method(args)
     if args.dask:
         return run_dask(args, columns)
     if len(args.input) > 1:

@@ -82,3 +82,19 @@ def test_a_file_given_as_a_smiles_is_a_usage_error_that_points_at_score(tmp_path
             f"'chemexplain score {name} -o scored.csv' (add --html report.html for drawings)"
         )
         assert len(err.splitlines()) == 1
+
+
+def test_a_model_without_an_explainer_says_what_its_atoms_get(tiny_pair_dir, capsys):
+    """A bare model falls back to occlusion on one spelling, whose values follow the
+    writing (benzene's six carbons got +0.43 to -0.68): the command says so, once."""
+    bare = str(tiny_pair_dir / "model")
+    assert main(["explain", "Oc1ccccc1", "CCO", "--model", bare]) == 0
+    err = capsys.readouterr().err
+    assert err.count("note: this model has no trained explainer") == 1
+    assert "--spellings 10" in err and "fit-explainer" in err
+    chosen = (["--spellings", "2"], ["--method", "occlusion"], ["--quiet"])
+    for extra in chosen:
+        assert main(["explain", "Oc1ccccc1", "--model", bare, *extra]) == 0
+        assert "note:" not in capsys.readouterr().err
+    assert main(["explain", "CCO", "--model", str(tiny_pair_dir)]) == 0  # it has a mask
+    assert "note:" not in capsys.readouterr().err
