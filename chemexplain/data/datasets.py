@@ -28,13 +28,13 @@ from chemexplain.errors import DataFormatError, DatasetNotFoundError
 from chemexplain.serialization import sha256_of
 
 __all__ = [
+    "COMPRESSIONS",
     "MANIFEST",
     "cache_dir",
-    "csv_separator",
-    "find_dataset",
-    "COMPRESSIONS",
     "compressed_errors_named",
     "compression",
+    "csv_separator",
+    "find_dataset",
     "load_dataset",
     "load_esol",
     "load_freesolv",

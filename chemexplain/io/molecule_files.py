@@ -11,7 +11,8 @@ one row per record: a blank CSV line is a row (with an empty SMILES).
   semicolon- (ChEMBL's exports) or tab-separated, as the header line shows
   (:func:`~chemexplain.data.datasets.csv_separator`). ``.tsv``: tab-separated.
 - ``.smi``: one molecule per line, ``SMILES [name]`` separated by whitespace,
-  no header; columns ``smiles`` and ``name``.
+  no header; columns ``smiles`` and ``name`` (a byte that is not UTF-8, as in a
+  Latin-1 name, reads as U+FFFD; SMILES are ASCII).
 - ``.sdf``: the molecule written as SMILES by RDKit (canonical, hydrogens
   implicit); ``id_col`` names an SD property (default: the title line, as
   ``name``); every SD property of the file is a column (text; one named like the
@@ -127,7 +128,7 @@ def _csv_chunks(path, columns, chunk_size, sep: str) -> Iterator[pd.DataFrame]:
 
 def _smi_chunks(path, chunk_size) -> Iterator[pd.DataFrame]:
     rows: list[tuple[str, str]] = []
-    with open_text(path) as handle:
+    with open_text(path, errors="replace") as handle:  # a Latin-1 name: U+FFFD, row kept
         for line in handle:
             parts = line.rstrip("\n").strip().split(None, 1)
             rows.append((parts[0] if parts else "", parts[1] if len(parts) > 1 else ""))
@@ -333,7 +334,7 @@ def count_rows(
         return _parquet_file(path).metadata.num_rows
     with compressed_errors_named(path):
         if kind == "smi":
-            with open_text(path) as handle:
+            with open_text(path, errors="replace") as handle:
                 return sum(1 for _ in handle)
         if kind == "sdf":
             with open_text(path, errors="replace") as handle:

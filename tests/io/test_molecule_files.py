@@ -151,3 +151,13 @@ def test_compressed_files_read_as_their_plain_copies(tmp_path):
         )
         assert trained["AlogP"].tolist() == [1.35, -1.67]
     assert load_csv(tmp_path / "lib.sdf.gz", target_col="logS")["logS"].tolist() == [-1.03] * 3
+
+
+def test_a_smi_file_with_a_latin1_name_is_read_row_by_row(tmp_path):
+    """A byte that is not UTF-8 in a name stopped the run with a traceback."""
+    path = tmp_path / "vendor.smi"
+    path.write_bytes("CCO café\nCCN amine\n".encode("latin-1"))
+    (chunk,) = list(read_chunks(path).chunks)
+    assert chunk["smiles"].tolist() == ["CCO", "CCN"]
+    assert chunk["name"].tolist() == ["caf\ufffd", "amine"]
+    assert count_rows(path) == 2
