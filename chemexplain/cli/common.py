@@ -165,8 +165,9 @@ def explain_options(args: argparse.Namespace) -> dict:
 
 def note_fallback_method(args: argparse.Namespace) -> None:
     """One line on stderr (not with ``--quiet``) when no ``--method`` was named and the
-    model has no trained explainer, so that the fallback (occlusion, one spelling) is no surprise: its values
-    follow how each SMILES is written (the six carbons of benzene get different signs)."""
+    model has no trained explainer, so that the fallback (occlusion, one spelling) is no
+    surprise: its values follow how each SMILES is written (the six carbons of benzene
+    get different signs)."""
     from chemexplain.service import FALLBACK_METHOD, default_method
 
     if args.quiet or args.method or args.spellings:

@@ -207,8 +207,8 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
 
     def reads_canonical(self) -> bool:
         """Whether ``predict``, ``explain`` and ``score`` give this model RDKit's canonical
-        spelling of each molecule (so that every spelling of it gets one prediction): when it was
-        trained on RDKit's random spellings (``n_augment`` > 0, the bundled model's
+        spelling of each molecule (so that every spelling of it gets one prediction): when
+        it was trained on RDKit's random spellings (``n_augment`` > 0, the bundled model's
         ``best`` configuration), of which the canonical one is one more. A model trained on
         its file's spellings alone reads the SMILES as written, which suits it better
         (docs/attribution_guide.md, "Which spelling the model reads", measures both)."""
