@@ -44,8 +44,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "input",
         nargs="+",
-        help="molecules: .csv, .smi, .sdf (each may be compressed: .smi.gz, .smi.bz2) or .parquet "
-        "(several files or globs with --dask)",
+        help="molecules: .csv, .smi or .sdf (also .gz, .bz2), or .parquet; several with --dask",
     )
     add_output(
         parser, ".csv, .parquet or .sdf to write (with --dask: a folder of parts)", required=True
