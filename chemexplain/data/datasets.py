@@ -175,12 +175,15 @@ def plain_suffix(path: str | os.PathLike) -> str:
     return (path.with_suffix("") if compression(path) else path).suffix.lower()
 
 
+def _opener(path: str | os.PathLike):
+    """``open``, or gzip's or bz2's, as ``path`` is named."""
+    return {"gzip": gzip.open, "bz2": bz2.open}.get(compression(path), open)
+
+
 def open_text(path: str | os.PathLike, errors: str = "strict"):
     """A UTF-8 text handle on ``path``, decompressed on the fly when it is named ``.gz`` or
     ``.bz2``."""
-    kind = compression(path)
-    opener = {"gzip": gzip.open, "bz2": bz2.open}.get(kind, open)
-    return opener(path, "rt" if kind else "r", encoding="utf-8", errors=errors)
+    return _opener(path)(path, "rt", encoding="utf-8", errors=errors)
 
 
 @contextlib.contextmanager
@@ -280,12 +283,11 @@ def _read_sdf(path: Path) -> pd.DataFrame:
 
     from chemexplain.chem.parsing import RDLogger  # noqa: F401  (silences RDKit)
 
-    if compression(path) == "bz2":  # RDKit's LoadSDF opens .gz itself, not .bz2
-        raise DataFormatError(f"{path}: a training SDF may be gzipped (.sdf.gz), not bz2")
-    with compressed_errors_named(path):
-        frame = PandasTools.LoadSDF(str(path), idName="name", molColName=None, smilesName="smiles")
+    with compressed_errors_named(path):  # counted first: RDKit turns damage into SystemError
         with open_text(path, errors="replace") as handle:
             records = sum(1 for line in handle if line.rstrip("\r\n") == "$$$$")
+        with _opener(path)(path, "rb") as handle:  # LoadSDF opens .gz by name, not .bz2
+            frame = PandasTools.LoadSDF(handle, idName="name", molColName=None, smilesName="smiles")
     if len(frame) < records:
         warnings.warn(
             f"{path}: dropped {records - len(frame)} of {records} SDF records that RDKit "

@@ -285,11 +285,10 @@ def read_chunks(
     if id_col is not None and id_col == smiles_col:
         raise DataFormatError(f"the id column and the SMILES column are both {id_col!r}")
     kind = file_format(path)
-    if not compression(path):
-        return _open_chunks(path, kind, smiles_col, id_col, columns, chunk_size)
-    with compressed_errors_named(path):
+    with compressed_errors_named(path):  # a plain file's errors pass unchanged
         source = _open_chunks(path, kind, smiles_col, id_col, columns, chunk_size)
-    source.chunks = _decompressed(source.chunks, path)
+    if compression(path):
+        source.chunks = _decompressed(source.chunks, path)
     return source
 
 

@@ -122,6 +122,7 @@ def test_compressed_files_read_as_their_plain_copies(tmp_path):
     import gzip
 
     from chemexplain.data.datasets import load_csv
+    from chemexplain.errors import DataFormatError
     from chemexplain.io.molecule_files import read_rows
 
     plain = {
@@ -150,7 +151,13 @@ def test_compressed_files_read_as_their_plain_copies(tmp_path):
             tmp_path / f"chembl.csv{suffix}", smiles_col="Smiles", target_col="AlogP"
         )
         assert trained["AlogP"].tolist() == [1.35, -1.67]
-    assert load_csv(tmp_path / "lib.sdf.gz", target_col="logS")["logS"].tolist() == [-1.03] * 3
+    for suffix in (".gz", ".bz2"):
+        trained = load_csv(tmp_path / f"lib.sdf{suffix}", target_col="logS")
+        assert trained["logS"].tolist() == [-1.03] * 3
+        cut = tmp_path / f"cut.sdf{suffix}"  # RDKit's reader raised SystemError on it
+        cut.write_bytes((tmp_path / f"lib.sdf{suffix}").read_bytes()[:200])
+        with pytest.raises(DataFormatError, match="cannot read .*cut.sdf"):
+            load_csv(cut, target_col="logS")
 
 
 def test_a_smi_file_with_a_latin1_name_is_read_row_by_row(tmp_path):
