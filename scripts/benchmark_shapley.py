@@ -54,7 +54,6 @@ from chemexplain.metrics.ground_truth import (
     kendall_ceiling,
     paired_kendall,
     per_molecule_kendall,
-    per_molecule_somers_d,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,7 +186,9 @@ def part_truth(args, name: str) -> dict:
     def summary(values) -> dict:
         taus = per_molecule_kendall(values, truths)
         mean, (low, high) = bootstrap_ci(taus)
-        d_mean, (d_low, d_high) = bootstrap_ci(per_molecule_somers_d(values, truths))
+        d_mean, (d_low, d_high) = bootstrap_ci(
+            per_molecule_kendall(values, truths, statistic="somers_d")
+        )
         return {
             "mean": mean,
             "ci": [low, high],

@@ -19,7 +19,6 @@ from chemexplain.metrics.ground_truth import (
     kendall_ceiling,
     paired_kendall,
     per_molecule_kendall,
-    per_molecule_somers_d,
 )
 from chemexplain.metrics.prediction import accuracy, classification_metrics, regression_metrics
 from chemexplain.metrics.ranking import (
@@ -48,7 +47,6 @@ __all__ = [
     "mean_spearman",
     "paired_kendall",
     "per_molecule_kendall",
-    "per_molecule_somers_d",
     "pixel_flipping",
     "rank_normalize",
     "regression_metrics",

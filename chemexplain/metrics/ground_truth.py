@@ -2,7 +2,7 @@
 
 taus = per_molecule_kendall(attributions, truths)          # one tau per molecule
 mean, (low, high) = bootstrap_ci(taus)                     # 95% CI over molecules
-d = per_molecule_somers_d(attributions, truths)            # the pairs the truth orders only
+d = per_molecule_kendall(attributions, truths, statistic="somers_d")  # pairs the truth orders
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ __all__ = [
     "kendall_ceiling",
     "paired_kendall",
     "per_molecule_kendall",
-    "per_molecule_somers_d",
 ]
 
 
@@ -34,46 +33,48 @@ def _rankable(values, truths, absolute: bool, min_atoms: int):
             yield v, t
 
 
+def _somers_d(v: np.ndarray, t: np.ndarray) -> float:
+    """Somers' D of ``v`` given ``t``: over the pairs ``t`` orders, (concordant - discordant)
+    / their number; a pair ``v`` ties counts 0."""
+    upper = np.triu_indices(len(v), 1)
+    by_values = np.sign(v[:, None] - v[None, :])[upper]
+    by_truth = np.sign(t[:, None] - t[None, :])[upper]
+    ordered = by_truth != 0
+    return float((by_values[ordered] * by_truth[ordered]).sum() / ordered.sum())
+
+
+#: statistic name -> f(values, truths) of one molecule, for :func:`per_molecule_kendall`
+_STATISTICS = {
+    "tau_b": lambda v, t: float(kendalltau(v, t).statistic),
+    "somers_d": _somers_d,
+}
+
+
 def per_molecule_kendall(
     values: Sequence[np.ndarray],
     truths: Sequence[np.ndarray],
     *,
+    statistic: str = "tau_b",
     absolute: bool = False,
     min_atoms: int = 3,
 ) -> np.ndarray:
-    """Kendall tau (tau-b) between each molecule's per-atom values and its true values.
+    """Kendall's rank agreement of each molecule's per-atom values with its true values.
 
-    ``absolute``: compare ``|values|`` with ``|truths|`` (for unsigned methods).
-    Molecules with fewer than ``min_atoms`` atoms, or whose values or truths are
-    all equal (tau undefined), are left out. Returns the taus, (n_kept,).
+    ``statistic``: ``"tau_b"`` (default, scipy's ``kendalltau``) or ``"somers_d"``:
+    over the atom pairs whose true values differ, (concordant - discordant) / their
+    number. Unlike tau-b, Somers' D does not count the pairs the truth ties (every
+    aromatic carbon worth the same), so values that order every atom the truth
+    orders reach 1 (tau-b cannot: :func:`kendall_ceiling`); a pair the values tie
+    counts 0. ``absolute``: compare ``|values|`` with ``|truths|`` (for unsigned
+    methods). Molecules with fewer than ``min_atoms`` atoms, or whose values or
+    truths are all equal (undefined), are left out: the same molecules for both
+    statistics. Returns one figure per molecule kept, (n_kept,).
     """
-    taus = [kendalltau(v, t).statistic for v, t in _rankable(values, truths, absolute, min_atoms)]
-    return np.asarray([tau for tau in taus if np.isfinite(tau)])
-
-
-def per_molecule_somers_d(
-    values: Sequence[np.ndarray],
-    truths: Sequence[np.ndarray],
-    *,
-    absolute: bool = False,
-    min_atoms: int = 3,
-) -> np.ndarray:
-    """Somers' D of each molecule's values given its truth: over the atom pairs whose
-    true values differ, (concordant - discordant) / their number.
-
-    Unlike tau-b, pairs the truth ties (every aromatic carbon worth the same) are
-    not counted, so values that order every atom the truth orders reach 1 (tau-b
-    cannot: :func:`kendall_ceiling`). A pair the values tie counts 0. Same
-    molecules as :func:`per_molecule_kendall`. Returns (n_kept,).
-    """
-    out = []
-    for v, t in _rankable(values, truths, absolute, min_atoms):
-        upper = np.triu_indices(len(v), 1)
-        by_values = np.sign(v[:, None] - v[None, :])[upper]
-        by_truth = np.sign(t[:, None] - t[None, :])[upper]
-        ordered = by_truth != 0
-        out.append(float((by_values[ordered] * by_truth[ordered]).sum() / ordered.sum()))
-    return np.asarray(out)
+    if statistic not in _STATISTICS:
+        raise ValueError(f"statistic={statistic!r}: use one of {', '.join(_STATISTICS)}")
+    agreement = _STATISTICS[statistic]
+    out = [agreement(v, t) for v, t in _rankable(values, truths, absolute, min_atoms)]
+    return np.asarray([x for x in out if np.isfinite(x)])
 
 
 def kendall_ceiling(truths: Sequence[np.ndarray], *, min_atoms: int = 3) -> np.ndarray:

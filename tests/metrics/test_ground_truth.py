@@ -56,11 +56,10 @@ def test_kendall_ceiling_is_the_tau_of_a_perfect_tie_breaking_ranking():
 
 
 def test_somers_d_ignores_the_pairs_the_truth_ties():
-    from chemexplain.metrics.ground_truth import (
-        kendall_ceiling,
-        per_molecule_kendall,
-        per_molecule_somers_d,
-    )
+    from chemexplain.metrics.ground_truth import kendall_ceiling, per_molecule_kendall
+
+    def per_molecule_somers_d(values, truths, **options):
+        return per_molecule_kendall(values, truths, statistic="somers_d", **options)
 
     truth = np.array([0.2, 0.2, 0.2, -0.8, 0.6])  # three tied aromatic carbons
     perfect = np.array([0.21, 0.19, 0.2, -0.8, 0.6])  # orders them anyway
@@ -72,3 +71,5 @@ def test_somers_d_ignores_the_pairs_the_truth_ties():
     assert per_molecule_somers_d([wrong], [truth])[0] == pytest.approx(4 / 7)
     assert per_molecule_somers_d([-truth], [truth], absolute=True)[0] == 1.0
     assert per_molecule_somers_d([np.ones(5)], [truth]).size == 0  # same molecules as tau
+    with pytest.raises(ValueError, match="tau_b, somers_d"):
+        per_molecule_kendall([perfect], [truth], statistic="tau_c")
