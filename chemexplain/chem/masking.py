@@ -24,7 +24,13 @@ from chemexplain.data.splits import holdout
 from chemexplain.errors import NotFittedError
 from chemexplain.mask.explainer import MaskExplainer
 from chemexplain.mask.networks import ResidualConvMask
-from chemexplain.nn.core import CONTROL_SEED, length_batches, reinitialize, store_parameters
+from chemexplain.nn.core import (
+    CONTROL_SEED,
+    TrainingSchedule,
+    length_batches,
+    reinitialize,
+    store_parameters,
+)
 
 __all__ = ["SmilesMask", "randomized_copy", "atom_weights_from_tokens"]
 
@@ -79,22 +85,15 @@ class SmilesMask(SavedExplainer):
         network = ResidualConvMask(
             self.model.module_.config.embedding_dim, self.channels, self.n_layers
         )
-        passed_on = (
-            "l1",
-            "l2",
-            "target",
-            "learning_rate",
-            "max_epochs",
-            "patience",
-            "random_state",
-        )
         return MaskExplainer(
             self.model.module_,
             network,
+            l1=self.l1,
+            l2=self.l2,
+            target=self.target,
             task=self.model.task,
+            schedule=TrainingSchedule.of(self),
             device=self.model.device,
-            verbose=self.verbose,
-            **{name: getattr(self, name) for name in passed_on},
         )
 
     def _batches(

@@ -47,6 +47,7 @@ from chemexplain.data.splits import holdout
 from chemexplain.mask.shapley import AmortizedShapley, PlayerGraphNetwork, UnitValueNetwork
 from chemexplain.nn.core import (
     FIXED_BATCH_ROWS,
+    TrainingSchedule,
     fixed_shape_groups,
     full_float32,
     length_batches,
@@ -91,12 +92,11 @@ class SmilesShapley(SavedExplainer):
             network = UnitValueNetwork(
                 self.model.module_.config.embedding_dim, self.hidden, self.n_layers
             )
-        passed_on = ("n_coalitions", "learning_rate", "max_epochs", "patience", "random_state")
         return AmortizedShapley(
             copy.deepcopy(self.model.module_).float().eval(),
             network,
-            verbose=self.verbose,
-            **{name: getattr(self, name) for name in passed_on},
+            n_coalitions=self.n_coalitions,
+            schedule=TrainingSchedule.of(self),
         )
 
     # ------------------------------------------------------------------ batches

@@ -23,6 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from chemexplain.mask import MaskExplainer
+from chemexplain.nn.core import TrainingSchedule
 
 __all__ = ["BottleneckImageMask", "image_mask_explainer"]
 
@@ -109,10 +110,12 @@ def image_mask_explainer(
 ) -> MaskExplainer:
     """A :class:`MaskExplainer` (multiclass, L2 1e-4 as in the paper) over an image classifier.
 
-    ``options`` go to :class:`MaskExplainer` (``target``, ``max_epochs``,
-    ``learning_rate``, ``random_state``...). Fit it with the classifier's
+    ``options`` go to :class:`MaskExplainer` (``target``, ``device``), those of a
+    :class:`~chemexplain.nn.core.TrainingSchedule` (``max_epochs``, ``learning_rate``,
+    ``random_state``...) to its ``schedule``. Fit it with the classifier's
     ``(images, None, labels)`` batches.
     """
     options.setdefault("task", "multiclass")
+    options["schedule"] = TrainingSchedule.take(options)
     network = BottleneckImageMask(model, image_size, in_channels, channels, skip)
     return MaskExplainer(model, network, l1=l1, l2=l2, **options)

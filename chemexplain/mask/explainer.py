@@ -44,6 +44,7 @@ from chemexplain.errors import NotFittedError
 from chemexplain.nn.core import (
     Batch,
     EarlyStopping,
+    TrainingSchedule,
     epoch_bar,
     gradient_context,
     length_mask,
@@ -69,6 +70,8 @@ class MaskExplainer:
     entropy : coefficient of the mask's entropy (0 for SMILES and images).
     target : ``"label"`` or ``"model"`` (see module docstring).
     task : ``"regression"``, ``"classification"`` or ``"multiclass"``.
+    schedule : learning rate, epochs, patience, seed and verbosity of :meth:`fit`
+        (default ``TrainingSchedule()``: 1e-3, 40, 6, 0, per-epoch bar).
     """
 
     def __init__(
@@ -81,18 +84,15 @@ class MaskExplainer:
         entropy: float = 0.0,
         target: str = "label",
         task: str = "regression",
-        learning_rate: float = 1e-3,
-        max_epochs: int = 40,
-        patience: int = 6,
-        random_state: int = 0,
-        verbose: bool = True,
+        schedule: TrainingSchedule | None = None,
         device: str = "cpu",
     ):
         if target not in ("label", "model"):
             raise ValueError("target must be 'label' or 'model'")
         if task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}")
-        store_parameters(self, locals())
+        store_parameters(self, locals(), skip=("schedule",))
+        self.schedule = schedule if schedule is not None else TrainingSchedule()
 
     # ------------------------------------------------------------------ pieces
     def _freeze(self) -> None:
@@ -164,14 +164,15 @@ class MaskExplainer:
         ``train`` is re-iterated every epoch (a list of batches, or a DataLoader
         with its own shuffling). Returns the loss history (also ``history_``).
         """
-        torch.manual_seed(self.random_state)
-        rng = np.random.default_rng(self.random_state)
+        schedule = self.schedule
+        torch.manual_seed(schedule.random_state)
+        rng = np.random.default_rng(schedule.random_state)
         self._freeze()
         self.network.to(self.device)
-        optimizer = torch.optim.Adam(self.network.parameters(), lr=self.learning_rate)
+        optimizer = torch.optim.Adam(self.network.parameters(), lr=schedule.learning_rate)
         self.history_: list[dict] = []
-        stopping = EarlyStopping(self.network, self.patience)
-        bar = epoch_bar(self.max_epochs, "fit-mask", self.verbose)
+        stopping = EarlyStopping(self.network, schedule.patience)
+        bar = epoch_bar(schedule.max_epochs, "fit-mask", schedule.verbose)
         for epoch in bar:
             self.network.train()
             batches = (

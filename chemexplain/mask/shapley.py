@@ -33,6 +33,7 @@ from torch import nn
 from chemexplain.errors import NotFittedError
 from chemexplain.nn.core import (
     EarlyStopping,
+    TrainingSchedule,
     constructor_arguments,
     length_mask,
     module_device,
@@ -132,6 +133,8 @@ class AmortizedShapley:
     model : the frozen model, with ``embed`` / ``forward_embedded`` (not trained here).
     network : maps (embedded, lengths) to (B, L) unit values (default :class:`UnitValueNetwork`).
     n_coalitions : coalitions drawn per molecule per step (each with its complement).
+    schedule : learning rate, epochs, patience, seed and verbosity of :meth:`fit`
+        (default: learning rate 2e-3, 40 epochs, patience 6, seed 0, silent).
     """
 
     def __init__(
@@ -140,14 +143,11 @@ class AmortizedShapley:
         network: nn.Module | None = None,
         *,
         n_coalitions: int = 16,
-        learning_rate: float = 2e-3,
-        max_epochs: int = 40,
-        patience: int = 6,
-        random_state: int = 0,
-        verbose: bool = False,
+        schedule: TrainingSchedule | None = None,
     ):
-        store_parameters(self, locals(), skip=("network",))
-        torch.manual_seed(random_state)
+        store_parameters(self, locals(), skip=("network", "schedule"))
+        self.schedule = schedule if schedule is not None else TrainingSchedule(2e-3, verbose=False)
+        torch.manual_seed(self.schedule.random_state)
         self.network = (
             network if network is not None else UnitValueNetwork(model.config.embedding_dim)
         ).to(module_device(model))  # batches come on the model's device
@@ -233,11 +233,12 @@ class AmortizedShapley:
         that each epoch can draw new SMILES spellings); ``val`` a fixed list.
         Early-stops on the validation loss; returns the history.
         """
-        generator = torch.Generator().manual_seed(self.random_state)
-        optimizer = torch.optim.Adam(self.network.parameters(), lr=self.learning_rate)
-        self.history_, stopping = [], EarlyStopping(self.network, self.patience)
+        schedule = self.schedule
+        generator = torch.Generator().manual_seed(schedule.random_state)
+        optimizer = torch.optim.Adam(self.network.parameters(), lr=schedule.learning_rate)
+        self.history_, stopping = [], EarlyStopping(self.network, schedule.patience)
         self.model.eval()
-        for epoch in range(1, self.max_epochs + 1):
+        for epoch in range(1, schedule.max_epochs + 1):
             self.network.train()
             losses = []
             for batch in train():
@@ -247,7 +248,7 @@ class AmortizedShapley:
                 optimizer.step()
                 losses.append(float(loss.detach()))
             self.network.eval()
-            val_generator = torch.Generator().manual_seed(self.random_state + 1)
+            val_generator = torch.Generator().manual_seed(schedule.random_state + 1)
             with torch.no_grad():
                 val_loss = sum(float(self._loss(b, val_generator)) for b in val) / max(len(val), 1)
             self.history_.append(
@@ -257,7 +258,7 @@ class AmortizedShapley:
                     "val_loss": val_loss,
                 }
             )
-            if self.verbose:
+            if schedule.verbose:
                 print(
                     f"epoch {epoch}: train {self.history_[-1]['train_loss']:.4f} val {val_loss:.4f}"
                 )

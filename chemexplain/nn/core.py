@@ -12,6 +12,7 @@ import copy
 import math
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -33,6 +34,7 @@ __all__ = [
     "pad_ids",
     "reinitialize",
     "store_parameters",
+    "TrainingSchedule",
 ]
 
 #: The seed of every randomized-model control (Adebayo et al. 2018): the CLI's,
@@ -227,6 +229,34 @@ class EarlyStopping:
         """Load the best weights into the module and put it in eval mode."""
         self.module.load_state_dict(self.best_state)
         return self.module.eval()
+
+
+@dataclass(frozen=True)
+class TrainingSchedule:
+    """How an explainer core trains its network: Adam at ``learning_rate``, at most
+    ``max_epochs`` epochs, stopped after ``patience`` epochs without progress on the
+    validation loss (:class:`EarlyStopping`), seeded by ``random_state``; a line or a
+    progress bar per epoch when ``verbose``.
+
+    The scikit-learn-style estimators keep these as their own parameters (``get_params``
+    lists them) and hand the cores ``TrainingSchedule.of(self)``.
+    """
+
+    learning_rate: float = 1e-3
+    max_epochs: int = 40
+    patience: int = 6
+    random_state: int = 0
+    verbose: bool = True
+
+    @classmethod
+    def of(cls, estimator: object) -> TrainingSchedule:
+        """The schedule that an estimator's attributes of the same names give."""
+        return cls(**{f.name: getattr(estimator, f.name) for f in fields(cls)})
+
+    @classmethod
+    def take(cls, options: dict) -> TrainingSchedule:
+        """The schedule named in ``options`` (defaults for the rest), removed from it."""
+        return cls(**{f.name: options.pop(f.name) for f in fields(cls) if f.name in options})
 
 
 def epoch_bar(epochs: int, desc: str, verbose: bool):

@@ -14,6 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from chemexplain.mask import MaskExplainer
+from chemexplain.nn.core import TrainingSchedule
 from chemexplain.text.models import run_packed
 
 __all__ = ["WordMaskNet", "text_mask_explainer"]
@@ -58,8 +59,11 @@ def text_mask_explainer(
     to 0 and the entropy then sharpens what is left. Both settings are measured
     by ``scripts/demo_text.py`` ("Text adapter" in benchmarks/README.md).
 
-    ``options`` go to :class:`MaskExplainer`. Fit it with ``(ids, lengths, labels)`` batches.
+    ``options`` go to :class:`MaskExplainer`, those of a
+    :class:`~chemexplain.nn.core.TrainingSchedule` (``max_epochs``, ``learning_rate``...)
+    to its ``schedule``. Fit it with ``(ids, lengths, labels)`` batches.
     """
     options.setdefault("task", "multiclass")
+    options["schedule"] = TrainingSchedule.take(options)
     network = WordMaskNet(model, hidden, dense)
     return MaskExplainer(model, network, l1=l1, l2=l2, entropy=entropy, **options)

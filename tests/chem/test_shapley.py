@@ -9,6 +9,7 @@ import chemexplain as cx
 from chemexplain.chem.shapley import SmilesShapley
 from chemexplain.cli import main
 from chemexplain.mask.shapley import AmortizedShapley, player_sums
+from chemexplain.nn.core import TrainingSchedule
 
 MOLECULES = ["CC(=O)Nc1ccc(O)cc1", "OCC(O)CO", "Clc1ccc(Cl)cc1", "CCO", "c1ccccc1C(=O)O"]
 
@@ -41,9 +42,8 @@ def test_fastshap_learns_the_exact_shapley_values_of_an_additive_model():
         (embedded[i : i + 16], lengths[:16], players[:16], n_players[:16]) for i in (0, 16, 32)
     ]
     val = [(embedded[48:], lengths[:16], players[:16], n_players[:16])]
-    explainer = AmortizedShapley(
-        _Additive(), n_coalitions=4, max_epochs=60, patience=60, learning_rate=1e-2
-    )
+    schedule = TrainingSchedule(learning_rate=1e-2, max_epochs=60, patience=60, verbose=False)
+    explainer = AmortizedShapley(_Additive(), n_coalitions=4, schedule=schedule)
     explainer.fit(lambda: batches, val)
     phi, empty = explainer.attribute(embedded[48:], lengths[:16], players[:16], n_players[:16])
     unit = (embedded[48:] * explainer.model.w).sum(-1)  # each unit's own contribution

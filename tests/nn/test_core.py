@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from chemexplain.nn.core import (
+    TrainingSchedule,
     constructor_arguments,
     fixed_shape_batches,
     full_float32,
@@ -93,3 +94,15 @@ def test_device_helpers_on_the_cpu():
     with full_float32("cuda"):  # the flags alone; no GPU is needed to set them
         assert flags() == (False, False, True)
     assert flags() == before
+
+
+def test_training_schedule_is_read_from_an_estimator_or_taken_out_of_options():
+    class Estimator:
+        learning_rate, max_epochs, patience, random_state, verbose = 2e-3, 7, 3, 5, False
+
+    assert TrainingSchedule.of(Estimator()) == TrainingSchedule(2e-3, 7, 3, 5, False)
+    options = {"max_epochs": 9, "task": "multiclass", "verbose": False}
+    schedule = TrainingSchedule.take(options)
+    assert options == {"task": "multiclass"}  # what is not a schedule's stays
+    assert schedule == TrainingSchedule(max_epochs=9, verbose=False)
+    assert (schedule.learning_rate, schedule.patience, schedule.random_state) == (1e-3, 6, 0)
