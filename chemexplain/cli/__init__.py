@@ -16,7 +16,7 @@ import threading
 import warnings
 
 from chemexplain.cli import evaluate, explain, fit_explainer, fit_mask, predict, score, train
-from chemexplain.cli.common import add_threads
+from chemexplain.cli.common import add_flag
 from chemexplain.errors import ChemexplainError
 
 __all__ = ["main"]
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train SMILES models, predict, and explain their predictions.",
     )
     parser.add_argument("--version", action="version", version=f"chemexplain {__version__}")
-    add_threads(parser)
+    add_flag(parser, "--threads")
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )

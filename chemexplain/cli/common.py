@@ -13,18 +13,15 @@ import sys
 
 __all__ = [
     "ATTRIBUTION_METHODS",
+    "SHARED_FLAGS",
+    "add_flag",
     "add_k",
     "add_output",
-    "add_quiet",
     "add_seed",
-    "add_device",
     "add_explain_options",
-    "add_fail_on_error",
     "add_fit_options",
     "add_method",
-    "add_model",
     "add_test_augment",
-    "add_threads",
     "device_option",
     "explain_options",
     "fit_options",
@@ -33,15 +30,6 @@ __all__ = [
     "positive_int",
     "row_exit_status",
 ]
-
-
-def add_fail_on_error(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--fail-on-error",
-        action="store_true",
-        help="exit with status 1 when any row failed (default: 0 once the run completes; "
-        "failed rows carry their reason)",
-    )
 
 
 def row_exit_status(args: argparse.Namespace, n_failed: int) -> int:
@@ -80,18 +68,6 @@ ATTRIBUTION_METHODS = (
     "smoothgrad",
     "vargrad",
 )
-
-
-def add_strict(parser: argparse.ArgumentParser) -> None:
-    """``--strict``: refuse SMILES whose stereo marks the model never saw (default: read them
-    stereo-free, with a warning)."""
-    parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="refuse a SMILES with stereo marks (@, /, \\) the model never saw in training; "
-        "by default it is scored from its stereo-free form, with a warning, and isotope labels "
-        "and explicit [H] atoms are read as plain atoms",
-    )
 
 
 def add_method(parser: argparse.ArgumentParser) -> None:
@@ -147,7 +123,7 @@ def add_explain_options(parser: argparse.ArgumentParser) -> None:
         "atom indices then refer to the standardized SMILES, which is printed",
     )
     add_method(parser)
-    add_strict(parser)
+    add_flag(parser, "--strict")
     add_test_augment(parser, 0)
 
 
@@ -184,6 +160,51 @@ def note_fallback_method(args: argparse.Namespace) -> None:
 
 
 # ------------------------------------------------------------ the flags every subcommand shares
+#: Flags that several subcommands take, by name: argparse's keyword arguments. A
+#: subcommand adds one with :func:`add_flag`, which may give it its own ``help``.
+SHARED_FLAGS: dict[str, dict] = {
+    # the model a subcommand reads (``args.model``; load it with load_model_option)
+    "--model": {
+        "metavar": "DIR",
+        "help": "model folder: a model from 'chemexplain train', or model/ beside mask/ and/or "
+        "shapley/ (default: the bundled ESOL model)",
+    },
+    # where a training subcommand trains (``args.device``; check it with device_option)
+    "--device": {
+        "default": "cpu",
+        "help": "torch device to train on: 'cpu' (default), 'cuda', 'cuda:1', ... The files it "
+        "writes load on any device, the CPU included",
+    },
+    # torch CPU threads of the whole command
+    "--threads": {
+        "type": int,
+        "default": None,
+        "help": "torch CPU threads (default: the number of CPU cores)",
+    },
+    # read with row_exit_status
+    "--fail-on-error": {
+        "action": "store_true",
+        "help": "exit with status 1 when any row failed (default: 0 once the run completes; "
+        "failed rows carry their reason)",
+    },
+    # refuse what the model never saw instead of reading it stereo-free (on_unknown="error")
+    "--strict": {
+        "action": "store_true",
+        "help": "refuse a SMILES with stereo marks (@, /, \\) the model never saw in training; "
+        "by default it is scored from its stereo-free form, with a warning, and isotope labels "
+        "and explicit [H] atoms are read as plain atoms",
+    },
+    # no progress output (``args.quiet``)
+    "--quiet": {"action": "store_true", "help": "no progress bar"},
+}
+
+
+def add_flag(parser: argparse.ArgumentParser, name: str, **overrides) -> None:
+    """Add the shared flag ``name`` (a key of :data:`SHARED_FLAGS`) to ``parser``;
+    ``overrides`` replace its keyword arguments (e.g. a subcommand's own ``help``)."""
+    parser.add_argument(name, **{**SHARED_FLAGS[name], **overrides})
+
+
 class _Renamed(argparse.Action):
     """Store the value; an old spelling still works for one release, with a message."""
 
@@ -207,7 +228,7 @@ def add_fit_options(parser: argparse.ArgumentParser, writes: str, seeds: str) ->
     ``--model``, ``-o`` (the folder it ``writes``), ``--data``/``--smiles-col``,
     ``--epochs``, ``--seed`` (of what it ``seeds``) and ``--quiet``; read them
     with :func:`fit_options` and ``args.data``."""
-    add_model(parser)
+    add_flag(parser, "--model")
     add_output(parser, f"directory to write the {writes} into", required=True, old=("--out",))
     parser.add_argument(
         "--data", help="CSV or SDF of molecules to train on instead of the model's own"
@@ -219,24 +240,14 @@ def add_fit_options(parser: argparse.ArgumentParser, writes: str, seeds: str) ->
         "--epochs", type=positive_int, default=40, help="maximum epochs (default 40)"
     )
     add_seed(parser, seeds)
-    add_device(parser)
-    add_quiet(parser, "no per-epoch lines")
+    add_flag(parser, "--device")
+    add_flag(parser, "--quiet", help="no per-epoch lines")
 
 
 def fit_options(args: argparse.Namespace) -> dict:
     """The keyword arguments of an explainer's ``__init__`` that ``--epochs``, ``--seed``
     and ``--quiet`` give (see :func:`add_fit_options`)."""
     return dict(max_epochs=args.epochs, random_state=args.seed, verbose=not args.quiet)
-
-
-def add_model(parser: argparse.ArgumentParser) -> None:
-    """``--model DIR``: the model a subcommand reads; None means the bundled ESOL model."""
-    parser.add_argument(
-        "--model",
-        metavar="DIR",
-        help="model folder: a model from 'chemexplain train', or model/ beside mask/ and/or "
-        "shapley/ (default: the bundled ESOL model)",
-    )
 
 
 def load_model_option(args: argparse.Namespace):
@@ -246,16 +257,6 @@ def load_model_option(args: argparse.Namespace):
 
     device = device_option(args) if hasattr(args, "device") else "cpu"
     return load_model(args.model or PRETRAINED_DIR / "model", device=device)
-
-
-def add_device(parser: argparse.ArgumentParser) -> None:
-    """``--device``: where a training subcommand trains (read it with :func:`device_option`)."""
-    parser.add_argument(
-        "--device",
-        default="cpu",
-        help="torch device to train on: 'cpu' (default), 'cuda', 'cuda:1', ... The files it "
-        "writes load on any device, the CPU included",
-    )
 
 
 def device_option(args: argparse.Namespace) -> str:
@@ -283,16 +284,6 @@ def device_option(args: argparse.Namespace) -> str:
     elif device.type != "cpu":
         raise DataFormatError(f"--device {name}: only 'cpu' and 'cuda' devices are supported")
     return name
-
-
-def add_threads(parser: argparse.ArgumentParser) -> None:
-    """``--threads N``: torch CPU threads of the whole command."""
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="torch CPU threads (default: the number of CPU cores)",
-    )
 
 
 def add_output(
@@ -329,8 +320,3 @@ def add_k(parser: argparse.ArgumentParser, what: str, *, old: tuple = ()) -> Non
 def add_seed(parser: argparse.ArgumentParser, what: str) -> None:
     """``--seed``: the seed of every random choice of the subcommand (``args.seed``, default 0)."""
     parser.add_argument("--seed", type=int, default=0, help=f"seed of {what} (default 0)")
-
-
-def add_quiet(parser: argparse.ArgumentParser, what: str = "no progress bar") -> None:
-    """``--quiet``: no progress output (``args.quiet``)."""
-    parser.add_argument("--quiet", action="store_true", help=what)

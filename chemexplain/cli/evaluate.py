@@ -12,12 +12,12 @@ import argparse
 import json
 from pathlib import Path
 
-from chemexplain.cli.common import add_k, add_model, add_output, load_model_option
+from chemexplain.cli.common import add_flag, add_k, add_output, load_model_option
 from chemexplain.models.pretrained import PRETRAINED_DIR
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    add_model(parser)
+    add_flag(parser, "--model")
     parser.add_argument(
         "--mask",
         default=str(PRETRAINED_DIR / "mask"),

@@ -22,10 +22,8 @@ from pathlib import Path
 
 from chemexplain.cli.common import (
     add_explain_options,
-    add_fail_on_error,
+    add_flag,
     add_k,
-    add_model,
-    add_quiet,
     explain_options,
     note_fallback_method,
     row_exit_status,
@@ -37,7 +35,7 @@ PROGRESS_CHUNK = 8
 
 def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("smiles", nargs="+", help="SMILES strings to explain")
-    add_model(parser)
+    add_flag(parser, "--model")
     parser.add_argument("--draw", metavar="DIR", help="write one picture per molecule here")
     parser.add_argument(
         "--format", choices=("png", "svg"), default="svg", help="picture format (default: svg)"
@@ -57,8 +55,12 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     )
     add_explain_options(parser)
     add_k(parser, "number of top atoms to print")
-    add_fail_on_error(parser)
-    add_quiet(parser, "no progress bar (shown for the per-molecule methods, e.g. occlusion)")
+    add_flag(parser, "--fail-on-error")
+    add_flag(
+        parser,
+        "--quiet",
+        help="no progress bar (shown for the per-molecule methods, e.g. occlusion)",
+    )
 
 
 def _filename(row: int, smiles: str) -> str:

@@ -18,8 +18,7 @@ import sys
 import warnings
 
 from chemexplain.cli.common import (
-    add_fail_on_error,
-    add_model,
+    add_flag,
     add_output,
     add_test_augment,
     load_model_option,
@@ -29,7 +28,7 @@ from chemexplain.errors import DataFormatError
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    add_model(parser)
+    add_flag(parser, "--model")
     parser.add_argument("smiles", nargs="*", help="SMILES strings to predict")
     parser.add_argument(
         "--input",
@@ -41,7 +40,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     )
     add_output(parser, "CSV file to write (default: standard output)")
     add_test_augment(parser, None)
-    add_fail_on_error(parser)
+    add_flag(parser, "--fail-on-error")
 
 
 def names_molecule_file(text: str) -> bool:

@@ -29,10 +29,8 @@ import sys
 from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.cli.common import (
     add_explain_options,
-    add_fail_on_error,
-    add_model,
+    add_flag,
     add_output,
-    add_quiet,
     explain_options,
     note_fallback_method,
     positive_int,
@@ -49,7 +47,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     add_output(
         parser, ".csv, .parquet or .sdf to write (with --dask: a folder of parts)", required=True
     )
-    add_model(parser)
+    add_flag(parser, "--model")
     parser.add_argument("--smiles-col", default="smiles", help="SMILES column (default: smiles)")
     parser.add_argument("--id-col", help="id column kept in the output (SDF: a property name)")
     parser.add_argument(
@@ -106,8 +104,8 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         default="parquet",
         help="with --dask: the part files' format (default parquet)",
     )
-    add_quiet(parser)
-    add_fail_on_error(parser)
+    add_flag(parser, "--quiet")
+    add_flag(parser, "--fail-on-error")
 
 
 def _local_cluster(spec: str):

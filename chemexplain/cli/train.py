@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from chemexplain.cli.common import add_device, add_output, add_quiet, add_seed, device_option
+from chemexplain.cli.common import add_flag, add_output, add_seed, device_option
 from chemexplain.data.splits import SPLIT_METHODS
 from chemexplain.errors import DataFormatError
 from chemexplain.models.configs import CONFIGS
@@ -61,8 +61,8 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "predictions are their mean, with their spread as prediction_std (regression only)",
     )
     add_output(parser, "directory to write the model into", required=True, old=("--out",))
-    add_device(parser)
-    add_quiet(parser)
+    add_flag(parser, "--device")
+    add_flag(parser, "--quiet")
 
 
 def _load(args) -> tuple:
