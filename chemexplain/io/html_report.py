@@ -40,16 +40,10 @@ code { font-size: 0.9em; word-break: break-all; }
 """
 
 
-def write_report(
-    path: str | os.PathLike,
-    rows: list,
-    counts: dict,
-    *,
-    source: str = "",
-    vmax: float | None = None,
-) -> None:
-    """Write the report atomically (see :func:`render_report`); ``OutputError`` on failure."""
-    write_text_atomically(path, render_report(rows, counts, source=source, vmax=vmax))
+def write_report(path: str | os.PathLike, rows: list, counts: dict, **options) -> None:
+    """Write the report atomically; ``OutputError`` on failure. ``rows``, ``counts`` and
+    the ``options`` (``source``, ``vmax``) are :func:`render_report`'s."""
+    write_text_atomically(path, render_report(rows, counts, **options))
 
 
 def _domain_cell(e) -> tuple[str, str]:

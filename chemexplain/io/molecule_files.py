@@ -105,16 +105,14 @@ def _csv_header(path, sep: str) -> list[str]:
         raise DataFormatError(f"cannot read {path} as CSV: {error}") from None
 
 
+#: ``pd.read_csv`` options that read a molecule table as written: every cell as text
+#: ("NA" or "None" is a name, not a missing value), a blank line as a row of its own
+#: (one output row per input row)
+_AS_WRITTEN = {"dtype": str, "keep_default_na": False, "skip_blank_lines": False}
+
+
 def _csv_chunks(path, columns, chunk_size, sep: str) -> Iterator[pd.DataFrame]:
-    reader = pd.read_csv(
-        path,
-        sep=sep,
-        usecols=columns,
-        dtype=str,
-        keep_default_na=False,
-        skip_blank_lines=False,
-        chunksize=chunk_size,
-    )
+    reader = pd.read_csv(path, sep=sep, usecols=columns, chunksize=chunk_size, **_AS_WRITTEN)
     try:
         for chunk in reader:
             chunk = chunk.fillna("")
