@@ -24,15 +24,14 @@ from chemexplain.cli.common import (
     positive_int,
 )
 
+#: The SmilesShapley parameters that fit-explainer's own flags set (their argparse ``dest``).
+PARAMETERS = ("n_coalitions", "network", "hidden", "n_layers")
+
 
 def add_args(parser: argparse.ArgumentParser) -> None:
     add_fit_options(parser, "explainer", "initialization and sampling")
-    parser.add_argument(
-        "--coalitions",
-        type=positive_int,
-        default=16,
-        help="coalitions drawn per molecule and step, each with its complement (default 16)",
-    )
+    # the network, then the sampling; each flag stores under the name of the SmilesShapley
+    # parameter it sets (PARAMETERS)
     parser.add_argument(
         "--network",
         choices=["graph", "sequence"],
@@ -41,7 +40,22 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "default) or 'sequence' (a GRU over the SMILES characters)",
     )
     parser.add_argument("--hidden", type=positive_int, default=64, help="hidden size (default 64)")
-    parser.add_argument("--layers", type=positive_int, default=2, help="network layers (default 2)")
+    parser.add_argument(
+        "--layers",
+        dest="n_layers",
+        metavar="LAYERS",
+        type=positive_int,
+        default=2,
+        help="network layers (default 2)",
+    )
+    parser.add_argument(
+        "--coalitions",
+        dest="n_coalitions",
+        metavar="COALITIONS",
+        type=positive_int,
+        default=16,
+        help="coalitions drawn per molecule and step, each with its complement (default 16)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,14 +73,8 @@ def run(args: argparse.Namespace) -> int:
         smiles = frame["smiles"].tolist()
         train = [smiles[i] for i in model.split_["train"]]
         val = [smiles[i] for i in model.split_["val"]]
-    explainer = SmilesShapley(
-        model,
-        network=args.network,
-        hidden=args.hidden,
-        n_layers=args.layers,
-        n_coalitions=args.coalitions,
-        **fit_options(args),
-    ).fit(train, val)
+    settings = {name: getattr(args, name) for name in PARAMETERS}
+    explainer = SmilesShapley(model, **settings, **fit_options(args)).fit(train, val)
     explainer.save(Path(args.output))
     best = min(explainer.history_, key=lambda h: h["val_loss"])
     print(json.dumps({"best_epoch": best["epoch"], "val_loss": round(best["val_loss"], 5)}))
