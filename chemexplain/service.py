@@ -25,7 +25,7 @@ from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.chem.atom_attribution import atom_scores_from_tokens
 from chemexplain.chem.explanation import Explanation, ExplanationList
 from chemexplain.chem.notation import to_input_atoms
-from chemexplain.chem.parsing import parse_smiles
+from chemexplain.chem.parsing import parse_smiles, split_cxsmiles
 from chemexplain.chem.standardize import ion_warning, standardize_smiles
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.errors import DataFormatError, InvalidSmilesError, ModelFileError
@@ -170,9 +170,10 @@ def check_input(smiles, standardize: bool, max_length: int):
             smiles = standardize_smiles(smiles)
         except InvalidSmilesError as error:
             return None, None, f"invalid SMILES: {error.reason}"
-    if len(smiles) > max_length:
-        return None, None, f"over-long SMILES: {len(smiles)} characters (limit {max_length})"
-    if "." in smiles:
+    written = split_cxsmiles(smiles)[0]  # a CXSMILES' coordinates are no fragments
+    if len(written) > max_length:
+        return None, None, f"over-long SMILES: {len(written)} characters (limit {max_length})"
+    if "." in written:
         return (
             None,
             None,

@@ -1,5 +1,6 @@
 """Pure-notation differences a SMILES model may never have seen: stereo marks, isotope labels,
-explicit hydrogen atoms, Kekulé rings, ring-closure numbers from %10, atom map numbers. The model
+explicit hydrogen atoms, Kekulé rings, ring-closure numbers from %10, atom map numbers, a CXSMILES
+extension (``|&1:1|``). The model
 reads the molecule without them (aromatic rings in aromatic notation); its atoms keep the input's
 numbers.
 
@@ -35,8 +36,10 @@ import numpy as np
 from rdkit import Chem
 
 from chemexplain.chem.atom_attribution import _output_order
+from chemexplain.chem.parsing import split_cxsmiles
 
 __all__ = [
+    "CXSMILES_WARNING",
     "STEREO_WARNING",
     "ISOTOPE_WARNING",
     "EXPLICIT_H_WARNING",
@@ -47,6 +50,7 @@ __all__ = [
 ]
 
 STEREO_WARNING = "stereo ignored: the model was trained without it"
+CXSMILES_WARNING = "CXSMILES extension ignored: the model reads the SMILES alone"
 ISOTOPE_WARNING = "isotope labels ignored: the model was trained without them"
 EXPLICIT_H_WARNING = (
     "explicit hydrogen atoms read as implicit hydrogens: the model was trained without them"
@@ -90,7 +94,14 @@ def readable_form(
     always go (the element stays); with ``aromatic``, aromatic rings written in Kekulé form
     are written in aromatic notation; with ``canonical``, the molecule is always written as
     RDKit's canonical SMILES, so that every spelling of it reads the same. Unchanged
-    (``order`` None) when there is nothing to change."""
+    (``order`` None) when there is nothing to change. A CXSMILES extension
+    (``"C[C@H](O)CC |&1:1|"``) goes, with a warning; the atoms keep their numbers."""
+    written, extension = split_cxsmiles(smiles)
+    if extension:
+        form = readable_form(written, mol, model_reads_it, aromatic, canonical)
+        order = form.order if form.changed else tuple(range(mol.GetNumAtoms()))
+        warning = "; ".join(w for w in (form.warning, CXSMILES_WARNING) if w)
+        return ReadableForm(form.smiles, order, warning, form.mol)
     reasons = []
     if not model_reads_it and STEREO_CHARACTERS & set(smiles):
         reasons.append(STEREO_WARNING)

@@ -28,6 +28,7 @@ __all__ = [
     "randomize_smiles",
     "smiles_elements",
     "smiles_errors",
+    "split_cxsmiles",
 ]
 
 rdBase.LogToPythonStderr()  # so that parse_smiles can capture RDKit's reason
@@ -64,6 +65,23 @@ def _mol_from_smiles(smiles: str, params=None):
     return mol, log.getvalue()
 
 
+#: a ChemAxon extended SMILES (CXSMILES) extension: a space, then ``|...|`` to the end
+_CXSMILES_EXTENSION = re.compile(r"\s+(\|[^|]*\|)$")
+#: CXSMILES fields that change what the molecule is (polymer S-groups, link nodes,
+#: position-variation bonds, R-group logic): refused, since the model reads the SMILES alone
+_STRUCTURE_FIELDS = re.compile(r"(?:^|[|,])(Sg|LN|m|RG|LO):")
+
+
+def split_cxsmiles(text: str) -> tuple[str, str]:
+    """``(SMILES, extension)`` of a CXSMILES such as ``"C[C@H](O)CC |&1:1|"``: the extension
+    with its bars, "" when there is none. The extension's atom numbers are the SMILES'
+    atom order, so dropping it keeps every atom's number."""
+    match = _CXSMILES_EXTENSION.search(text.strip())
+    if match is None:
+        return text, ""
+    return text.strip()[: match.start()], match.group(1)
+
+
 def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) -> Chem.Mol:
     """Parse ``smiles`` into an RDKit molecule or raise ``InvalidSmilesError``.
 
@@ -71,7 +89,10 @@ def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) ->
     kekulization, syntax error and where), captured from its log.
 
     ``row`` is only used in the error message. ``remove_hs=False`` keeps explicit
-    hydrogen atoms (``[H]``) as atoms, in SMILES order.
+    hydrogen atoms (``[H]``) as atoms, in SMILES order. A CXSMILES extension (enhanced
+    stereo, coordinates, labels: ``"C[C@H](O)CC |&1:1|"``) is read past: the molecule is
+    its SMILES' (:func:`split_cxsmiles`); one that changes the structure (a polymer
+    S-group, a link node, position variation) is refused.
     """
     if not isinstance(smiles, str):
         raise InvalidSmilesError(
@@ -79,7 +100,16 @@ def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) ->
         )
     if not smiles.strip():
         raise InvalidSmilesError(smiles, "empty string", row)
-    if any(character.isspace() for character in smiles.strip()):  # RDKit reads a name after it
+    written, extension = split_cxsmiles(smiles)
+    field = _STRUCTURE_FIELDS.search(extension.strip("|"))
+    if field:
+        raise InvalidSmilesError(
+            smiles,
+            f"a CXSMILES extension that changes the structure ({field.group(1)}: a polymer, "
+            "link node, variable attachment or R-group): give the molecule itself",
+            row,
+        )
+    if any(character.isspace() for character in written.strip()):  # RDKit reads a name after it
         raise InvalidSmilesError(
             smiles, "a space inside it: give the SMILES alone (a name goes in its own column)", row
         )
@@ -87,9 +117,9 @@ def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) ->
     if not remove_hs:
         params = Chem.SmilesParserParams()
         params.removeHs = False
-    mol, log = _mol_from_smiles(smiles, params)
+    mol, log = _mol_from_smiles(written.strip(), params)
     if mol is None:
-        raise InvalidSmilesError(smiles, _rdkit_reason(log, smiles), row)
+        raise InvalidSmilesError(smiles, _rdkit_reason(log, written.strip()), row)
     return mol
 
 

@@ -124,12 +124,17 @@ def _csv_chunks(path, columns, chunk_size, sep: str) -> Iterator[pd.DataFrame]:
         raise DataFormatError(f"cannot read {path} as CSV: {error}") from None
 
 
+#: a .smi line: the SMILES, its CXSMILES extension ``|...|`` if any, then the name
+_SMI_LINE = re.compile(r"(\S*)(?:\s+(\|[^|]*\|))?(?:\s+(.*))?")
+
+
 def _smi_chunks(path, chunk_size) -> Iterator[pd.DataFrame]:
     rows: list[tuple[str, str]] = []
     with open_text(path, errors="replace") as handle:  # a Latin-1 name: U+FFFD, row kept
         for line in handle:
-            parts = line.rstrip("\n").strip().split(None, 1)
-            rows.append((parts[0] if parts else "", parts[1] if len(parts) > 1 else ""))
+            smiles, extension, name = _SMI_LINE.fullmatch(line.strip()).groups()
+            smiles = f"{smiles} {extension}" if extension else smiles  # "C[C@H](O)CC |&1:1|"
+            rows.append((smiles, name or ""))
             if len(rows) == chunk_size:
                 yield pd.DataFrame(rows, columns=["smiles", "name"]).assign(**{READ_ERROR: ""})
                 rows = []

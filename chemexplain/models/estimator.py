@@ -28,6 +28,7 @@ from chemexplain.chem.parsing import (
     randomize_smiles,
     smiles_elements,
     smiles_errors,
+    split_cxsmiles,
 )
 from chemexplain.chem.tokenizer import split_smiles
 from chemexplain.data.splits import holdout
@@ -198,7 +199,7 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         from chemexplain.chem.notation import readable_form
 
         mol = parse_smiles(smiles) if mol is None else mol
-        reads_it = keep_stereo or not self.encode([smiles])[1][0]
+        reads_it = keep_stereo or not self.encode([split_cxsmiles(smiles)[0]])[1][0]
         for options in ({"canonical": True}, {}) if canonical else ({},):
             form = readable_form(smiles, mol, reads_it, aromatic=True, **options)
             if not form.changed or not self.encode([form.smiles])[1][0]:
@@ -413,6 +414,7 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
             raise ValueError(f"{len(smiles)} SMILES but {len(y)} targets")
         self._check_targets(y)
         smiles_errors(smiles, "raise")  # every SMILES must parse; rows as the caller numbers them
+        smiles = [split_cxsmiles(s)[0] for s in smiles]  # the model learns from the SMILES alone
         rng = np.random.default_rng(self.random_state)
         torch.manual_seed(self.random_state)
         if val_smiles is None:
@@ -427,6 +429,7 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
                 raise InvalidSmilesError(
                     val_smiles[bad], f"a validation SMILES: {reasons[bad]}", bad
                 )
+            val_smiles = [split_cxsmiles(s)[0] for s in val_smiles]
         val_y = np.asarray(val_y, dtype=np.float64)
         if not smiles or not val_smiles:  # the first epoch divided by zero
             raise ValueError(

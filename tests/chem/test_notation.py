@@ -7,6 +7,7 @@ from rdkit import Chem
 
 import chemexplain as cx
 from chemexplain.chem.notation import (
+    CXSMILES_WARNING,
     EXPLICIT_H_WARNING,
     ISOTOPE_WARNING,
     STEREO_WARNING,
@@ -225,6 +226,35 @@ def test_a_smiles_with_a_space_inside_is_refused_not_cut_at_the_space():
     with pytest.raises(cx.InvalidSmilesError, match="a space inside it"):
         cx.explain("CCO ethanol")
     assert cx.explain("  CCO  ").ok  # surrounding whitespace is not inside it
+
+
+def test_a_cxsmiles_is_read_as_its_smiles_with_a_warning(tiny_model):
+    """Vendors write enhanced stereo, coordinates and labels after the SMILES (``|...|``);
+    it was refused as "a space inside it". The atoms keep their numbers."""
+    enhanced = cx.explain("C[C@H](O)CC |&1:1|")
+    plain, stereo = cx.explain("CC(O)CC"), cx.explain("C[C@H](O)CC")
+    assert enhanced.ok and enhanced.prediction == plain.prediction
+    assert enhanced.warning == f"{STEREO_WARNING}; {CXSMILES_WARNING}"
+    np.testing.assert_array_equal(enhanced.atom_weights, stereo.atom_weights)
+    assert enhanced.atom_symbols == ["C", "C", "O", "C", "C"]  # the input's order
+    # coordinates hold dots, which are no fragments; the model reads the SMILES alone
+    placed = cx.explain("Oc1ccccc1 |(0.5,0,;1.5,0,;2,0.8,;3,0.8,;3.5,0,;3,-0.8,;2,-0.8,)|")
+    assert placed.ok and placed.warning == CXSMILES_WARNING and placed.model_smiles == "Oc1ccccc1"
+    assert placed.prediction == cx.explain("Oc1ccccc1").prediction
+    assert tiny_model.predict(["C[C@H](O)CC |&1:1|"])[0] == tiny_model.predict(["CC(O)CC"])[0]
+    # an extension that makes it another structure (a polymer) is refused, saying why
+    with pytest.raises(cx.InvalidSmilesError, match="changes the structure .Sg:"):
+        cx.explain("CC |Sg:n:0,1::ht|")
+    with pytest.raises(cx.InvalidSmilesError, match="a space inside it"):
+        cx.explain("CCO |&1:1| ethanol")  # a name after the extension is still no SMILES
+
+
+def test_a_model_trained_on_cxsmiles_learns_from_the_smiles_alone(esol):
+    part = esol.iloc[:40]
+    written = [f"{s} |$_AV:x$|" for s in part.smiles]  # every molecule with an extension
+    model = cx.SmilesRegressor("paper", gru_sizes=(8, 8), max_epochs=1, verbose=False)
+    model.fit(written, part.logS)
+    assert not {"|", "$", " "} & set(model.vocab_.tokens)
 
 
 def test_a_canonical_rewrite_carries_the_molecule_as_parsing_it_would_give():

@@ -168,3 +168,12 @@ def test_a_smi_file_with_a_latin1_name_is_read_row_by_row(tmp_path):
     assert chunk["smiles"].tolist() == ["CCO", "CCN"]
     assert chunk["name"].tolist() == ["caf\ufffd", "amine"]
     assert count_rows(path) == 2
+
+
+def test_a_smi_line_keeps_its_cxsmiles_extension_with_the_smiles(tmp_path):
+    """'SMILES |ext| name': the extension is the SMILES', not the start of the name."""
+    path = tmp_path / "vendor.smi"
+    path.write_text("C[C@H](O)CC |&1:1| Z1234\nCCO ethanol\nc1ccccc1 |(0,0,;1,0,)|\n")
+    (chunk,) = list(read_chunks(path).chunks)
+    assert chunk["smiles"].tolist() == ["C[C@H](O)CC |&1:1|", "CCO", "c1ccccc1 |(0,0,;1,0,)|"]
+    assert chunk["name"].tolist() == ["Z1234", "ethanol", ""]
