@@ -1,8 +1,7 @@
 """Pure-notation differences a SMILES model may never have seen: stereo marks, isotope labels,
 explicit hydrogen atoms, Kekulé rings, ring-closure numbers from %10, atom map numbers, a CXSMILES
-extension (``|&1:1|``). The model
-reads the molecule without them (aromatic rings in aromatic notation); its atoms keep the input's
-numbers.
+extension (``|&1:1|``). The model reads the molecule without them (aromatic rings in aromatic
+notation); its atoms keep the input's numbers.
 
     form = readable_form("O[C@@H](C)c1ccccc1", mol, model_reads_it=False)
     form.smiles     # "OC(C)c1ccccc1": what the model reads
