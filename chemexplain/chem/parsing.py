@@ -100,6 +100,13 @@ def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) ->
         )
     if not smiles.strip():
         raise InvalidSmilesError(smiles, "empty string", row)
+    if smiles.strip().startswith("InChI="):
+        raise InvalidSmilesError(
+            smiles,
+            "an InChI, not a SMILES: convert it first (RDKit: "
+            "Chem.MolToSmiles(Chem.MolFromInchi(inchi)))",
+            row,
+        )
     written, extension = split_cxsmiles(smiles)
     field = _STRUCTURE_FIELDS.search(extension.strip("|"))
     if field:

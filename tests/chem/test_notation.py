@@ -249,6 +249,12 @@ def test_a_cxsmiles_is_read_as_its_smiles_with_a_warning(tiny_model):
         cx.explain("CCO |&1:1| ethanol")  # a name after the extension is still no SMILES
 
 
+def test_an_inchi_where_a_smiles_goes_is_named_as_one():
+    """It was "syntax error while parsing ... check for mistakes around position 4"."""
+    with pytest.raises(cx.InvalidSmilesError, match="an InChI, not a SMILES"):
+        cx.explain("InChI=1S/C2H6O/c1-2-3/h3H,2H2,1H3")
+
+
 def test_a_model_trained_on_cxsmiles_learns_from_the_smiles_alone(esol):
     part = esol.iloc[:40]
     written = [f"{s} |$_AV:x$|" for s in part.smiles]  # every molecule with an extension
