@@ -205,10 +205,11 @@ def compressed_errors_named(path: str | os.PathLike) -> Iterator[None]:
 
 
 def csv_separator(path: str | os.PathLike) -> str:
-    """The field separator of a CSV file (compressed or not): a tab for ``.tsv``; else the one
+    """The field separator of a CSV file (compressed or not): a tab for ``.tsv`` and
+    ``.cxsmiles`` (Enamine's tab-separated tables, whose CXSMILES hold commas); else the one
     its header line holds: ``,`` when it holds one, else ``;`` (ChEMBL's CSV exports),
     else a tab."""
-    if plain_suffix(path) == ".tsv":
+    if plain_suffix(path) in (".tsv", ".cxsmiles"):
         return "\t"
     try:
         with open_text(path, errors="replace") as handle:

@@ -9,7 +9,8 @@ one row per record: a blank CSV line is a row (with an empty SMILES).
 
 - ``.csv``: every column, as text (``smiles_col``, default ``smiles``); comma-,
   semicolon- (ChEMBL's exports) or tab-separated, as the header line shows
-  (:func:`~chemexplain.data.datasets.csv_separator`). ``.tsv``: tab-separated.
+  (:func:`~chemexplain.data.datasets.csv_separator`). ``.tsv``: tab-separated; so is
+  ``.cxsmiles`` (a header line, then CXSMILES and ids, as Enamine ships REAL).
 - ``.smi``: one molecule per line, ``SMILES [name]`` separated by whitespace,
   no header; columns ``smiles`` and ``name`` (a byte that is not UTF-8, as in a
   Latin-1 name, reads as U+FFFD; SMILES are ASCII).
@@ -66,16 +67,17 @@ HIDDEN_COLUMNS = [READ_ERROR, MOLBLOCK]
 
 
 def file_format(path: str | os.PathLike) -> str:
-    """The format named by a file's suffix (``.csv`` or ``.tsv``, ``.smi``, ``.sdf``,
-    ``.parquet``), the text ones compressed or not (``.smi.gz``, ``.csv.bz2``)."""
+    """The format named by a file's suffix (``.csv``, ``.tsv`` or ``.cxsmiles``, ``.smi``,
+    ``.sdf``, ``.parquet``), the text ones compressed or not (``.smi.gz``, ``.csv.bz2``)."""
     suffix = plain_suffix(path).lstrip(".")
-    aliases = {"smiles": "smi", "txt": "smi", "sd": "sdf", "pq": "parquet", "tsv": "csv"}
+    aliases = {"smiles": "smi", "txt": "smi", "sd": "sdf", "pq": "parquet"}
+    aliases.update(tsv="csv", cxsmiles="csv")  # tables; csv_separator reads them by tabs
     suffix = aliases.get(suffix, suffix)
     if suffix not in FORMATS or (suffix == "parquet" and compression(path)):
         raise DataFormatError(
             f"{path}: unknown file type {''.join(Path(path).suffixes[-2:])!r}; use one of "
-            + ", ".join(f".{f}" for f in FORMATS)
-            + " (the text ones may be compressed: .smi.gz, .smi.bz2)"
+            ".csv, .tsv, .cxsmiles, .smi, .sdf, .parquet (the text ones may be compressed: "
+            ".smi.gz, .smi.bz2)"
         )
     return suffix
 

@@ -177,3 +177,20 @@ def test_a_smi_line_keeps_its_cxsmiles_extension_with_the_smiles(tmp_path):
     (chunk,) = list(read_chunks(path).chunks)
     assert chunk["smiles"].tolist() == ["C[C@H](O)CC |&1:1|", "CCO", "c1ccccc1 |(0,0,;1,0,)|"]
     assert chunk["name"].tolist() == ["Z1234", "ethanol", ""]
+
+
+def test_a_cxsmiles_file_is_a_tab_separated_table_whose_commas_stay_in_the_smiles(tmp_path):
+    """Enamine's REAL .cxsmiles(.bz2): a header, then CXSMILES (commas inside) and ids."""
+    import bz2
+
+    text = (
+        "smiles\tidnumber\tType\n"
+        "C[C@H](O)CC |&1:1|\tZ1\tM\n"
+        "OC(=O)c1ccccc1 |(0,0,;1,0,;2,0,;3,0,;4,0,;5,0,;6,0,;7,0,;8,0,)|\tZ2\tS\n"
+    )
+    path = tmp_path / "real.cxsmiles.bz2"
+    path.write_bytes(bz2.compress(text.encode()))
+    assert csv_separator(path) == "\t"
+    (chunk,) = list(read_chunks(path, id_col="idnumber").chunks)
+    assert chunk["idnumber"].tolist() == ["Z1", "Z2"]
+    assert chunk["smiles"].tolist()[1].endswith(";8,0,)|") and chunk["Type"].tolist() == ["M", "S"]
