@@ -41,7 +41,7 @@ from chemexplain.chem.graph_features import (
     atom_features,
     resonance_classes,
 )
-from chemexplain.chem.parsing import parse_smiles, randomize_smiles
+from chemexplain.chem.parsing import parse_smiles, randomize_smiles, split_cxsmiles
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.data.splits import holdout
 from chemexplain.mask.shapley import AmortizedShapley, PlayerGraphNetwork, UnitValueNetwork
@@ -152,12 +152,14 @@ class SmilesShapley(SavedExplainer):
     # ------------------------------------------------------------------ fit
     def fit(self, smiles: Sequence[str], val_smiles: Sequence[str] | None = None) -> SmilesShapley:
         """Train on ``smiles`` (a new random spelling of each per epoch); early-stop on
-        ``val_smiles`` (default: a seeded 10% of ``smiles``). Returns self."""
-        smiles = list(smiles)
+        ``val_smiles`` (default: a seeded 10% of ``smiles``); a CXSMILES is read as its
+        SMILES. Returns self."""
+        smiles = [split_cxsmiles(s)[0] for s in smiles]
         rng = np.random.default_rng(self.random_state)
         if val_smiles is None:
             train, val = holdout(len(smiles), rng)
             val_smiles, smiles = [smiles[i] for i in val], [smiles[i] for i in train]
+        val_smiles = [split_cxsmiles(s)[0] for s in val_smiles]
         core = self._build_core()
         module = core.model
 

@@ -263,6 +263,20 @@ def test_a_model_trained_on_cxsmiles_learns_from_the_smiles_alone(esol):
     assert not {"|", "$", " "} & set(model.vocab_.tokens)
 
 
+def test_explainers_trained_on_cxsmiles_are_those_trained_on_their_smiles(tiny_model, esol):
+    plain = esol.smiles[:40].tolist()
+    written = [f"{s} |$_AV:x$|" for s in plain]
+    y = esol.logS[:40].to_numpy()
+    options = dict(channels=4, n_layers=2, max_epochs=1, verbose=False)
+    masks = [cx.SmilesMask(tiny_model, **options).fit(s, y) for s in (plain, written)]
+    for a, b in zip(*(m.token_weights(plain[:5]) for m in masks)):
+        np.testing.assert_array_equal(a, b)
+    options = dict(hidden=8, n_layers=1, n_coalitions=1, max_epochs=1, verbose=False)
+    explainers = [cx.SmilesShapley(tiny_model, **options).fit(s) for s in (plain, written)]
+    for a, b in zip(*(e.atom_values(plain[:5])[0] for e in explainers)):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_canonical_rewrite_carries_the_molecule_as_parsing_it_would_give():
     # explain reads the renumbered molecule instead of parsing the canonical SMILES again
     from chemexplain.chem.graph_features import adjacency, atom_features
