@@ -182,8 +182,9 @@ def _opener(path: str | os.PathLike):
 
 def open_text(path: str | os.PathLike, errors: str = "strict"):
     """A UTF-8 text handle on ``path``, decompressed on the fly when it is named ``.gz`` or
-    ``.bz2``."""
-    return _opener(path)(path, "rt", encoding="utf-8", errors=errors)
+    ``.bz2``. A byte-order mark at the start (Windows Notepad's "UTF-8 with BOM") is
+    dropped, not read as part of the first SMILES or title."""
+    return _opener(path)(path, "rt", encoding="utf-8-sig", errors=errors)
 
 
 @contextlib.contextmanager

@@ -2,9 +2,10 @@
 
 import pandas as pd
 import pytest
+from rdkit import Chem
 
 from chemexplain.data.datasets import csv_separator
-from chemexplain.io.molecule_files import count_rows, read_chunks
+from chemexplain.io.molecule_files import READ_ERROR, count_rows, read_chunks
 
 CHEMBL_LIKE = (
     '"Molecule ChEMBL ID";"Molecule Name";"Smiles";"AlogP"\n'
@@ -194,3 +195,24 @@ def test_a_cxsmiles_file_is_a_tab_separated_table_whose_commas_stay_in_the_smile
     (chunk,) = list(read_chunks(path, id_col="idnumber").chunks)
     assert chunk["idnumber"].tolist() == ["Z1", "Z2"]
     assert chunk["smiles"].tolist()[1].endswith(";8,0,)|") and chunk["Type"].tolist() == ["M", "S"]
+
+
+def test_a_byte_order_mark_is_not_read_into_the_first_smiles_or_title(tmp_path):
+    """Notepad's "UTF-8 with BOM": the first SMILES came out as '\\ufeffCCO'."""
+    import gzip
+
+    smi = tmp_path / "notepad.smi"
+    smi.write_bytes(b"\xef\xbb\xbfCCO ethanol\r\nc1ccccc1O phenol\r\n")
+    packed = tmp_path / "notepad.smi.gz"
+    packed.write_bytes(gzip.compress(smi.read_bytes()))
+    ethanol = Chem.MolFromSmiles("CCO")
+    ethanol.SetProp("_Name", "ethanol")
+    sdf = tmp_path / "notepad.sdf"
+    sdf.write_bytes(b"\xef\xbb\xbf" + Chem.MolToMolBlock(ethanol).encode() + b"$$$$\n")
+    for path in (smi, packed):
+        (chunk,) = list(read_chunks(path).chunks)
+        assert chunk["smiles"].tolist() == ["CCO", "c1ccccc1O"]
+        assert chunk["name"].tolist() == ["ethanol", "phenol"]
+    (chunk,) = list(read_chunks(sdf).chunks)
+    assert chunk["smiles"].tolist() == ["CCO"] and chunk["name"].tolist() == ["ethanol"]
+    assert chunk[READ_ERROR].tolist() == [""]
