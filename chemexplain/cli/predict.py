@@ -32,8 +32,9 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("smiles", nargs="*", help="SMILES strings to predict")
     parser.add_argument(
         "--input",
-        help="a .csv or .parquet file (with --smiles-col), a .smi file (SMILES and a name a "
-        "line) or an .sdf file; the text ones may be compressed (.smi.gz, .smi.bz2)",
+        help="a .csv, .tsv, .cxsmiles or .parquet file (with --smiles-col), a .smi file "
+        "(SMILES and a name a line) or an .sdf file; the text ones may be compressed "
+        "(.smi.gz, .smi.bz2)",
     )
     parser.add_argument(
         "--smiles-col", default="smiles", help="SMILES column of a CSV input (default: smiles)"
