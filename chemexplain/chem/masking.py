@@ -20,7 +20,7 @@ import torch
 
 from chemexplain.chem.atom_attribution import atom_scores
 from chemexplain.chem.explainer_files import SavedExplainer
-from chemexplain.chem.parsing import split_cxsmiles
+from chemexplain.chem.parsing import strip_cxsmiles
 from chemexplain.data.splits import holdout
 from chemexplain.errors import NotFittedError
 from chemexplain.mask.explainer import MaskExplainer
@@ -113,7 +113,7 @@ class SmilesMask(SavedExplainer):
     def fit(self, smiles, y=None, val_smiles=None, val_y=None) -> SmilesMask:
         """Train the explainer over the frozen model (labels needed for ``target="label"``);
         a CXSMILES is read as its SMILES."""
-        smiles = [split_cxsmiles(s)[0] for s in smiles]
+        smiles = strip_cxsmiles(smiles)
         if val_smiles is None:
             train, val = holdout(len(smiles), np.random.default_rng(self.random_state))
             val_smiles = [smiles[i] for i in val]
@@ -121,7 +121,7 @@ class SmilesMask(SavedExplainer):
             y = None if y is None else np.asarray(y)[train]
             smiles = [smiles[i] for i in train]
         else:
-            val_smiles = [split_cxsmiles(s)[0] for s in val_smiles]
+            val_smiles = strip_cxsmiles(val_smiles)
         self.explainer_ = self._build_core()
         self.history_ = self.explainer_.fit(
             self._batches(smiles, y)[0], self._batches(val_smiles, val_y)[0]

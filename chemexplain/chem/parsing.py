@@ -12,6 +12,7 @@ import functools
 import hashlib
 import io
 import re
+from collections.abc import Iterable
 
 import numpy as np
 from rdkit import Chem, RDLogger, rdBase
@@ -29,6 +30,7 @@ __all__ = [
     "smiles_elements",
     "smiles_errors",
     "split_cxsmiles",
+    "strip_cxsmiles",
 ]
 
 rdBase.LogToPythonStderr()  # so that parse_smiles can capture RDKit's reason
@@ -65,8 +67,9 @@ def _mol_from_smiles(smiles: str, params=None):
     return mol, log.getvalue()
 
 
-#: a ChemAxon extended SMILES (CXSMILES) extension: a space, then ``|...|`` to the end
-_CXSMILES_EXTENSION = re.compile(r"\s+(\|[^|]*\|)$")
+#: the extension of a ChemAxon extended SMILES (CXSMILES): ``|...|`` after a space
+CXSMILES_EXTENSION = r"\|[^|]*\|"
+_TRAILING_EXTENSION = re.compile(rf"\s+({CXSMILES_EXTENSION})$")
 #: CXSMILES fields that change what the molecule is (polymer S-groups, link nodes,
 #: position-variation bonds, R-group logic): refused, since the model reads the SMILES alone
 _STRUCTURE_FIELDS = re.compile(r"(?:^|[|,])(Sg|LN|m|RG|LO):")
@@ -76,10 +79,16 @@ def split_cxsmiles(text: str) -> tuple[str, str]:
     """``(SMILES, extension)`` of a CXSMILES such as ``"C[C@H](O)CC |&1:1|"``: the extension
     with its bars, "" when there is none. The extension's atom numbers are the SMILES'
     atom order, so dropping it keeps every atom's number."""
-    match = _CXSMILES_EXTENSION.search(text.strip())
+    stripped = text.strip()
+    match = _TRAILING_EXTENSION.search(stripped)
     if match is None:
         return text, ""
-    return text.strip()[: match.start()], match.group(1)
+    return stripped[: match.start()], match.group(1)
+
+
+def strip_cxsmiles(smiles: Iterable[str]) -> list[str]:
+    """Each SMILES without its CXSMILES extension: what a model or an explainer trains on."""
+    return [split_cxsmiles(s)[0] for s in smiles]
 
 
 def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) -> Chem.Mol:
@@ -108,6 +117,7 @@ def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) ->
             row,
         )
     written, extension = split_cxsmiles(smiles)
+    written = written.strip()
     field = _STRUCTURE_FIELDS.search(extension.strip("|"))
     if field:
         raise InvalidSmilesError(
@@ -116,7 +126,7 @@ def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) ->
             "link node, variable attachment or R-group): give the molecule itself",
             row,
         )
-    if any(character.isspace() for character in written.strip()):  # RDKit reads a name after it
+    if any(character.isspace() for character in written):  # RDKit reads a name after it
         raise InvalidSmilesError(
             smiles, "a space inside it: give the SMILES alone (a name goes in its own column)", row
         )
@@ -124,9 +134,9 @@ def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) ->
     if not remove_hs:
         params = Chem.SmilesParserParams()
         params.removeHs = False
-    mol, log = _mol_from_smiles(written.strip(), params)
+    mol, log = _mol_from_smiles(written, params)
     if mol is None:
-        raise InvalidSmilesError(smiles, _rdkit_reason(log, written.strip()), row)
+        raise InvalidSmilesError(smiles, _rdkit_reason(log, written), row)
     return mol
 
 

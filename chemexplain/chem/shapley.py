@@ -41,7 +41,7 @@ from chemexplain.chem.graph_features import (
     atom_features,
     resonance_classes,
 )
-from chemexplain.chem.parsing import parse_smiles, randomize_smiles, split_cxsmiles
+from chemexplain.chem.parsing import parse_smiles, randomize_smiles, strip_cxsmiles
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.data.splits import holdout
 from chemexplain.mask.shapley import AmortizedShapley, PlayerGraphNetwork, UnitValueNetwork
@@ -154,12 +154,12 @@ class SmilesShapley(SavedExplainer):
         """Train on ``smiles`` (a new random spelling of each per epoch); early-stop on
         ``val_smiles`` (default: a seeded 10% of ``smiles``); a CXSMILES is read as its
         SMILES. Returns self."""
-        smiles = [split_cxsmiles(s)[0] for s in smiles]
+        smiles = strip_cxsmiles(smiles)
         rng = np.random.default_rng(self.random_state)
         if val_smiles is None:
             train, val = holdout(len(smiles), rng)
             val_smiles, smiles = [smiles[i] for i in val], [smiles[i] for i in train]
-        val_smiles = [split_cxsmiles(s)[0] for s in val_smiles]
+        val_smiles = strip_cxsmiles(val_smiles)
         core = self._build_core()
         module = core.model
 

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from chemexplain.chem.parsing import CXSMILES_EXTENSION
 from chemexplain.data.datasets import (
     compressed_errors_named,
     compression,
@@ -70,8 +71,14 @@ def file_format(path: str | os.PathLike) -> str:
     """The format named by a file's suffix (``.csv``, ``.tsv`` or ``.cxsmiles``, ``.smi``,
     ``.sdf``, ``.parquet``), the text ones compressed or not (``.smi.gz``, ``.csv.bz2``)."""
     suffix = plain_suffix(path).lstrip(".")
-    aliases = {"smiles": "smi", "txt": "smi", "sd": "sdf", "pq": "parquet"}
-    aliases.update(tsv="csv", cxsmiles="csv")  # tables; csv_separator reads them by tabs
+    aliases = {
+        "smiles": "smi",
+        "txt": "smi",
+        "sd": "sdf",
+        "pq": "parquet",
+        "tsv": "csv",  # tables that csv_separator reads by tabs
+        "cxsmiles": "csv",
+    }
     suffix = aliases.get(suffix, suffix)
     if suffix not in FORMATS or (suffix == "parquet" and compression(path)):
         raise DataFormatError(
@@ -127,7 +134,7 @@ def _csv_chunks(path, columns, chunk_size, sep: str) -> Iterator[pd.DataFrame]:
 
 
 #: a .smi line: the SMILES, its CXSMILES extension ``|...|`` if any, then the name
-_SMI_LINE = re.compile(r"(\S*)(?:\s+(\|[^|]*\|))?(?:\s+(.*))?")
+_SMI_LINE = re.compile(rf"(\S*)(?:\s+({CXSMILES_EXTENSION}))?(?:\s+(.*))?")
 
 
 def _smi_chunks(path, chunk_size) -> Iterator[pd.DataFrame]:

@@ -146,7 +146,11 @@ class AmortizedShapley:
         schedule: TrainingSchedule | None = None,
     ):
         store_parameters(self, locals(), skip=("network", "schedule"))
-        self.schedule = schedule if schedule is not None else TrainingSchedule(2e-3, verbose=False)
+        self.schedule = (
+            schedule
+            if schedule is not None
+            else TrainingSchedule(learning_rate=2e-3, verbose=False)
+        )
         torch.manual_seed(self.schedule.random_state)
         self.network = (
             network if network is not None else UnitValueNetwork(model.config.embedding_dim)

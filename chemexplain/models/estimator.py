@@ -29,6 +29,7 @@ from chemexplain.chem.parsing import (
     smiles_elements,
     smiles_errors,
     split_cxsmiles,
+    strip_cxsmiles,
 )
 from chemexplain.chem.tokenizer import split_smiles
 from chemexplain.data.splits import holdout
@@ -414,7 +415,7 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
             raise ValueError(f"{len(smiles)} SMILES but {len(y)} targets")
         self._check_targets(y)
         smiles_errors(smiles, "raise")  # every SMILES must parse; rows as the caller numbers them
-        smiles = [split_cxsmiles(s)[0] for s in smiles]  # the model learns from the SMILES alone
+        smiles = strip_cxsmiles(smiles)  # the model learns from the SMILES alone
         rng = np.random.default_rng(self.random_state)
         torch.manual_seed(self.random_state)
         if val_smiles is None:
@@ -429,7 +430,7 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
                 raise InvalidSmilesError(
                     val_smiles[bad], f"a validation SMILES: {reasons[bad]}", bad
                 )
-            val_smiles = [split_cxsmiles(s)[0] for s in val_smiles]
+            val_smiles = strip_cxsmiles(val_smiles)
         val_y = np.asarray(val_y, dtype=np.float64)
         if not smiles or not val_smiles:  # the first epoch divided by zero
             raise ValueError(
