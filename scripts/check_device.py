@@ -13,6 +13,8 @@ Each check runs the same work twice, once with the model (and its explainers) on
   generator, so they are run twice on the device and must repeat exactly; their
   difference from the CPU is reported beside);
 * a molecule's values alone and inside a batch on the device (batch independence);
+* the bundled model's predictions in a second process on the device: the same bits
+  (same seed, same machine, same numbers);
 * training a model, a mask, a Shapley explainer and a two-member ensemble on the
   device for two epochs, saving each, loading it on the CPU and comparing outputs
   there (the ensemble: its mean, calibrated spread and integrated gradients);
@@ -31,6 +33,8 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import subprocess
+import sys
 import tempfile
 import time
 import traceback
@@ -66,6 +70,11 @@ def _bundled(device: str):
     mask = cx.SmilesMask.load(PRETRAINED_DIR / "mask", model)
     shapley = cx.SmilesShapley.load(PRETRAINED_DIR / "shapley", model)
     return model, mask, shapley
+
+
+def _all_molecules(quick: bool) -> list[str]:
+    """The molecules the bundled model predicts: all of ESOL (200 with ``--quick``)."""
+    return list(cx.load_esol().smiles)[: 200 if quick else None]
 
 
 def _explained(smiles, model, mask, shapley, method):
@@ -113,12 +122,21 @@ def run_checks(device: str, quick: bool) -> list[dict]:
         if status == "ERROR":
             print(extra["trace"], flush=True)
 
-    everything = list(esol.smiles)[: 200 if quick else None]
+    everything = _all_molecules(quick)
+    on_device = dev[0].predict(everything)
     check(
         "predict, bundled model",
         TOLERANCE_FLOAT32,
-        lambda: (_max_diff(dev[0].predict(everything), cpu[0].predict(everything)), {}),
+        lambda: (_max_diff(on_device, cpu[0].predict(everything)), {}),
     )
+
+    def second_process():
+        saved = Path(tempfile.mkdtemp()) / "predictions.npy"
+        command = [sys.executable, __file__, "--predict-into", str(saved), "--device", device]
+        subprocess.run(command + (["--quick"] if quick else []), check=True)
+        return _max_diff(on_device, np.load(saved)), {}
+
+    check("predict again in a second process", 0.0, second_process)
     for method in ["shapley", "mask", *sorted(METHODS)]:
         tolerance = TOLERANCE_FLOAT32 if method == "shapley" else TOLERANCE
         tolerance = TOLERANCE_SPLIT_SIGNS if method == "lrp_alpha2_beta1" else tolerance
@@ -265,7 +283,14 @@ def main() -> None:
     parser.add_argument(
         "--render", metavar="FILE", help="only redraw the README table from a saved report"
     )
+    parser.add_argument(
+        "--predict-into", metavar="FILE", help=argparse.SUPPRESS
+    )  # the second process of the check 'predict again in a second process'
     args = parser.parse_args()
+    if args.predict_into:
+        predictions = _bundled(args.device)[0].predict(_all_molecules(args.quick))
+        np.save(args.predict_into, predictions)
+        return
     if args.render:
         write_table(json.loads(Path(args.render).read_text()))
         return
