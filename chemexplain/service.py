@@ -31,6 +31,7 @@ from chemexplain.chem.tokenizer import tokenize
 from chemexplain.errors import DataFormatError, InvalidSmilesError, ModelFileError
 
 __all__ = [
+    "SEVERAL_FRAGMENTS",
     "check_input",
     "default_method",
     "explain",
@@ -147,6 +148,11 @@ def _check(smiles, model, standardize: bool, max_length: int, on_unknown: str = 
     return smiles, mol, None, form
 
 
+#: the error row of a SMILES of several fragments (a salt, a hydrate, a mixture): a model
+#: of single molecules would read the counter-ion as a substituent ('Cl.CN1CCC...')
+SEVERAL_FRAGMENTS = "several fragments (a salt or mixture): pass standardize=True / --standardize"
+
+
 def unseen_elements_error(unseen: list[str]) -> str:
     """The error row's reason for a molecule with elements no training molecule had."""
     if unseen == ["H"]:  # see chem.parsing.elements
@@ -174,11 +180,7 @@ def check_input(smiles, standardize: bool, max_length: int):
     if len(written) > max_length:
         return None, None, f"over-long SMILES: {len(written)} characters (limit {max_length})"
     if "." in written:
-        return (
-            None,
-            None,
-            "several fragments (a salt or mixture): pass standardize=True / --standardize",
-        )
+        return None, None, SEVERAL_FRAGMENTS
     try:
         mol = parse_smiles(smiles)
     except InvalidSmilesError as error:

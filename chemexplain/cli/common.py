@@ -116,9 +116,9 @@ def add_test_augment(parser: argparse.ArgumentParser, default: int | None) -> No
 def add_explain_options(parser: argparse.ArgumentParser) -> None:
     """The flags of ``explain`` and ``score`` that say how a molecule is explained:
     ``--standardize``, ``--method``, ``--spellings``, ``--strict`` and ``--test-augment``."""
-    parser.add_argument(
+    add_flag(
+        parser,
         "--standardize",
-        action="store_true",
         help="keep the largest fragment and neutralize charges (RDKit rdMolStandardize) first; "
         "atom indices then refer to the standardized SMILES, which is printed",
     )
@@ -193,6 +193,12 @@ SHARED_FLAGS: dict[str, dict] = {
         "help": "refuse a SMILES with stereo marks (@, /, \\) the model never saw in training; "
         "by default it is scored from its stereo-free form, with a warning, and isotope labels "
         "and explicit [H] atoms are read as plain atoms",
+    },
+    # a salt's largest fragment, neutralized, is what is read (``args.standardize``)
+    "--standardize": {
+        "action": "store_true",
+        "help": "keep the largest fragment and neutralize charges (RDKit rdMolStandardize) "
+        "first; the standardized_smiles column holds what was predicted",
     },
     # no progress output (``args.quiet``)
     "--quiet": {"action": "store_true", "help": "no progress bar"},

@@ -2,8 +2,9 @@
 
 Example: chemexplain predict --model runs/paper "CCO" "c1ccccc1" -o out.csv
 
-An invalid SMILES, or one with an element that no training molecule had, gets
-status 'error' and a message on its own row; the other rows are still
+An invalid SMILES, one with an element that no training molecule had, or one of
+several fragments (a salt: --standardize keeps its largest fragment, neutralized)
+gets status 'error' and a message on its own row; the other rows are still
 predicted. Other tokens the model never saw are reported in 'warning'.
 A model trained on random spellings (the bundled one) reads RDKit's canonical
 SMILES of each molecule, as explain and score do, so every spelling of a
@@ -41,6 +42,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     )
     add_output(parser, "CSV file to write (default: standard output)")
     add_test_augment(parser, None)
+    add_flag(parser, "--standardize")
     add_flag(parser, "--fail-on-error")
 
 
@@ -68,20 +70,38 @@ def read_smiles_file(path: str, smiles_col: str):
     return frame.rename(columns={source.smiles_col: "smiles"})
 
 
-def predict_rows(model, smiles: list, n_test_augment: int | None = None):
+def predict_rows(model, smiles: list, n_test_augment: int | None = None, standardize: bool = False):
     """prediction / status / error / warning for every SMILES, one row each, in order; a
-    classifier's rows also carry ``probability``, P(class 1), beside the 0/1 label."""
+    classifier's rows also carry ``probability``, P(class 1), beside the 0/1 label.
+
+    A SMILES of several fragments is an error row unless the model read '.' in training
+    (as explain and score refuse it); ``standardize`` first keeps each molecule's largest
+    fragment, neutralized, and adds the ``standardized_smiles`` column it predicts."""
     import numpy as np
     import pandas as pd
 
-    from chemexplain.chem.parsing import parse_smiles, smiles_errors
-    from chemexplain.chem.standardize import ion_warning
-    from chemexplain.service import unseen_elements_error
+    from chemexplain.chem.parsing import parse_smiles, smiles_errors, split_cxsmiles
+    from chemexplain.chem.standardize import ion_warning, standardize_smiles
+    from chemexplain.errors import InvalidSmilesError
+    from chemexplain.service import SEVERAL_FRAGMENTS, unseen_elements_error
 
-    smiles = ["" if not isinstance(s, str) else s.strip() for s in smiles]
-    errors = smiles_errors(smiles)
+    written = ["" if not isinstance(s, str) else s.strip() for s in smiles]
+    errors = smiles_errors(written)
+    smiles = list(written)
+    reads_fragments = not model.encode(["C.C"])[1][0]  # '.' is a token it knows
     for row, error in enumerate(errors):
-        unseen = [] if error else model.unseen_elements(smiles[row])
+        if error:
+            continue
+        if standardize:
+            try:
+                smiles[row] = standardize_smiles(smiles[row])
+            except InvalidSmilesError as failure:
+                errors[row] = f"invalid SMILES: {failure.reason}"
+                continue
+        if "." in split_cxsmiles(smiles[row])[0] and not reads_fragments:
+            errors[row] = SEVERAL_FRAGMENTS
+            continue
+        unseen = model.unseen_elements(smiles[row])
         if unseen:
             errors[row] = unseen_elements_error(unseen)
     valid = [row for row, e in enumerate(errors) if not e]
@@ -112,9 +132,11 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None):
                 notes.append(ion_warning(parse_smiles(smiles[row])))
             notes = [note for note in notes if note]
             row_warnings[row] = "; ".join(notes)
+    standardized = {"standardized_smiles": [s if not e else "" for s, e in zip(smiles, errors)]}
     return pd.DataFrame(
         {
-            "smiles": smiles,
+            "smiles": written,
+            **(standardized if standardize else {}),
             "prediction": predictions,
             **({"probability": probabilities} if probabilities is not None else {}),
             **({"prediction_std": spreads} if spreads is not None else {}),
@@ -141,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         if args.input
         else pd.DataFrame({"smiles": args.smiles})
     )
-    result = predict_rows(model, frame["smiles"].tolist(), args.test_augment)
+    result = predict_rows(model, frame["smiles"].tolist(), args.test_augment, args.standardize)
     if READ_ERROR in frame:  # an unreadable record (SDF) is an error row, like a bad SMILES
         unreadable = frame[READ_ERROR].astype(bool).to_numpy()
         result.loc[unreadable, ["status", "error"]] = ["error", frame[READ_ERROR][unreadable]]

@@ -96,6 +96,40 @@ def test_predict_keeps_every_row_in_order(trained, tmp_path, capsys):
     assert (result[result.status == "error"]["prediction"] == "").all()
 
 
+def test_predict_refuses_a_salt_unless_standardized(trained, capsys):
+    # the HCl salt of nicotine was read as one molecule before ('.' an unknown token, the
+    # chloride a substituent), where explain and score refuse it
+    from chemexplain import load_model
+    from chemexplain.service import SEVERAL_FRAGMENTS
+
+    salts = ["Cl.CN1CCCC1c1cccnc1", "CC(=O)[O-].[Na+]", "CCO"]
+    assert main(["predict", "--model", str(trained), *salts]) == 0
+    plain = pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False)
+    assert plain["status"].tolist() == ["error", "error", "ok"]
+    assert plain["error"].tolist()[:2] == [SEVERAL_FRAGMENTS] * 2
+    assert main(["predict", "--model", str(trained), "--standardize", *salts]) == 0
+    standardized = pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False)
+    assert standardized.columns.tolist()[:3] == ["smiles", "standardized_smiles", "prediction"]
+    assert standardized["smiles"].tolist() == salts  # the input as written
+    parents = ["CN1CCCC1c1cccnc1", "CC(=O)O", "CCO"]
+    assert standardized["standardized_smiles"].tolist() == parents
+    assert standardized["prediction"].tolist() == pytest.approx(
+        load_model(trained).predict(parents).tolist(), abs=1e-9
+    )
+
+
+def test_predict_reads_fragments_where_the_model_learnt_them(esol, tmp_path, capsys):
+    from chemexplain import SmilesRegressor
+
+    data = list(esol.smiles[:40]) + ["CCO.O", "CC(C)O.O"]
+    model = SmilesRegressor(max_epochs=1, random_state=0, verbose=False)
+    model.fit(data, [*esol.logS[:40], 0.5, 0.4]).save(tmp_path / "m")
+    assert main(["predict", "--model", str(tmp_path / "m"), "CCO.O"]) == 0
+    row = pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False).iloc[0]
+    assert row["status"] == "ok" and row["warning"] == ""
+    assert row["prediction"] == pytest.approx(model.predict(["CCO.O"])[0], abs=1e-9)
+
+
 def test_a_file_given_as_a_smiles_is_a_usage_error(trained, tmp_path, capsys):
     source = tmp_path / "library.csv"
     source.write_text("smiles\nCCO\n")
