@@ -25,7 +25,7 @@ from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.chem.atom_attribution import atom_scores_from_tokens
 from chemexplain.chem.explanation import Explanation, ExplanationList
 from chemexplain.chem.notation import to_input_atoms
-from chemexplain.chem.parsing import parse_smiles, split_cxsmiles
+from chemexplain.chem.parsing import molecule_smiles, parse_smiles, split_cxsmiles
 from chemexplain.chem.standardize import ion_warning, standardize_smiles
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.errors import DataFormatError, InvalidSmilesError, ModelFileError
@@ -227,6 +227,7 @@ def explain_batch(
     model, mask = resolve_model(model, mask, need_mask=method == "mask")
     if on_unknown not in ("strip", "error"):
         raise ValueError("on_unknown must be 'strip' or 'error'")
+    smiles, given = _molecules_as_smiles(smiles)
     checked = [_check(s, model, standardize, max_length, on_unknown) for s in smiles]
     out = ExplanationList(
         Explanation(
@@ -237,6 +238,9 @@ def explain_batch(
         )
         for s, (_, _, err, _) in zip(smiles, checked)
     )
+    for row, (_, reason) in given.items():
+        if reason:
+            out[row].status, out[row].error = "error", reason
     scheme = model.params_["scheme"]
     # (row, input SMILES, input molecule, form the model reads, its molecule, its tokens)
     mapped = []
@@ -310,7 +314,34 @@ def explain_batch(
             e.in_domain = bool(inside[i])
             if not domain.saw_ions():
                 e.warning = "; ".join(filter(None, [e.warning, ion_warning(mol)]))
+    for row, (molecule, _) in given.items():
+        if out[row].ok and out[row].smiles == smiles[row]:  # not standardized to another
+            _to_molecule_order(out[row], *molecule)
     return out
+
+
+def _molecules_as_smiles(items: Sequence) -> tuple[list, dict]:
+    """``items`` with each RDKit molecule replaced by its SMILES, and per such row
+    ``((heavy molecule, order), error or "")`` (:func:`~chemexplain.chem.parsing.molecule_smiles`)."""
+    smiles, given = list(items), {}
+    for row, item in enumerate(items):
+        if isinstance(item, Chem.Mol):
+            try:
+                smiles[row], heavy, order = molecule_smiles(item)
+                given[row] = ((heavy, order), "")
+            except InvalidSmilesError as error:
+                smiles[row], given[row] = "", ((None, None), error.reason)
+    return smiles, given
+
+
+def _to_molecule_order(e: Explanation, heavy: Chem.Mol, order: list[int]) -> None:
+    """Renumber ``e`` (explained from a molecule's SMILES) to the molecule's own atoms:
+    atom ``k`` of the SMILES is atom ``order[k]`` of ``heavy``."""
+    weights = np.empty(len(order))
+    weights[order] = np.asarray(e.atom_weights, dtype=np.float64)
+    e.atom_weights = weights
+    e.atom_symbols = [atom.GetSymbol() for atom in heavy.GetAtoms()]
+    e.given_mol = heavy
 
 
 def _predicts_as_written(model, n_test_augment: int | None) -> bool:
@@ -344,6 +375,12 @@ def explain(
     on_unknown: str = "strip",
 ) -> Explanation | ExplanationList:
     """Predict and explain one SMILES, a list of them, or a DataFrame's ``smiles_col``.
+
+    An RDKit molecule (``Chem.Mol``) may stand in for any SMILES, also in a list or a
+    DataFrame column (``smiles_col="ROMol"`` of RDKit's ``PandasTools.LoadSDF``): it is
+    explained from RDKit's SMILES of it, and its values follow the molecule's own atom
+    indices (hydrogens removed; ``e.mol`` is that molecule, and ``e.view3d()`` shows its
+    own 3D coordinates when it has them).
 
     Parameters
     ----------
@@ -381,7 +418,7 @@ def explain(
     """
     if on_invalid not in ("raise", "skip", "nan"):
         raise ValueError("on_invalid must be 'raise', 'skip' or 'nan'")
-    single = isinstance(smiles, str)
+    single = isinstance(smiles, (str, Chem.Mol))
     if single:
         items = [smiles]
     elif isinstance(smiles, pd.DataFrame):
@@ -395,8 +432,8 @@ def explain(
         items = list(smiles)
     else:
         raise TypeError(
-            "explain takes a SMILES string, a list of them or a DataFrame, not "
-            f"{type(smiles).__name__}"
+            "explain takes a SMILES string or RDKit molecule, a list of them or a DataFrame, "
+            f"not {type(smiles).__name__}"
         )
     results = explain_batch(
         items,

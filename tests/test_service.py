@@ -103,7 +103,9 @@ def test_a_model_without_an_explainer_is_explained_by_occlusion(tiny_model, tiny
 def test_a_wrong_method_or_input_type_is_one_clear_error():
     with pytest.raises(ValueError, match=r"unknown method 'foo'; use 'shapley', 'mask' or one of "):
         cx.explain("CCO", method="foo")
-    with pytest.raises(TypeError, match="a SMILES string, a list of them or a DataFrame, not int"):
+    with pytest.raises(
+        TypeError, match="a SMILES string or RDKit molecule, a list of them or a DataFrame, not int"
+    ):
         cx.explain(123)
 
 
@@ -277,3 +279,38 @@ def test_a_model_trained_on_its_files_spellings_alone_reads_them_as_written(pair
     e = cx.explain("O=N(=O)c1ccc(C)cc1", model=pair, method="occlusion")
     assert e.model_smiles == "O=N(=O)c1ccc(C)cc1"
     assert e.prediction == pytest.approx(model.predict(["O=N(=O)c1ccc(C)cc1"], n_test_augment=0)[0])
+
+
+def test_an_rdkit_molecule_is_explained_in_its_own_atom_order():
+    # paracetamol as an SDF might hold it: atoms in another order, hydrogens as atoms
+    permutation = [5, 3, 0, 9, 1, 10, 2, 4, 6, 7, 8]  # atom i is atom permutation[i] of the SMILES
+    smiles = "CC(=O)Nc1ccc(O)cc1"
+    mol = Chem.AddHs(Chem.RenumberAtoms(Chem.MolFromSmiles(smiles), permutation))
+    e, written = cx.explain(mol), cx.explain(smiles)
+    assert e.prediction == pytest.approx(written.prediction, abs=1e-12)
+    assert e.atom_weights == pytest.approx(np.asarray(written.atom_weights)[permutation], abs=1e-12)
+    assert e.mol.GetNumAtoms() == 11  # the hydrogens removed, the order kept
+    assert e.atom_symbols == [a.GetSymbol() for a in e.mol.GetAtoms()]
+    hydroxyl, carbonyl = e.raising(2)  # the same two oxygens, by the molecule's numbers
+    assert (hydroxyl[0], carbonyl[0]) == (10, 6) and e.mol.GetAtomWithIdx(6).GetDegree() == 1
+
+
+def test_rdkit_molecules_in_a_list_or_dataframe_keep_their_rows():
+    from rdkit.Chem import AllChem
+
+    posed = Chem.AddHs(Chem.MolFromSmiles("OCc1ccccc1"))
+    AllChem.EmbedMolecule(posed, randomSeed=7)  # a 3D pose, as a docking run writes one
+    salt = Chem.MolFromSmiles("Cl.CN1CCCC1c1cccnc1")
+    frame = pd.DataFrame({"ROMol": [posed, "CCO", salt]}, index=["a", "b", "c"])
+    out = cx.explain(frame, smiles_col="ROMol", on_invalid="nan")
+    assert [e.status for e in out] == ["ok", "ok", "error"] and list(out.index) == ["a", "b", "c"]
+    assert "several fragments" in out[2].error
+    assert cx.pretrained().model.predict([posed, "CCO"], n_test_augment=0) == pytest.approx(
+        [out[0].prediction, out[1].prediction], abs=1e-6
+    )
+    assert out[0].draw().startswith("<?xml")  # drawn flat, from 2D coordinates
+    from chemexplain.chem.view3d import conformer_molblock
+
+    block = Chem.MolFromMolBlock(conformer_molblock(out[0].mol), removeHs=False)
+    heavy = Chem.RemoveHs(posed).GetConformer().GetPositions()
+    assert np.allclose(block.GetConformer().GetPositions()[: len(heavy)], heavy, atol=1e-4)

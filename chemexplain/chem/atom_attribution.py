@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from rdkit import Chem
 
-from chemexplain.chem.parsing import molecule_rng, parse_smiles
+from chemexplain.chem.parsing import molecule_rng, output_order, parse_smiles
 from chemexplain.chem.tokenizer import Token, tokenize
 
 __all__ = [
@@ -97,11 +97,6 @@ def atom_scores(
     return atom_scores_from_tokens(tokens, token_scores, mol.GetNumAtoms(), rule, aggregate)
 
 
-def _output_order(mol: Chem.Mol) -> list[int]:
-    text = mol.GetProp("_smilesAtomOutputOrder")
-    return [int(i) for i in text.strip("[], \n").split(",") if i.strip()]
-
-
 def spellings(smiles: str, n: int, rng: np.random.Generator) -> list[tuple[str, list[int]]]:
     """The canonical SMILES and ``n`` random ones, each with ``order``: the k-th atom
     written in it (= RDKit atom k when parsed) is atom ``order[k]`` of ``smiles``.
@@ -111,14 +106,14 @@ def spellings(smiles: str, n: int, rng: np.random.Generator) -> list[tuple[str, 
     ``rng`` state (the values averaged over them do not depend on the input spelling).
     """
     mol = parse_smiles(smiles)
-    out = [(Chem.MolToSmiles(mol), _output_order(mol))]
+    out = [(Chem.MolToSmiles(mol), output_order(mol))]
     ranks = list(Chem.CanonicalRankAtoms(mol))
     by_rank = sorted(range(mol.GetNumAtoms()), key=ranks.__getitem__)  # input atom of rank k
     for _ in range(n):
         permutation = [by_rank[k] for k in rng.permutation(mol.GetNumAtoms()).tolist()]
         shuffled = Chem.RenumberAtoms(mol, permutation)
         text = Chem.MolToSmiles(shuffled, canonical=False)
-        out.append((text, [permutation[i] for i in _output_order(shuffled)]))
+        out.append((text, [permutation[i] for i in output_order(shuffled)]))
     return out
 
 

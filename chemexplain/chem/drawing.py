@@ -81,8 +81,16 @@ def _drawer(format: str, width: int, height: int, panel_w: int, panel_h: int):
     return rdMolDraw2D.MolDraw2DSVG(width, height, panel_w, panel_h)
 
 
+def _flat(mol):
+    """``mol`` without 3D coordinates (a molecule given with its own pose), so that RDKit
+    draws it from 2D coordinates rather than the pose seen from one side."""
+    if mol.GetNumConformers() and mol.GetConformer().Is3D():
+        mol.RemoveAllConformers()
+    return mol
+
+
 def _highlights(e, vmax: float, highlight: float):
-    mol = e.mol
+    mol = _flat(e.mol)
     weights = np.asarray(e.atom_weights, dtype=float)
     atoms = list(range(mol.GetNumAtoms()))
     atom_colors = {i: _color(e, weights[i], vmax) for i in atoms}
@@ -222,7 +230,7 @@ def draw_explanation(
     if style == "contour":
         from rdkit.Chem.Draw import SimilarityMaps
 
-        mol = e.mol
+        mol = _flat(e.mol)
         white = tuple(float(c) for c in _LOW)
         SimilarityMaps.GetSimilarityMapFromWeights(
             mol,

@@ -7,8 +7,10 @@
     e.draw("ethanol.svg")
     cx.explain(["CCO", "c1ccccc1"]).to_frame()   # one row per input, in order
 
-Atom indices and ``atom_weights`` refer to ``Chem.MolFromSmiles(e.smiles)``,
-the SMILES that was explained (the input, or its standardized form).
+Atom indices and ``atom_weights`` refer to ``e.mol``: ``Chem.MolFromSmiles(e.smiles)``,
+the SMILES that was explained (the input, or its standardized form), or for an RDKit
+molecule given in place of a SMILES, that molecule's own atoms (its hydrogens removed;
+``e.smiles`` is then RDKit's SMILES of it).
 With ``method="mask"`` a per-atom weight is the mean of the mask weights of
 that atom's characters (a sum would give ``Cl``, ``Br`` and bracket atoms double
 or more by construction); mask weights multiply the atom's embedding, so 1
@@ -73,6 +75,9 @@ class Explanation:
     nearest_training_smiles: str = ""
     #: max_similarity reaches the model's calibrated threshold (None: the model has no domain)
     in_domain: bool | None = None
+    #: the RDKit molecule given in place of a SMILES (hydrogens removed), whose atom order
+    #: the values follow; None for a SMILES input
+    given_mol: Chem.Mol | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -83,6 +88,8 @@ class Explanation:
         """The RDKit molecule whose atom indices ``atom_weights`` follows."""
         if not self.ok:
             raise InvalidSmilesError(self.input, self.error or "no molecule")
+        if self.given_mol is not None:
+            return Chem.Mol(self.given_mol)
         return parse_smiles(self.smiles)
 
     def top_atoms(self, k: int = 3) -> list[tuple[int, str, float]]:

@@ -34,8 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from rdkit import Chem
 
-from chemexplain.chem.atom_attribution import _output_order
-from chemexplain.chem.parsing import split_cxsmiles
+from chemexplain.chem.parsing import output_order, split_cxsmiles
 
 __all__ = [
     "CXSMILES_WARNING",
@@ -132,7 +131,7 @@ def readable_form(
     )
     if text == smiles and not reasons:  # already written so: the input's own atom order
         return ReadableForm(smiles)
-    written = _output_order(plain)
+    written = output_order(plain)
     order = tuple(heavy[i] for i in written)
     # the same atoms, bonds and flags as parsing ``text`` (checked on ESOL and FreeSolv and a
     # random spelling of each: features, tokens, fingerprints); only for a plain rewrite

@@ -23,15 +23,22 @@ from chemexplain.chem.drawing import _color, _vmax
 __all__ = ["conformer_molblock", "view3d"]
 
 
-def conformer_molblock(smiles: str, random_seed: int = 0xC0FFEE) -> str:
-    """MolBlock of one ETKDGv3 conformer (with hydrogens, MMFF-relaxed when possible).
+def conformer_molblock(molecule: str | Chem.Mol, random_seed: int = 0xC0FFEE) -> str:
+    """MolBlock of one ETKDGv3 conformer (with hydrogens, MMFF-relaxed when possible) of a
+    SMILES or an RDKit molecule; a molecule's own 3D coordinates, when it has them, are
+    kept instead (hydrogens placed on them).
 
-    Heavy atoms keep the indices of ``Chem.MolFromSmiles(smiles)``; the
-    hydrogens come after them.
+    Heavy atoms keep the indices of ``Chem.MolFromSmiles(smiles)`` (or the molecule's);
+    the hydrogens come after them.
     """
     from chemexplain.chem.parsing import parse_smiles
 
-    mol = Chem.AddHs(parse_smiles(smiles))
+    given = isinstance(molecule, Chem.Mol)
+    if given and molecule.GetNumConformers() and molecule.GetConformer().Is3D():
+        return Chem.MolToMolBlock(Chem.AddHs(molecule, addCoords=True))
+    smiles = Chem.MolToSmiles(molecule) if given else molecule
+    mol = Chem.AddHs(Chem.Mol(molecule) if given else parse_smiles(molecule))
+    mol.RemoveAllConformers()
     params = AllChem.ETKDGv3()
     params.randomSeed = random_seed
     if AllChem.EmbedMolecule(mol, params) != 0:
@@ -76,7 +83,7 @@ def view3d(
 
     vmax = _vmax(e, vmax)
     view = py3Dmol.view(width=size[0], height=size[1])
-    view.addModel(conformer_molblock(e.smiles, random_seed), "mol")
+    view.addModel(conformer_molblock(e.mol, random_seed), "mol")
     view.setStyle({}, {"stick": {"radius": 0.15, "color": "#bbbbbb"}})
     for index, weight in enumerate(e.atom_weights):
         color = _hex(_color(e, weight, vmax))

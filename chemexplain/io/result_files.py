@@ -111,7 +111,7 @@ def _input_structure(block: str, smiles: str):
     smiles)`` when ``smiles`` is RDKit's SMILES of ``block``'s molecule, else None."""
     from rdkit import Chem
 
-    from chemexplain.chem.atom_attribution import _output_order
+    from chemexplain.chem.parsing import output_order
 
     mol = Chem.MolFromMolBlock(block, removeHs=False)
     if mol is None:
@@ -121,7 +121,7 @@ def _input_structure(block: str, smiles: str):
     heavy = Chem.RemoveHs(mol)
     if Chem.MolToSmiles(heavy) != smiles:
         return None
-    order = _output_order(heavy)  # atom k of the SMILES is atom order[k] of heavy
+    order = output_order(heavy)  # atom k of the SMILES is atom order[k] of heavy
     return mol, [heavy.GetAtomWithIdx(i).GetIntProp("input_index") for i in order]
 
 

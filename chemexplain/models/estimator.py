@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from rdkit import Chem
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from chemexplain.chem.parsing import (
@@ -339,9 +340,12 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
     ) -> tuple[np.ndarray, list]:
         """(which rows are valid (n,) bool, what the model reads for each valid row)."""
         self._check_fitted()
-        if isinstance(smiles, str):
+        if isinstance(smiles, (str, Chem.Mol)):
             smiles = [smiles]
-        smiles = list(smiles)
+        # an RDKit molecule stands for its SMILES (a prediction has no atom order)
+        smiles = [
+            Chem.MolToSmiles(Chem.RemoveHs(s)) if isinstance(s, Chem.Mol) else s for s in smiles
+        ]
         valid = self._validate(smiles, on_invalid)
         forms = self.readable_forms([s for s, ok in zip(smiles, valid) if ok], as_written)
         return valid, [form.smiles for form in forms]
