@@ -41,6 +41,11 @@ rdBase.LogToPythonStderr()  # so that parse_smiles can capture RDKit's reason
 RDLogger.DisableLog("rdApp.*")
 
 
+#: three lowercase letters in a row, one of them no aromatic atom of SMILES (b, c, n, o, p,
+#: s): a word ('ethanol', 'Benzene'), which no SMILES holds ('cco' and 'ccs' are SMILES-like)
+_NAME_LIKE = re.compile(r"(?=[a-z]{3})[a-z]*[ad-mqrt-z]")
+
+
 def _rdkit_reason(log: str, smiles: str) -> str:
     """RDKit's error log for one parse as one line ("unclosed ring ...", "Explicit valence ...")."""
     reasons: list[str] = []
@@ -138,7 +143,10 @@ def parse_smiles(smiles: str, row: int | None = None, remove_hs: bool = True) ->
         params.removeHs = False
     mol, log = _mol_from_smiles(written, params)
     if mol is None:
-        raise InvalidSmilesError(smiles, _rdkit_reason(log, written), row)
+        reason = _rdkit_reason(log, written)
+        if _NAME_LIKE.search(written):
+            reason += "; it reads like a name: give the molecule's SMILES (PubChem lists them)"
+        raise InvalidSmilesError(smiles, reason, row)
     return mol
 
 

@@ -24,6 +24,21 @@ def test_invalid_smiles_carry_rdkits_reason(smiles, reason, capfd):
     assert capfd.readouterr().err == ""  # captured, not printed
 
 
+@pytest.mark.parametrize("name", ["aspirin", "Benzene", "2-propanol", "water", "caffeine"])
+def test_a_name_in_place_of_a_smiles_is_told_so(name):
+    with pytest.raises(
+        InvalidSmilesError, match="it reads like a name: give the molecule's SMILES"
+    ):
+        parse_smiles(name)
+
+
+@pytest.mark.parametrize("smiles", ["cco", "NaCl", "c1ccncc", "CCCCx", "[as]1cccc1"])
+def test_a_broken_smiles_is_not_called_a_name(smiles):
+    with pytest.raises(InvalidSmilesError) as error:
+        parse_smiles(smiles)
+    assert "name" not in error.value.reason
+
+
 def test_valid_smiles_and_the_log_stays_quiet(capfd):
     assert parse_smiles("c1ccccc1O").GetNumAtoms() == 7
     from rdkit import Chem
