@@ -20,7 +20,13 @@ from rdkit.Chem.MolStandardize import rdMolStandardize
 
 from chemexplain.chem.parsing import parse_smiles
 
-__all__ = ["ION_WARNING_START", "ion_warning", "isolated_charges", "standardize_smiles"]
+__all__ = [
+    "ION_WARNING_START",
+    "ion_warning",
+    "isolated_charges",
+    "standardize_mol",
+    "standardize_smiles",
+]
 
 #: how :func:`ion_warning` begins: drawings and SDF outputs find it in ``warning`` by it
 ION_WARNING_START = "ionized atoms"
@@ -33,9 +39,14 @@ def _tools():
 
 def standardize_smiles(smiles: str) -> str:
     """Largest fragment, neutralized, as canonical SMILES (raises ``InvalidSmilesError``)."""
+    return Chem.MolToSmiles(standardize_mol(parse_smiles(smiles)))
+
+
+def standardize_mol(mol: Chem.Mol) -> Chem.Mol:
+    """``mol``'s largest fragment, neutralized: a new molecule whose atoms keep their
+    properties (an SDF writer finds the input's atoms by them)."""
     chooser, uncharger = _tools()
-    mol = uncharger.uncharge(chooser.choose(parse_smiles(smiles)))
-    return Chem.MolToSmiles(mol)
+    return uncharger.uncharge(chooser.choose(mol))
 
 
 _POSITIVE, _NEGATIVE = "+,+2,+3,+4,+5,+6,+7", "-,-2,-3,-4,-5,-6,-7"

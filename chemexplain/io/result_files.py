@@ -20,8 +20,10 @@ id can never end a record early.
 From an SDF input, a valid row is written as the input's own structure (its
 coordinates and hydrogen atoms; the ``molblocks`` the reader kept), with the
 weights moved to the input's atom numbers and 0 on hydrogens, which the model
-does not read. Where the scored molecule is not the input's (``--standardize``
-changed it), the row's SMILES is written instead, as for other inputs.
+does not read. Where ``--standardize`` scored the input's largest fragment,
+neutralized (a salt, a protonated pose from docking), the input's structure is
+still written, its counter-ions at 0 too; where the scored molecule cannot be
+found in the input's, the row's SMILES is written instead, as for other inputs.
 """
 
 from __future__ import annotations
@@ -108,10 +110,12 @@ def _input_numbers(e, mol, numbers: list[int]) -> dict[str, str]:
 
 def _input_structure(block: str, smiles: str):
     """``(molecule with its hydrogens and coordinates, input atom index of each atom of
-    smiles)`` when ``smiles`` is RDKit's SMILES of ``block``'s molecule, else None."""
+    smiles)`` when ``smiles`` is RDKit's SMILES of ``block``'s molecule or of its
+    standardized form (:func:`~chemexplain.chem.standardize.standardize_mol`), else None."""
     from rdkit import Chem
 
     from chemexplain.chem.parsing import output_order
+    from chemexplain.chem.standardize import standardize_mol
 
     mol = Chem.MolFromMolBlock(block, removeHs=False)
     if mol is None:
@@ -120,7 +124,9 @@ def _input_structure(block: str, smiles: str):
         atom.SetIntProp("input_index", atom.GetIdx())
     heavy = Chem.RemoveHs(mol)
     if Chem.MolToSmiles(heavy) != smiles:
-        return None
+        heavy = standardize_mol(heavy)  # its atoms keep their input_index
+        if Chem.MolToSmiles(heavy) != smiles:
+            return None
     order = output_order(heavy)  # atom k of the SMILES is atom order[k] of heavy
     return mol, [heavy.GetAtomWithIdx(i).GetIntProp("input_index") for i in order]
 

@@ -210,3 +210,45 @@ def test_an_sdf_is_scored_into_its_own_structures_with_weights_on_its_own_atoms(
     ions = list(Chem.SDMolSupplier(str(out), removeHs=False))[1].GetProp("warning")
     charged = sorted(a.GetIdx() for a in inputs[1].GetAtoms() if a.GetFormalCharge())
     assert ions.startswith("ionized atoms") and all(f"{i} (" in ions for i in charged)
+
+
+def test_a_standardized_sdf_keeps_its_own_structures_with_weights_on_the_parents_atoms(
+    tmp_path,
+):
+    """With --standardize, a salt and a zwitterionic pose (as docking writes them) are
+    scored as their neutral parents but written as the input's own 3D structures: the
+    parent's weights on its atoms of the file, 0 on the counter-ion. They used to come back
+    as the parent's 2D SMILES, the pose and its numbering lost."""
+    import numpy as np
+
+    import chemexplain as cx
+    from tests.io.test_molecule_files import write_sdf
+
+    given = tmp_path / "in.sdf"
+    write_sdf(
+        given, [("nicotine HCl", "Cl.CN1CCCC1c1cccnc1", {}), ("glycine", "[NH3+]CC([O-])=O", {})]
+    )
+    out = tmp_path / "out.sdf"
+    assert main(["score", str(given), "-o", str(out), "--standardize", "--quiet"]) == 0
+    inputs = list(Chem.SDMolSupplier(str(given), removeHs=False))
+    left_out = []  # heavy atoms of each file structure that its parent does not hold
+    for mol, original in zip(Chem.SDMolSupplier(str(out), removeHs=False), inputs, strict=True):
+        assert mol.GetNumAtoms() == original.GetNumAtoms()
+        assert np.allclose(
+            mol.GetConformer().GetPositions(), original.GetConformer().GetPositions()
+        )
+        e = cx.explain(mol.GetProp("standardized_smiles"))
+        heavy = Chem.RemoveHs(mol)
+        match = heavy.GetSubstructMatch(e.mol)  # the parent inside the file's structure
+        assert [heavy.GetAtomWithIdx(j).GetDoubleProp("weight") for j in match] == pytest.approx(
+            list(e.atom_weights), abs=1e-12
+        )
+        others = [a for a in heavy.GetAtoms() if a.GetIdx() not in match]
+        assert all(a.GetDoubleProp("weight") == 0 for a in others)
+        left_out.append([a.GetSymbol() for a in others])
+        strongest = mol.GetProp("top_atoms").split()[0]
+        index = int(re.fullmatch(r"[+-]?[A-Z][a-z]?(\d+)", strongest).group(1))
+        assert mol.GetAtomWithIdx(index).GetDoubleProp("weight") == pytest.approx(
+            e.top_atoms()[0][2]
+        )
+    assert left_out == [["Cl"], []]  # the chloride; glycine's every heavy atom
