@@ -26,7 +26,7 @@ from chemexplain.chem.atom_attribution import atom_scores_from_tokens
 from chemexplain.chem.explanation import Explanation, ExplanationList
 from chemexplain.chem.notation import to_input_atoms
 from chemexplain.chem.parsing import molecule_smiles, parse_smiles, split_cxsmiles
-from chemexplain.chem.standardize import ion_warning, standardize_smiles
+from chemexplain.chem.standardize import atoms_of, ion_warning, standardize_smiles
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.errors import DataFormatError, InvalidSmilesError, ModelFileError
 
@@ -314,31 +314,35 @@ def explain_batch(
             e.in_domain = bool(inside[i])
             if not domain.saw_ions():
                 e.warning = "; ".join(filter(None, [e.warning, ion_warning(mol)]))
-    for row, (molecule, _) in given.items():
-        if out[row].ok and out[row].smiles == smiles[row]:  # not standardized to another
-            _to_molecule_order(out[row], *molecule)
+    for row, (heavy, _) in given.items():
+        if out[row].ok:
+            _to_molecule_order(out[row], heavy)
     return out
 
 
 def _molecules_as_smiles(items: Sequence) -> tuple[list, dict]:
     """``items`` with each RDKit molecule replaced by its SMILES, and per such row
-    ``((heavy molecule, order), error or "")`` (:func:`~chemexplain.chem.parsing.molecule_smiles`)."""
+    ``(the molecule without hydrogens, error or "")``."""
     smiles, given = list(items), {}
     for row, item in enumerate(items):
         if isinstance(item, Chem.Mol):
             try:
-                smiles[row], heavy, order = molecule_smiles(item)
-                given[row] = ((heavy, order), "")
+                smiles[row], heavy = molecule_smiles(item)
+                given[row] = (heavy, "")
             except InvalidSmilesError as error:
-                smiles[row], given[row] = "", ((None, None), error.reason)
+                smiles[row], given[row] = "", (None, error.reason)
     return smiles, given
 
 
-def _to_molecule_order(e: Explanation, heavy: Chem.Mol, order: list[int]) -> None:
-    """Renumber ``e`` (explained from a molecule's SMILES) to the molecule's own atoms:
-    atom ``k`` of the SMILES is atom ``order[k]`` of ``heavy``."""
-    weights = np.empty(len(order))
-    weights[order] = np.asarray(e.atom_weights, dtype=np.float64)
+def _to_molecule_order(e: Explanation, heavy: Chem.Mol) -> None:
+    """Renumber ``e`` (explained from RDKit's SMILES of ``heavy``, or with ``standardize``
+    of its largest fragment, neutralized) to the atoms of ``heavy``; a counter-ion's atoms
+    get 0. Left as it is (indices of ``e.smiles``) where the atoms cannot be found."""
+    numbers = atoms_of(heavy, e.smiles)
+    if numbers is None:
+        return
+    weights = np.zeros(heavy.GetNumAtoms())
+    weights[numbers] = np.asarray(e.atom_weights, dtype=np.float64)
     e.atom_weights = weights
     e.atom_symbols = [atom.GetSymbol() for atom in heavy.GetAtoms()]
     e.given_mol = heavy
@@ -380,7 +384,7 @@ def explain(
     DataFrame column (``smiles_col="ROMol"`` of RDKit's ``PandasTools.LoadSDF``): it is
     explained from RDKit's SMILES of it, and its values follow the molecule's own atom
     indices (hydrogens removed; ``e.mol`` is that molecule, and ``e.view3d()`` shows its
-    own 3D coordinates when it has them).
+    own 3D coordinates when it has them; with ``standardize``, a counter-ion's atoms get 0).
 
     Parameters
     ----------

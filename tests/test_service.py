@@ -314,3 +314,12 @@ def test_rdkit_molecules_in_a_list_or_dataframe_keep_their_rows():
     block = Chem.MolFromMolBlock(conformer_molblock(out[0].mol), removeHs=False)
     heavy = Chem.RemoveHs(posed).GetConformer().GetPositions()
     assert np.allclose(block.GetConformer().GetPositions()[: len(heavy)], heavy, atol=1e-4)
+
+
+def test_a_standardized_rdkit_molecule_keeps_its_own_atom_numbers():
+    salt = Chem.MolFromSmiles("Cl.CN1CCCC1c1cccnc1")  # the chloride is atom 0
+    e = cx.explain(salt, standardize=True)
+    parent = cx.explain("CN1CCCC1c1cccnc1")
+    assert e.smiles == "CN1CCCC1c1cccnc1" and e.mol.GetNumAtoms() == 13
+    assert e.atom_weights[0] == 0 and e.atom_symbols[0] == "Cl"
+    assert e.atom_weights[1:] == pytest.approx(list(parent.atom_weights), abs=1e-12)

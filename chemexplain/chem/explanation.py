@@ -10,7 +10,8 @@
 Atom indices and ``atom_weights`` refer to ``e.mol``: ``Chem.MolFromSmiles(e.smiles)``,
 the SMILES that was explained (the input, or its standardized form), or for an RDKit
 molecule given in place of a SMILES, that molecule's own atoms (its hydrogens removed;
-``e.smiles`` is then RDKit's SMILES of it).
+``e.smiles`` is then RDKit's SMILES of it, or with ``standardize`` of its largest
+fragment, neutralized, whose atoms get the values and the counter-ions 0).
 With ``method="mask"`` a per-atom weight is the mean of the mask weights of
 that atom's characters (a sum would give ``Cl``, ``Br`` and bracket atoms double
 or more by construction); mask weights multiply the atom's embedding, so 1

@@ -204,20 +204,17 @@ def smiles_elements(smiles) -> list[str]:
     return elements(Chem.MolFromSmiles(s, sanitize=False) for s in smiles)
 
 
-def molecule_smiles(mol: Chem.Mol) -> tuple[str, Chem.Mol, list[int]]:
-    """An RDKit molecule given in place of a SMILES: ``(smiles, heavy, order)``.
-
-    ``heavy`` is ``mol`` without its hydrogen atoms (the other atoms keep their order,
-    and a conformer its coordinates), ``smiles`` RDKit's SMILES of it, and atom ``k``
-    of ``Chem.MolFromSmiles(smiles)`` is atom ``order[k]`` of ``heavy``. Raises
+def molecule_smiles(mol: Chem.Mol) -> tuple[str, Chem.Mol]:
+    """An RDKit molecule given in place of a SMILES: ``(smiles, heavy)``, where ``heavy``
+    is ``mol`` without its hydrogen atoms (the other atoms keep their order, and a
+    conformer its coordinates) and ``smiles`` RDKit's SMILES of it. Raises
     ``InvalidSmilesError`` for a molecule RDKit cannot write.
     """
     try:
         heavy = Chem.RemoveHs(mol)
-        smiles = Chem.MolToSmiles(heavy)
+        return Chem.MolToSmiles(heavy), heavy
     except (RuntimeError, ValueError) as error:  # e.g. an unsanitizable query molecule
         raise InvalidSmilesError("<RDKit Mol>", f"RDKit cannot write it: {error}") from None
-    return smiles, heavy, output_order(heavy)
 
 
 def output_order(mol: Chem.Mol) -> list[int]:

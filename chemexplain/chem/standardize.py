@@ -18,10 +18,11 @@ from functools import lru_cache
 from rdkit import Chem
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
-from chemexplain.chem.parsing import parse_smiles
+from chemexplain.chem.parsing import output_order, parse_smiles
 
 __all__ = [
     "ION_WARNING_START",
+    "atoms_of",
     "ion_warning",
     "isolated_charges",
     "standardize_mol",
@@ -47,6 +48,23 @@ def standardize_mol(mol: Chem.Mol) -> Chem.Mol:
     properties (an SDF writer finds the input's atoms by them)."""
     chooser, uncharger = _tools()
     return uncharger.uncharge(chooser.choose(mol))
+
+
+def atoms_of(mol: Chem.Mol, smiles: str) -> list[int] | None:
+    """Where the atoms of ``smiles`` are in ``mol``: atom ``k`` of ``smiles`` is atom
+    ``atoms_of(mol, smiles)[k]`` of ``mol`` (whose hydrogen atoms keep their numbers too),
+    when ``smiles`` is RDKit's SMILES of ``mol`` or of its largest fragment, neutralized
+    (:func:`standardize_mol`); else None."""
+    marked = Chem.Mol(mol)
+    for atom in marked.GetAtoms():
+        atom.SetIntProp("given_index", atom.GetIdx())
+    heavy = Chem.RemoveHs(marked)  # keeps each atom's properties
+    for candidate in (heavy, None):
+        candidate = standardize_mol(heavy) if candidate is None else candidate
+        if Chem.MolToSmiles(candidate) == smiles:
+            found = output_order(candidate)  # atom k of smiles is atom found[k] of candidate
+            return [candidate.GetAtomWithIdx(i).GetIntProp("given_index") for i in found]
+    return None
 
 
 _POSITIVE, _NEGATIVE = "+,+2,+3,+4,+5,+6,+7", "-,-2,-3,-4,-5,-6,-7"

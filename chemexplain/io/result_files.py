@@ -111,24 +111,14 @@ def _input_numbers(e, mol, numbers: list[int]) -> dict[str, str]:
 def _input_structure(block: str, smiles: str):
     """``(molecule with its hydrogens and coordinates, input atom index of each atom of
     smiles)`` when ``smiles`` is RDKit's SMILES of ``block``'s molecule or of its
-    standardized form (:func:`~chemexplain.chem.standardize.standardize_mol`), else None."""
+    standardized form (:func:`~chemexplain.chem.standardize.atoms_of`), else None."""
     from rdkit import Chem
 
-    from chemexplain.chem.parsing import output_order
-    from chemexplain.chem.standardize import standardize_mol
+    from chemexplain.chem.standardize import atoms_of
 
     mol = Chem.MolFromMolBlock(block, removeHs=False)
-    if mol is None:
-        return None
-    for atom in mol.GetAtoms():
-        atom.SetIntProp("input_index", atom.GetIdx())
-    heavy = Chem.RemoveHs(mol)
-    if Chem.MolToSmiles(heavy) != smiles:
-        heavy = standardize_mol(heavy)  # its atoms keep their input_index
-        if Chem.MolToSmiles(heavy) != smiles:
-            return None
-    order = output_order(heavy)  # atom k of the SMILES is atom order[k] of heavy
-    return mol, [heavy.GetAtomWithIdx(i).GetIntProp("input_index") for i in order]
+    numbers = None if mol is None else atoms_of(mol, smiles)
+    return None if numbers is None else (mol, numbers)
 
 
 def _count_sdf_records(path: Path) -> int:
