@@ -342,8 +342,8 @@ def score_files(
     """
     from tqdm.auto import tqdm
 
+    from chemexplain.files import write_atomically
     from chemexplain.io.molecule_files import read_chunks
-    from chemexplain.io.output_paths import write_text_atomically
     from chemexplain.io.scoring import check_no_collision, row_options
 
     options = row_options(options)
@@ -392,7 +392,7 @@ def score_files(
         manifest["parts"].pop(part.name, None)
     manifest["complete"] = False
     manifest_path = outdir / MANIFEST
-    write_text_atomically(manifest_path, json.dumps(manifest, indent=1))
+    write_atomically(manifest_path, json.dumps(manifest, indent=1))
 
     distributed = require_dask()
     started = time.perf_counter()
@@ -416,7 +416,7 @@ def score_files(
                 **{k: result[k] for k in ("rows", "ok", "error")},
                 "seconds": round(result["seconds"], 3),
             }
-            write_text_atomically(manifest_path, json.dumps(manifest, indent=1))
+            write_atomically(manifest_path, json.dumps(manifest, indent=1))
             scored_rows += result["rows"]
             bar.update(result["rows"])
     except BaseException:
@@ -426,7 +426,7 @@ def score_files(
         bar.close()
     seconds = time.perf_counter() - started
     manifest["complete"] = True
-    write_text_atomically(manifest_path, json.dumps(manifest, indent=1))
+    write_atomically(manifest_path, json.dumps(manifest, indent=1))
     records = manifest["parts"].values()
     return {
         "parts": len(parts),

@@ -28,6 +28,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from chemexplain.errors import ModelFileError
+from chemexplain.files import write_atomically
 
 __all__ = [
     "FORMAT",
@@ -160,10 +161,8 @@ def check_directory(directory: str | os.PathLike, what: str = "model directory")
 
 
 def write_json(path: Path, data: dict) -> None:
-    """Write ``data`` as indented JSON atomically (temporary file, then rename)."""
-    partial = Path(f"{path}.part")
-    partial.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(partial, path)
+    """Write ``data`` as indented JSON atomically (:func:`~chemexplain.files.write_atomically`)."""
+    write_atomically(path, json.dumps(data, indent=2) + "\n")
 
 
 def write_model_dir(

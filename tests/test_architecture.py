@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "chemexplain"
 
 #: Lowest first; the same table as docs/architecture.md.
 LAYERS = [
-    ("leaves", {"errors", "version", "vocabulary", "serialization"}),
+    ("leaves", {"errors", "version", "vocabulary", "serialization", "files"}),
     ("nn", {"nn"}),
     ("core", {"mask", "attribution", "metrics"}),
     ("adapters", {"chem", "data", "image", "text"}),

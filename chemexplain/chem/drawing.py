@@ -27,6 +27,7 @@ from rdkit.Chem.Draw import rdMolDraw2D
 
 from chemexplain.chem.notation import STEREO_WARNING
 from chemexplain.chem.standardize import ION_WARNING_START
+from chemexplain.files import write_atomically
 
 __all__ = [
     "DEFAULT_SIGNED_VMAX",
@@ -194,9 +195,7 @@ def _finish(drawer, format: str, outfile, description: str = ""):
         tag, close, body = rest.partition(">")
         picture = f"{head}{sep}{tag}{close}\n<desc>{html.escape(description)}</desc>{body}"
     if outfile is not None:
-        mode = "wb" if format == "png" else "w"
-        with open(os.fspath(outfile), mode) as handle:
-            handle.write(picture)
+        write_atomically(outfile, picture)
     return picture
 
 

@@ -19,6 +19,7 @@ from rdkit import Chem
 from rdkit.Chem import AllChem
 
 from chemexplain.chem.drawing import _color, _vmax
+from chemexplain.files import write_atomically
 
 __all__ = ["conformer_molblock", "view3d"]
 
@@ -105,6 +106,5 @@ def view3d(
     view.zoomTo()
     if outfile is not None:
         page = view.write_html()
-        with open(os.fspath(outfile), "w", encoding="utf-8") as handle:
-            handle.write(_offline_html(page) if embed_js else page)
+        write_atomically(outfile, _offline_html(page) if embed_js else page)
     return view

@@ -64,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
     }  # fmt: skip
     text = json.dumps(report, indent=2)
     if args.output:
-        from chemexplain.io.output_paths import write_text_atomically
+        from chemexplain.files import write_atomically
 
-        write_text_atomically(args.output, text + "\n")
+        write_atomically(args.output, text + "\n")
     print(text)
     return 0

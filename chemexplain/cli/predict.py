@@ -170,10 +170,11 @@ def run(args: argparse.Namespace) -> int:
     extra = frame.drop(columns=["smiles", *HIDDEN_COLUMNS], errors="ignore")
     output = pd.concat([extra.reset_index(drop=True), result], axis=1)
     if args.output:
-        from chemexplain.io.output_paths import check_outputs, write_text_atomically
+        from chemexplain.files import write_atomically
+        from chemexplain.io.output_paths import check_outputs
 
         check_outputs([args.output], inputs=[args.input] if args.input else [], overwrite=True)
-        write_text_atomically(args.output, output.to_csv(index=False))
+        write_atomically(args.output, output.to_csv(index=False))
         n_bad = int((result["status"] == "error").sum())
         print(f"wrote {len(output)} rows to {args.output} ({n_bad} invalid)", file=sys.stderr)
     else:

@@ -10,7 +10,7 @@ import html
 import os
 
 from chemexplain.chem.drawing import DEFAULT_VMAX, _vmax, draw_explanation
-from chemexplain.io.output_paths import write_text_atomically
+from chemexplain.files import write_atomically
 
 __all__ = ["write_report"]
 
@@ -43,7 +43,7 @@ code { font-size: 0.9em; word-break: break-all; }
 def write_report(path: str | os.PathLike, rows: list, counts: dict, **options) -> None:
     """Write the report atomically; ``OutputError`` on failure. ``rows``, ``counts`` and
     the ``options`` (``source``, ``vmax``) are :func:`render_report`'s."""
-    write_text_atomically(path, render_report(rows, counts, **options))
+    write_atomically(path, render_report(rows, counts, **options))
 
 
 def _domain_cell(e) -> tuple[str, str]:

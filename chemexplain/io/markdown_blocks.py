@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from chemexplain.io.output_paths import write_text_atomically
+from chemexplain.files import write_atomically
 
 __all__ = ["replace_block"]
 
@@ -29,4 +29,4 @@ def replace_block(
         text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    write_text_atomically(path, text)
+    write_atomically(path, text)

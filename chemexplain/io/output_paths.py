@@ -1,12 +1,8 @@
-"""Output files: checked before a run, written atomically, never over an input by accident.
+"""Output files: checked before a run, never over an input by accident.
 
     check_outputs([out, report], inputs=[source], overwrite=False)   # before any work
-    write_text_atomically(report, page)                             # temp file, fsync, rename
 
-A file is first written to a hidden temporary name beside its destination
-(``.NAME.partial-PID``) and renamed into place only when complete, so a
-killed run leaves nothing at the output path, and a write error (a full
-disk, say) raises ``OutputError`` after removing the temporary file.
+They are then written atomically through :mod:`chemexplain.files`.
 """
 
 from __future__ import annotations
@@ -17,13 +13,7 @@ from pathlib import Path
 
 from chemexplain.errors import OutputError
 
-__all__ = ["check_outputs", "temporary_path", "write_text_atomically", "finish_file"]
-
-
-def temporary_path(path: str | os.PathLike) -> Path:
-    """The hidden temporary name beside ``path`` that this process writes first."""
-    path = Path(path)
-    return path.parent / f".{path.name}.partial-{os.getpid()}"
+__all__ = ["check_outputs"]
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -64,24 +54,3 @@ def check_outputs(
             raise OutputError(f"the output folder {folder} does not exist")
         if not os.access(folder, os.W_OK | os.X_OK):
             raise OutputError(f"the output folder {folder} is not writable")
-
-
-def finish_file(handle) -> None:
-    """Flush, fsync and close ``handle``, so that a write error surfaces now (as ``OSError``)."""
-    handle.flush()
-    os.fsync(handle.fileno())
-    handle.close()
-
-
-def write_text_atomically(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file; ``OutputError`` on failure."""
-    path = Path(path)
-    temporary = temporary_path(path)
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            finish_file(handle)
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None

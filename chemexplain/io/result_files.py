@@ -35,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from chemexplain.errors import DataFormatError, OutputError
-from chemexplain.io.output_paths import finish_file, temporary_path
+from chemexplain.files import finish_file, temporary_path
 
 __all__ = ["ResultWriter", "explanations_to_sdf", "OUTPUT_FORMATS", "RESULT_COLUMNS"]
 
@@ -216,7 +216,7 @@ class ResultWriter:
 
 def explanations_to_sdf(explanations, path: str | os.PathLike) -> None:
     """Write explanations to an SDF file (see the module docstring for its layout)."""
-    from chemexplain.io.output_paths import write_text_atomically
+    from chemexplain.files import write_atomically
 
     frame = pd.DataFrame([e.to_dict() for e in explanations])
-    write_text_atomically(path, sdf_records(frame, explanations, None))
+    write_atomically(path, sdf_records(frame, explanations, None))

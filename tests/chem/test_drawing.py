@@ -106,3 +106,25 @@ def test_a_picture_carries_the_caveats_of_its_prediction(tmp_path):
         assert "-1.55 log10 mol/L; outside the model's domain (Tanimoto 0.33);" in svg
     svg = html.unescape(paracetamol.draw(tmp_path / "p.svg"))
     assert "<desc>chemexplain: -1.66 log10 mol/L; atoms colored" in svg
+
+
+@pytest.mark.parametrize("name", ["ethanol.png", "ethanol.svg", "ethanol.html"])
+def test_a_picture_is_written_whole_or_not_at_all(pair, tmp_path, monkeypatch, name):
+    # a full disk at the last moment: before, the half-written picture stayed at its name
+    import errno
+    import os
+
+    from chemexplain.errors import OutputError
+
+    e = cx.explain("CCO", *pair)
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OutputError, match=f"cannot write .*{name}: No space left on device"):
+        if name.endswith(".html"):
+            e.view3d(outfile=tmp_path / name)
+        else:
+            e.draw(tmp_path / name)
+    assert list(tmp_path.iterdir()) == []  # neither the picture nor a temporary file
