@@ -61,6 +61,7 @@ from chemexplain.chem.evaluation import rule_token_weights, top_k_report
 from chemexplain.chem.parsing import molecule_rng, parse_smiles
 from chemexplain.chem.shapley import SmilesShapley
 from chemexplain.chem.tokenizer import tokenize
+from chemexplain.files import write_atomically
 from chemexplain.io.markdown_blocks import replace_block
 from chemexplain.metrics.faithfulness import (
     FRACTIONS,
@@ -560,7 +561,9 @@ def main(argv=None) -> int:
 
         plot(results, Path(tempfile.mkdtemp()) / "attribution_curves.png")
     else:
-        (ROOT / "benchmarks" / "attributions.json").write_text(json.dumps(results, indent=2) + "\n")
+        write_atomically(
+            ROOT / "benchmarks" / "attributions.json", json.dumps(results, indent=2) + "\n"
+        )
         plot(results, ROOT / "benchmarks" / "attribution_curves.png")
 
         replace_block(README, "attributions", table(results))

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from chemexplain.files import write_atomically
 from chemexplain.io.markdown_blocks import replace_block
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -270,7 +271,9 @@ def main(argv=None) -> int:
     }
     print(json.dumps(payload["ratios"]))
     if not args.no_save:
-        (ROOT / "benchmarks" / "distributed.json").write_text(json.dumps(payload, indent=2) + "\n")
+        write_atomically(
+            ROOT / "benchmarks" / "distributed.json", json.dumps(payload, indent=2) + "\n"
+        )
         update_readme(payload)
     return 0
 

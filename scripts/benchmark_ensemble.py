@@ -33,6 +33,7 @@ import torch
 from scipy.stats import spearmanr
 
 import chemexplain as cx
+from chemexplain.files import write_atomically
 from chemexplain.io.markdown_blocks import replace_block
 from chemexplain.metrics import conformal_scale
 from chemexplain.models.training import train_on_frame
@@ -212,7 +213,7 @@ def main(argv=None) -> int:
         results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         key = f"{result['split']}_{result['seed']}_{result['config']}_{result['members']}"
         results[key] = result
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        write_atomically(RESULTS, json.dumps(results, indent=2) + "\n")
 
         replace_block(README, "ensemble", table(results))
         from benchmark_esol import render_readme  # the ESOL table's ensemble rows

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from chemexplain.files import write_atomically
 from chemexplain.io.markdown_blocks import replace_block
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -212,7 +213,7 @@ def main(argv=None) -> int:
     with mp.get_context("spawn").Pool(args.jobs) as pool:
         for record in pool.imap_unordered(run_one, tasks):
             name = f"{record['split']}_{record['config']}_{record['seed']}.json"
-            (cache / name).write_text(json.dumps(record))
+            write_atomically(cache / name, json.dumps(record))
             records.append(record)
             print(
                 f"{record['split']:8s} {record['config']:5s} seed {record['seed']}: test RMSE "
@@ -237,7 +238,7 @@ def main(argv=None) -> int:
         "jobs": args.jobs,
         "threads_per_job": args.threads,
     }
-    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    write_atomically(Path(args.out), json.dumps(results, indent=2) + "\n")
     print(render_readme(results))
     return 0
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from chemexplain.files import write_atomically
 from chemexplain.io.markdown_blocks import replace_block
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -203,7 +204,7 @@ def main(argv=None) -> int:
         / main_runs[0]["peak_rss_mib"],
         "machine": {"python": platform.python_version(), "cpus": args.threads},
     }
-    (ROOT / "benchmarks" / "scoring.json").write_text(json.dumps(payload, indent=2) + "\n")
+    write_atomically(ROOT / "benchmarks" / "scoring.json", json.dumps(payload, indent=2) + "\n")
     update_readme(results)
     print(f"memory ratio {payload['memory_ratio_largest_to_smallest']:.2f}")
     return 0

@@ -48,6 +48,7 @@ from chemexplain.chem.atom_attribution import spellings
 from chemexplain.chem.attribute import atom_attributions
 from chemexplain.chem.parsing import molecule_rng, parse_smiles
 from chemexplain.chem.shapley import SmilesShapley
+from chemexplain.files import write_atomically
 from chemexplain.io.markdown_blocks import replace_block
 from chemexplain.metrics.ground_truth import (
     bootstrap_ci,
@@ -355,7 +356,7 @@ def main(argv=None) -> int:
         if "esol" not in results and "efficiency_mean_abs_error" in results:
             results = {"first_version_sequence_network": results}  # the figures it replaces
         results[args.part] = result
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        write_atomically(RESULTS, json.dumps(results, indent=2) + "\n")
         update_readme(results)
     return 0
 

@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+from chemexplain.files import write_atomically
 from chemexplain.io.markdown_blocks import replace_block
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +100,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     figures = json.loads(out.read_text()) if out.exists() else {}
     figures[args.label] = result
-    out.write_text(json.dumps(figures, indent=2) + "\n")
+    write_atomically(out, json.dumps(figures, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     update_readme(figures)
     return 0

@@ -38,6 +38,7 @@ from rdkit import Chem
 import chemexplain as cx
 from chemexplain.chem.domain import ApplicabilityDomain
 from chemexplain.data.splits import scaffold_folds
+from chemexplain.files import write_atomically
 from chemexplain.io.markdown_blocks import replace_block
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,7 +219,7 @@ def finish(args, results: dict, smiles) -> int:
     )
     if args.no_save:
         return 0
-    (ROOT / "benchmarks" / "domain.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_atomically(ROOT / "benchmarks" / "domain.json", json.dumps(results, indent=2) + "\n")
 
     lines = [
         "## Applicability domain: the in-domain threshold",

@@ -45,6 +45,7 @@ import torch
 
 import chemexplain as cx
 from chemexplain.attribution import METHODS
+from chemexplain.files import write_atomically
 from chemexplain.io.markdown_blocks import replace_block
 from chemexplain.models.pretrained import PRETRAINED_DIR
 
@@ -305,7 +306,7 @@ def main() -> None:
         "cpu_threads": torch.get_num_threads(),
         "checks": results,
     }
-    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    write_atomically(Path(args.out), json.dumps(report, indent=2) + "\n")
     if not args.no_table and not args.quick:
         write_table(report)
     failed = [r["check"] for r in results if r["status"] != "ok"]

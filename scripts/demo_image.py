@@ -32,6 +32,7 @@ import torch
 from torch.nn import functional as F
 
 from chemexplain.attribution import METHODS
+from chemexplain.files import write_atomically
 from chemexplain.image import (
     ResidualCNN,
     image_mask_explainer,
@@ -422,7 +423,7 @@ def main(argv=None) -> int:
         "planted_patch": planted_part(args, args.out),
     }
     result["seconds"] = time.time() - start
-    (args.out / "image.json").write_text(json.dumps(result, indent=1))
+    write_atomically(args.out / "image.json", json.dumps(result, indent=1))
     if not args.quick and args.out.resolve() == (ROOT / "benchmarks").resolve():
         replace_block(README, "image", readme_table(result))
     print(f"done in {result['seconds']:.0f} s; wrote {args.out / 'image.json'}")

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from chemexplain.files import write_atomically
 from chemexplain.io.markdown_blocks import replace_block
 from chemexplain.metrics import accuracy
 from chemexplain.nn.training import fit_classifier, make_batches, predict_logits
@@ -251,7 +252,7 @@ def main(argv=None) -> int:
         result["imdb"] = summary
         print("imdb", json.dumps(summary), flush=True)
     result["seconds"] = time.time() - start
-    (args.out / "text.json").write_text(json.dumps(result, indent=1))
+    write_atomically(args.out / "text.json", json.dumps(result, indent=1))
     if not args.quick and args.out.resolve() == (ROOT / "benchmarks").resolve():
         replace_block(README, "text", readme_table(result))
     print(f"done in {result['seconds']:.0f} s; wrote {args.out / 'text.json'}")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from chemexplain.files import write_atomically
 from chemexplain.io.markdown_blocks import replace_block
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,7 +199,7 @@ def main(argv=None) -> int:
             "threads_per_job": args.threads,
         },
     }
-    (ROOT / "benchmarks" / "paper.json").write_text(json.dumps(payload, indent=2) + "\n")
+    write_atomically(ROOT / "benchmarks" / "paper.json", json.dumps(payload, indent=2) + "\n")
 
     body = (
         f"Reproduce: `python scripts/reproduce_paper.py` (wall time of the last run: {wall / 60:.1f} min "

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from chemexplain.files import write_atomically
 from chemexplain.io.markdown_blocks import replace_block
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +80,7 @@ def main(argv=None) -> int:
         rows = sorted(
             pool.map(one, [(args.model, l1, args.threads) for l1 in GRID]), key=lambda r: r["l1"]
         )
-    (ROOT / "benchmarks" / "mask_l1_sweep.json").write_text(json.dumps(rows, indent=2) + "\n")
+    write_atomically(ROOT / "benchmarks" / "mask_l1_sweep.json", json.dumps(rows, indent=2) + "\n")
 
     import matplotlib
 

@@ -35,6 +35,7 @@ import chemexplain as cx
 from chemexplain.chem.evaluation import evaluate
 from chemexplain.chem.masking import randomized_copy
 from chemexplain.data.datasets import MANIFEST, find_dataset
+from chemexplain.files import write_atomically
 from chemexplain.metrics import regression_metrics
 from chemexplain.models.pretrained import PRETRAINED_DIR
 
@@ -237,15 +238,15 @@ def main(argv=None) -> int:
         out = Path(args.out)
         metrics = json.loads((out / "metrics.json").read_text())
         metrics["shapley"] = train_explainer(out, args.seed, args.explainer_epochs)
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        write_atomically(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
         model = cx.load_model(out / "model")
-        (out / "MODEL_CARD.md").write_text(card(metrics, model, metrics["seed"]))
+        write_atomically(out / "MODEL_CARD.md", card(metrics, model, metrics["seed"]))
         return 0
     if args.card_only:
         out = Path(args.out)
         metrics = json.loads((out / "metrics.json").read_text())
         model = cx.load_model(out / "model")
-        (out / "MODEL_CARD.md").write_text(card(metrics, model, metrics["seed"]))
+        write_atomically(out / "MODEL_CARD.md", card(metrics, model, metrics["seed"]))
         return 0
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
@@ -301,8 +302,8 @@ def main(argv=None) -> int:
     }
     metrics["shapley"] = train_explainer(out, args.seed, args.explainer_epochs)
     metrics["total_seconds"] = time.perf_counter() - started
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    (out / "MODEL_CARD.md").write_text(card(metrics, model, args.seed))
+    write_atomically(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    write_atomically(out / "MODEL_CARD.md", card(metrics, model, args.seed))
     print(f"wrote {out} in {metrics['total_seconds']:.0f} s", file=sys.stderr)
     return 0
 
