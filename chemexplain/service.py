@@ -313,7 +313,8 @@ def explain_batch(
             e.max_similarity, e.nearest_training_smiles = float(similarity[i]), nearest[i]
             e.in_domain = bool(inside[i])
             if not domain.saw_ions():
-                e.warning = "; ".join(filter(None, [e.warning, ion_warning(mol)]))
+                ions = ion_warning(mol, standardized=standardize)
+                e.warning = "; ".join(filter(None, [e.warning, ions]))
     for row, (heavy, _) in given.items():
         if out[row].ok:
             _to_molecule_order(out[row], heavy)

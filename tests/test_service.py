@@ -323,3 +323,13 @@ def test_a_standardized_rdkit_molecule_keeps_its_own_atom_numbers():
     assert e.smiles == "CN1CCCC1c1cccnc1" and e.mol.GetNumAtoms() == 13
     assert e.atom_weights[0] == 0 and e.atom_symbols[0] == "Cl"
     assert e.atom_weights[1:] == pytest.approx(list(parent.atom_weights), abs=1e-12)
+
+
+def test_an_ion_that_standardizing_keeps_is_not_sent_back_to_standardize():
+    plain = cx.explain("C[N+](C)(C)C")
+    assert plain.warning.endswith("(standardize=True or --standardize neutralizes what can be)")
+    kept = cx.explain("C[N+](C)(C)C.[Cl-]", standardize=True)
+    assert kept.warning == (
+        "ionized atoms N1 (+1): the model saw no ion in training "
+        "(standardizing cannot neutralize them)"
+    )

@@ -81,18 +81,27 @@ def isolated_charges(mol: Chem.Mol) -> list[int]:
     return sorted(match[0] for match in mol.GetSubstructMatches(_ION, maxMatches=1_000_000))
 
 
-def ion_warning(mol: Chem.Mol, shown: int = 3) -> str:
+def ion_warning(mol: Chem.Mol, shown: int = 3, *, standardized: bool = False, numbers=None) -> str:
     """A warning naming ``mol``'s ions (:func:`~chemexplain.chem.standardize.isolated_charges`)
-    for a model that saw none in training; "" when it has none."""
+    for a model that saw none in training; "" when it has none. ``standardized``: ``mol``
+    is already the standardized form (its ions cannot be neutralized); ``numbers``: name
+    atom ``i`` as ``numbers[i]`` (an input structure's own numbers)."""
     ions = isolated_charges(mol)
     if not ions:
         return ""
+    numbers = range(mol.GetNumAtoms()) if numbers is None else numbers
     named = [
-        f"{mol.GetAtomWithIdx(i).GetSymbol()}{i} ({mol.GetAtomWithIdx(i).GetFormalCharge():+d})"
+        f"{mol.GetAtomWithIdx(i).GetSymbol()}{numbers[i]} "
+        f"({mol.GetAtomWithIdx(i).GetFormalCharge():+d})"
         for i in ions
     ]
     more = f" and {len(named) - shown} more" if len(named) > shown else ""
+    remedy = (
+        "standardizing cannot neutralize them"
+        if standardized
+        else "standardize=True or --standardize neutralizes what can be"
+    )
     return (
-        f"{ION_WARNING_START} {', '.join(named[:shown])}{more}: the model saw no ion in training "
-        "(standardize=True or --standardize neutralizes what can be)"
+        f"{ION_WARNING_START} {', '.join(named[:shown])}{more}: the model saw no ion in "
+        f"training ({remedy})"
     )

@@ -129,7 +129,7 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None, standar
             if tokens:
                 notes.append("tokens unknown to the model: " + " ".join(sorted(set(tokens))))
             if unseen_ions and "[" in smiles[row]:  # a charge is written in a bracket atom
-                notes.append(ion_warning(parse_smiles(smiles[row])))
+                notes.append(ion_warning(parse_smiles(smiles[row]), standardized=standardize))
             notes = [note for note in notes if note]
             row_warnings[row] = "; ".join(notes)
     standardized = {"standardized_smiles": [s if not e else "" for s, e in zip(smiles, errors)]}

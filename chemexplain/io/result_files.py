@@ -82,7 +82,7 @@ def sdf_records(frame: pd.DataFrame, explanations, id_col: str | None, molblocks
                 weights = [0.0] * mol.GetNumAtoms()
                 for k, index in enumerate(structure[1]):
                     weights[index] = float(e.atom_weights[k])
-        numbered = {} if structure is None else _input_numbers(e, *structure)
+        numbered = {} if structure is None else _input_numbers(e, structure[1])
         if id_col:
             mol.SetProp("_Name", _sd_value(row[id_col]))
         for column, value in row.items():
@@ -98,13 +98,18 @@ def sdf_records(frame: pd.DataFrame, explanations, id_col: str | None, molblocks
     return "".join(records)
 
 
-def _input_numbers(e, mol, numbers: list[int]) -> dict[str, str]:
-    """``top_atoms`` and ``warning`` naming atoms by the input structure's numbers."""
+def _input_numbers(e, numbers: list[int]) -> dict[str, str]:
+    """``top_atoms`` and ``warning`` naming the scored molecule's atoms by the input
+    structure's numbers (atom ``k`` of ``e.smiles`` is its atom ``numbers[k]``)."""
     from chemexplain.chem.standardize import ION_WARNING_START, ion_warning
 
-    parts = [
-        ion_warning(mol) if p.startswith(ION_WARNING_START) else p for p in e.warning.split("; ")
-    ]
+    def renumbered(part: str) -> str:  # the ions' names change, the rest stays
+        if not part.startswith(ION_WARNING_START):
+            return part
+        names = ion_warning(e.mol, numbers=numbers).partition(": ")[0]
+        return f"{names}: {part.partition(': ')[2]}"
+
+    parts = [renumbered(p) for p in e.warning.split("; ")]
     return {"top_atoms": e.top_text(numbers), "warning": "; ".join(parts)}
 
 

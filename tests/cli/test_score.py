@@ -226,7 +226,12 @@ def test_a_standardized_sdf_keeps_its_own_structures_with_weights_on_the_parents
 
     given = tmp_path / "in.sdf"
     write_sdf(
-        given, [("nicotine HCl", "Cl.CN1CCCC1c1cccnc1", {}), ("glycine", "[NH3+]CC([O-])=O", {})]
+        given,
+        [
+            ("nicotine HCl", "Cl.CN1CCCC1c1cccnc1", {}),
+            ("glycine", "[NH3+]CC([O-])=O", {}),
+            ("tetramethylammonium chloride", "C[N+](C)(C)C.[Cl-]", {}),  # stays an ion
+        ],
     )
     out = tmp_path / "out.sdf"
     assert main(["score", str(given), "-o", str(out), "--standardize", "--quiet"]) == 0
@@ -251,4 +256,11 @@ def test_a_standardized_sdf_keeps_its_own_structures_with_weights_on_the_parents
         assert mol.GetAtomWithIdx(index).GetDoubleProp("weight") == pytest.approx(
             e.top_atoms()[0][2]
         )
-    assert left_out == [["Cl"], []]  # the chloride; glycine's every heavy atom
+    assert left_out == [["Cl"], [], ["Cl"]]  # the chlorides; glycine's every heavy atom
+    # the ion that standardizing kept is named by the file's number; the chloride it
+    # dropped is not named, and --standardize is not advised again
+    nitrogen = next(a.GetIdx() for a in inputs[2].GetAtoms() if a.GetSymbol() == "N")
+    assert mol.GetProp("warning") == (
+        f"ionized atoms N{nitrogen} (+1): the model saw no ion in training "
+        "(standardizing cannot neutralize them)"
+    )
