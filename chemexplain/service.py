@@ -26,7 +26,12 @@ from chemexplain.chem.atom_attribution import atom_scores_from_tokens
 from chemexplain.chem.explanation import Explanation, ExplanationList
 from chemexplain.chem.notation import to_input_atoms
 from chemexplain.chem.parsing import molecule_smiles, parse_smiles, split_cxsmiles
-from chemexplain.chem.standardize import atoms_of, ion_warning, standardize_smiles
+from chemexplain.chem.standardize import (
+    atoms_of,
+    ion_warning,
+    renumber_ion_warning,
+    standardize_smiles,
+)
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.errors import DataFormatError, InvalidSmilesError, ModelFileError
 
@@ -344,6 +349,7 @@ def _to_molecule_order(e: Explanation, heavy: Chem.Mol) -> None:
         return
     weights = np.zeros(heavy.GetNumAtoms())
     weights[numbers] = np.asarray(e.atom_weights, dtype=np.float64)
+    e.warning = renumber_ion_warning(e.warning, e.mol, numbers)  # e.mol: still e.smiles'
     e.atom_weights = weights
     e.atom_symbols = [atom.GetSymbol() for atom in heavy.GetAtoms()]
     e.given_mol = heavy

@@ -333,3 +333,9 @@ def test_an_ion_that_standardizing_keeps_is_not_sent_back_to_standardize():
         "ionized atoms N1 (+1): the model saw no ion in training "
         "(standardizing cannot neutralize them)"
     )
+
+
+def test_an_rdkit_molecules_ions_are_named_by_its_own_numbers():
+    zwitterion = Chem.RenumberAtoms(Chem.MolFromSmiles("[NH3+]CC(=O)[O-]"), [4, 3, 2, 1, 0])
+    e = cx.explain(zwitterion)  # the carboxylate O is atom 0 of the molecule, the N atom 4
+    assert e.warning.startswith("ionized atoms N4 (+1), O0 (-1): the model saw no ion")

@@ -25,6 +25,7 @@ __all__ = [
     "atoms_of",
     "ion_warning",
     "isolated_charges",
+    "renumber_ion_warning",
     "standardize_mol",
     "standardize_smiles",
 ]
@@ -105,3 +106,15 @@ def ion_warning(mol: Chem.Mol, shown: int = 3, *, standardized: bool = False, nu
         f"{ION_WARNING_START} {', '.join(named[:shown])}{more}: the model saw no ion in "
         f"training ({remedy})"
     )
+
+
+def renumber_ion_warning(warning: str, mol: Chem.Mol, numbers) -> str:
+    """``warning`` (a row's, parts joined by "; ") with its :func:`ion_warning` naming the
+    ions of ``mol`` (the scored molecule) by ``numbers`` (atom ``i`` is ``numbers[i]``);
+    the other parts, and what the ion warning says after the names, stay."""
+    parts = warning.split("; ")
+    for k, part in enumerate(parts):
+        if part.startswith(ION_WARNING_START):
+            names = ion_warning(mol, numbers=numbers).partition(": ")[0]
+            parts[k] = f"{names}: {part.partition(': ')[2]}"
+    return "; ".join(parts)

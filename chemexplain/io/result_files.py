@@ -101,16 +101,10 @@ def sdf_records(frame: pd.DataFrame, explanations, id_col: str | None, molblocks
 def _input_numbers(e, numbers: list[int]) -> dict[str, str]:
     """``top_atoms`` and ``warning`` naming the scored molecule's atoms by the input
     structure's numbers (atom ``k`` of ``e.smiles`` is its atom ``numbers[k]``)."""
-    from chemexplain.chem.standardize import ION_WARNING_START, ion_warning
+    from chemexplain.chem.standardize import renumber_ion_warning
 
-    def renumbered(part: str) -> str:  # the ions' names change, the rest stays
-        if not part.startswith(ION_WARNING_START):
-            return part
-        names = ion_warning(e.mol, numbers=numbers).partition(": ")[0]
-        return f"{names}: {part.partition(': ')[2]}"
-
-    parts = [renumbered(p) for p in e.warning.split("; ")]
-    return {"top_atoms": e.top_text(numbers), "warning": "; ".join(parts)}
+    warning = renumber_ion_warning(e.warning, e.mol, numbers)
+    return {"top_atoms": e.top_text(numbers), "warning": warning}
 
 
 def _input_structure(block: str, smiles: str):
