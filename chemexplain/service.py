@@ -43,6 +43,7 @@ __all__ = [
     "explain_batch",
     "resolve_model",
     "stored_shapley",
+    "unknown_characters_error",
     "unseen_elements_error",
 ]
 
@@ -148,9 +149,14 @@ def _check(smiles, model, standardize: bool, max_length: int, on_unknown: str = 
     )
     _, unknown = model.encode([form.smiles])
     if unknown[0]:
-        chars = "".join(sorted(set(unknown[0])))
-        return None, None, f"characters this model never saw: {chars!r}", None
+        return None, None, unknown_characters_error(unknown[0]), None
     return smiles, mol, None, form
+
+
+def unknown_characters_error(tokens: list[str]) -> str:
+    """The error row's reason for a SMILES the model cannot read (with ``on_unknown="error"``
+    or ``--strict``: stereo marks it never saw)."""
+    return f"characters this model never saw: {''.join(sorted(set(tokens)))!r}"
 
 
 #: the error row of a SMILES of several fragments (a salt, a hydrate, a mixture): a model

@@ -43,6 +43,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     add_output(parser, "CSV file to write (default: standard output)")
     add_test_augment(parser, None)
     add_flag(parser, "--standardize")
+    add_flag(parser, "--strict")
     add_flag(parser, "--fail-on-error")
 
 
@@ -70,20 +71,31 @@ def read_smiles_file(path: str, smiles_col: str):
     return frame.rename(columns={source.smiles_col: "smiles"})
 
 
-def predict_rows(model, smiles: list, n_test_augment: int | None = None, standardize: bool = False):
+def predict_rows(
+    model,
+    smiles: list,
+    n_test_augment: int | None = None,
+    standardize: bool = False,
+    strict: bool = False,
+):
     """prediction / status / error / warning for every SMILES, one row each, in order; a
     classifier's rows also carry ``probability``, P(class 1), beside the 0/1 label.
 
     A SMILES of several fragments is an error row unless the model read '.' in training
     (as explain and score refuse it); ``standardize`` first keeps each molecule's largest
-    fragment, neutralized, and adds the ``standardized_smiles`` column it predicts."""
+    fragment, neutralized, and adds the ``standardized_smiles`` column it predicts;
+    ``strict`` refuses stereo marks the model never saw, as ``--strict`` does in explain."""
     import numpy as np
     import pandas as pd
 
     from chemexplain.chem.parsing import parse_smiles, smiles_errors, split_cxsmiles
     from chemexplain.chem.standardize import ion_warning, standardize_smiles
     from chemexplain.errors import InvalidSmilesError
-    from chemexplain.service import SEVERAL_FRAGMENTS, unseen_elements_error
+    from chemexplain.service import (
+        SEVERAL_FRAGMENTS,
+        unknown_characters_error,
+        unseen_elements_error,
+    )
 
     written = ["" if not isinstance(s, str) else s.strip() for s in smiles]
     errors = smiles_errors(written)
@@ -104,6 +116,11 @@ def predict_rows(model, smiles: list, n_test_augment: int | None = None, standar
         unseen = model.unseen_elements(smiles[row])
         if unseen:
             errors[row] = unseen_elements_error(unseen)
+        elif strict:  # what the model reads, stereo marks kept
+            canonical = model.reads_canonical()
+            form = model.readable_form(smiles[row], keep_stereo=True, canonical=canonical)
+            unknown = model.encode([form.smiles])[1][0]
+            errors[row] = unknown_characters_error(unknown) if unknown else ""
     valid = [row for row, e in enumerate(errors) if not e]
     predictions = np.full(len(smiles), np.nan)
     spreads = np.full(len(smiles), np.nan) if hasattr(model, "predict_std") else None
@@ -163,7 +180,9 @@ def run(args: argparse.Namespace) -> int:
         if args.input
         else pd.DataFrame({"smiles": args.smiles})
     )
-    result = predict_rows(model, frame["smiles"].tolist(), args.test_augment, args.standardize)
+    result = predict_rows(
+        model, frame["smiles"].tolist(), args.test_augment, args.standardize, args.strict
+    )
     if READ_ERROR in frame:  # an unreadable record (SDF) is an error row, like a bad SMILES
         unreadable = frame[READ_ERROR].astype(bool).to_numpy()
         result.loc[unreadable, ["status", "error"]] = ["error", frame[READ_ERROR][unreadable]]
