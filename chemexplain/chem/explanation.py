@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from rdkit import Chem
 
-from chemexplain.chem.parsing import parse_smiles
+from chemexplain.chem.parsing import drawn_molecule
 from chemexplain.errors import InvalidSmilesError
 
 __all__ = ["Explanation", "ExplanationList"]
@@ -91,7 +91,7 @@ class Explanation:
             raise InvalidSmilesError(self.input, self.error or "no molecule")
         if self.given_mol is not None:
             return Chem.Mol(self.given_mol)
-        return parse_smiles(self.smiles)
+        return drawn_molecule(self.smiles)  # a CXSMILES' enhanced stereo and coordinates too
 
     def top_atoms(self, k: int = 3) -> list[tuple[int, str, float]]:
         """The ``k`` strongest atoms as (index, symbol, value): highest weight first, or for

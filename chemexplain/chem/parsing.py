@@ -22,6 +22,7 @@ from chemexplain.errors import InvalidSmilesError
 __all__ = [
     "InvalidSmilesError",
     "canonical_smiles",
+    "drawn_molecule",
     "elements",
     "has_only_elements",
     "molecule_rng",
@@ -91,6 +92,20 @@ def split_cxsmiles(text: str) -> tuple[str, str]:
     if match is None:
         return text, ""
     return stripped[: match.start()], match.group(1)
+
+
+def drawn_molecule(smiles: str) -> Chem.Mol:
+    """The molecule of a valid SMILES as a picture should show it: with what its CXSMILES
+    extension says about it (enhanced stereo groups, which RDKit draws as "and1" / "or1"
+    beside the wedge, and 2D coordinates); where RDKit cannot read the extension, or
+    there is none, :func:`parse_smiles`'s molecule. The atoms are numbered alike."""
+    mol = parse_smiles(smiles)
+    if not split_cxsmiles(smiles)[1]:
+        return mol
+    with_extension, _ = _mol_from_smiles(smiles.strip())
+    if with_extension is None or with_extension.GetNumAtoms() != mol.GetNumAtoms():
+        return mol
+    return with_extension
 
 
 def strip_cxsmiles(smiles: Iterable[str]) -> list[str]:

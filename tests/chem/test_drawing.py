@@ -128,3 +128,18 @@ def test_a_picture_is_written_whole_or_not_at_all(pair, tmp_path, monkeypatch, n
         else:
             e.draw(tmp_path / name)
     assert list(tmp_path.iterdir()) == []  # neither the picture nor a temporary file
+
+
+def test_a_cxsmiles_enhanced_stereo_is_drawn_as_it_says(pair):
+    # '&1' is "this centre or its mirror image": RDKit draws "and1" beside the wedge when
+    # the molecule carries the group; it was drawn as a plain, absolute wedge before
+    from rdkit.Chem import StereoGroupType
+
+    e = cx.explain("C[C@H](O)CC |&1:1|", *pair)
+    groups = [
+        (g.GetGroupType(), [a.GetIdx() for a in g.GetAtoms()]) for g in e.mol.GetStereoGroups()
+    ]
+    assert groups == [(StereoGroupType.STEREO_AND, [1])]
+    laid_out = cx.explain("CCO |(0,0,;1.5,0,;2.2,1.3,)|", *pair).mol  # the file's 2D layout
+    assert laid_out.GetConformer().GetPositions()[2].tolist() == [2.2, 1.3, 0.0]
+    assert not cx.explain("C[C@H](O)CC", *pair).mol.GetStereoGroups()
