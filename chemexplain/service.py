@@ -41,9 +41,9 @@ __all__ = [
     "default_method",
     "explain",
     "explain_batch",
+    "read_form",
     "resolve_model",
     "stored_shapley",
-    "unknown_characters_error",
     "unseen_elements_error",
 ]
 
@@ -142,21 +142,24 @@ def _check(smiles, model, standardize: bool, max_length: int, on_unknown: str = 
     unseen = model.unseen_elements(mol)
     if unseen:
         return None, None, unseen_elements_error(unseen), None
-    # "error" keeps stereo marks (so an unknown '@' is refused) but still reads isotope
-    # labels and explicit hydrogens as plain atoms, and Kekulé rings as aromatic
-    form = model.readable_form(
-        smiles, mol, keep_stereo=on_unknown == "error", canonical=model.reads_canonical()
-    )
-    _, unknown = model.encode([form.smiles])
-    if unknown[0]:
-        return None, None, unknown_characters_error(unknown[0]), None
+    form, error = read_form(model, smiles, mol, on_unknown)
+    if error is not None:
+        return None, None, error, None
     return smiles, mol, None, form
 
 
-def unknown_characters_error(tokens: list[str]) -> str:
-    """The error row's reason for a SMILES the model cannot read (with ``on_unknown="error"``
-    or ``--strict``: stereo marks it never saw)."""
-    return f"characters this model never saw: {''.join(sorted(set(tokens)))!r}"
+def read_form(model, smiles: str, mol=None, on_unknown: str = "strip"):
+    """``(what the model reads of a valid SMILES, None)``, or ``(None, reason)`` when it
+    holds characters the model never saw. ``on_unknown="error"`` (``--strict``) keeps
+    stereo marks, so an unknown '@' is refused, but still reads isotope labels and explicit
+    hydrogens as plain atoms, and Kekulé rings as aromatic."""
+    form = model.readable_form(
+        smiles, mol, keep_stereo=on_unknown == "error", canonical=model.reads_canonical()
+    )
+    unknown = model.encode([form.smiles])[1][0]
+    if unknown:
+        return None, f"characters this model never saw: {''.join(sorted(set(unknown)))!r}"
+    return form, None
 
 
 #: the error row of a SMILES of several fragments (a salt, a hydrate, a mixture): a model

@@ -309,6 +309,10 @@ def test_rdkit_molecules_in_a_list_or_dataframe_keep_their_rows():
         [out[0].prediction, out[1].prediction], abs=1e-6
     )
     assert out[0].draw().startswith("<?xml")  # drawn flat, from 2D coordinates
+    from chemexplain.chem.drawing import _highlights
+
+    drawn = _highlights(out[0], 1.0, 0.5)[0]
+    assert out[0].mol.GetConformer().Is3D() and not drawn.GetNumConformers()
     from chemexplain.chem.view3d import conformer_molblock
 
     block = Chem.MolFromMolBlock(conformer_molblock(out[0].mol), removeHs=False)

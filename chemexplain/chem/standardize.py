@@ -60,12 +60,12 @@ def atoms_of(mol: Chem.Mol, smiles: str) -> list[int] | None:
     for atom in marked.GetAtoms():
         atom.SetIntProp("given_index", atom.GetIdx())
     heavy = Chem.RemoveHs(marked)  # keeps each atom's properties
-    for candidate in (heavy, None):
-        candidate = standardize_mol(heavy) if candidate is None else candidate
-        if Chem.MolToSmiles(candidate) == smiles:
-            found = output_order(candidate)  # atom k of smiles is atom found[k] of candidate
-            return [candidate.GetAtomWithIdx(i).GetIntProp("given_index") for i in found]
-    return None
+    if Chem.MolToSmiles(heavy) != smiles:
+        heavy = standardize_mol(heavy)  # so do its largest fragment's atoms
+        if Chem.MolToSmiles(heavy) != smiles:
+            return None
+    found = output_order(heavy)  # atom k of smiles is atom found[k] of heavy
+    return [heavy.GetAtomWithIdx(i).GetIntProp("given_index") for i in found]
 
 
 _POSITIVE, _NEGATIVE = "+,+2,+3,+4,+5,+6,+7", "-,-2,-3,-4,-5,-6,-7"

@@ -37,7 +37,6 @@ def conformer_molblock(molecule: str | Chem.Mol, random_seed: int = 0xC0FFEE) ->
     given = isinstance(molecule, Chem.Mol)
     if given and molecule.GetNumConformers() and molecule.GetConformer().Is3D():
         return Chem.MolToMolBlock(Chem.AddHs(molecule, addCoords=True))
-    smiles = Chem.MolToSmiles(molecule) if given else molecule
     mol = Chem.AddHs(Chem.Mol(molecule) if given else parse_smiles(molecule))
     mol.RemoveAllConformers()
     params = AllChem.ETKDGv3()
@@ -45,6 +44,7 @@ def conformer_molblock(molecule: str | Chem.Mol, random_seed: int = 0xC0FFEE) ->
     if AllChem.EmbedMolecule(mol, params) != 0:
         params.useRandomCoords = True
         if AllChem.EmbedMolecule(mol, params) != 0:
+            smiles = Chem.MolToSmiles(molecule) if given else molecule
             raise ValueError(f"RDKit could not embed a 3D conformer of {smiles!r}")
     if AllChem.MMFFHasAllMoleculeParams(mol):
         AllChem.MMFFOptimizeMolecule(mol, maxIters=500)

@@ -91,11 +91,7 @@ def predict_rows(
     from chemexplain.chem.parsing import parse_smiles, smiles_errors, split_cxsmiles
     from chemexplain.chem.standardize import ion_warning, standardize_smiles
     from chemexplain.errors import InvalidSmilesError
-    from chemexplain.service import (
-        SEVERAL_FRAGMENTS,
-        unknown_characters_error,
-        unseen_elements_error,
-    )
+    from chemexplain.service import SEVERAL_FRAGMENTS, read_form, unseen_elements_error
 
     written = ["" if not isinstance(s, str) else s.strip() for s in smiles]
     errors = smiles_errors(written)
@@ -116,11 +112,8 @@ def predict_rows(
         unseen = model.unseen_elements(smiles[row])
         if unseen:
             errors[row] = unseen_elements_error(unseen)
-        elif strict:  # what the model reads, stereo marks kept
-            canonical = model.reads_canonical()
-            form = model.readable_form(smiles[row], keep_stereo=True, canonical=canonical)
-            unknown = model.encode([form.smiles])[1][0]
-            errors[row] = unknown_characters_error(unknown) if unknown else ""
+        elif strict:  # stereo marks kept: refused where the model never saw them
+            errors[row] = read_form(model, smiles[row], on_unknown="error")[1] or ""
     valid = [row for row, e in enumerate(errors) if not e]
     predictions = np.full(len(smiles), np.nan)
     spreads = np.full(len(smiles), np.nan) if hasattr(model, "predict_std") else None
@@ -149,7 +142,8 @@ def predict_rows(
                 notes.append(ion_warning(parse_smiles(smiles[row]), standardized=standardize))
             notes = [note for note in notes if note]
             row_warnings[row] = "; ".join(notes)
-    standardized = {"standardized_smiles": [s if not e else "" for s, e in zip(smiles, errors)]}
+    if standardize:  # what was predicted, beside the input as written
+        standardized = {"standardized_smiles": [s if not e else "" for s, e in zip(smiles, errors)]}
     return pd.DataFrame(
         {
             "smiles": written,

@@ -25,6 +25,7 @@ from chemexplain.chem.parsing import (
     elements,
     has_only_elements,
     molecule_rng,
+    molecule_smiles,
     parse_smiles,
     randomize_smiles,
     smiles_elements,
@@ -343,9 +344,7 @@ class _SmilesEstimator(SmilesInput, BaseEstimator):
         if isinstance(smiles, (str, Chem.Mol)):
             smiles = [smiles]
         # an RDKit molecule stands for its SMILES (a prediction has no atom order)
-        smiles = [
-            Chem.MolToSmiles(Chem.RemoveHs(s)) if isinstance(s, Chem.Mol) else s for s in smiles
-        ]
+        smiles = [molecule_smiles(s)[0] if isinstance(s, Chem.Mol) else s for s in smiles]
         valid = self._validate(smiles, on_invalid)
         forms = self.readable_forms([s for s, ok in zip(smiles, valid) if ok], as_written)
         return valid, [form.smiles for form in forms]

@@ -119,17 +119,15 @@ def test_predict_refuses_a_salt_unless_standardized(trained, capsys):
 
 
 def test_predict_strict_refuses_stereo_as_explain_strict_does(trained, capsys):
-    from chemexplain.service import unknown_characters_error
+    from chemexplain.service import explain_batch
 
     stereo = ["C[C@H](N)C(=O)O", "CC(N)C(=O)O"]
     assert main(["predict", "--model", str(trained), "--strict", *stereo]) == 0
     rows = pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False)
     assert rows["status"].tolist() == ["error", "ok"]
-    assert (
-        rows["error"][0]
-        == unknown_characters_error(["@"])
-        == ("characters this model never saw: '@'")
-    )
+    explained = explain_batch(stereo[:1], str(trained), method="occlusion", on_unknown="error")
+    assert rows["error"][0] == explained[0].error == "characters this model never saw: '@'"
+
     assert main(["predict", "--model", str(trained), *stereo]) == 0  # read stereo-free
     rows = pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False)
     assert rows["prediction"][0] == rows["prediction"][1]
