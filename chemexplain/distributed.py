@@ -171,6 +171,7 @@ def score_part(part: Part, outdir: str, options: dict) -> dict:
     """Score one partition and write its part file atomically (runs on a worker)."""
     from chemexplain.io.molecule_files import read_rows
     from chemexplain.io.result_files import ResultWriter
+    from chemexplain.io.scoring import CHUNK_ROWS
 
     started = time.perf_counter()
     counts = {"rows": 0, "ok": 0, "error": 0}
@@ -183,6 +184,7 @@ def score_part(part: Part, outdir: str, options: dict) -> dict:
             smiles_col=options["smiles_col"],
             id_col=options["id_col"],
             columns=options["columns"],
+            chunk_size=CHUNK_ROWS,
         ):
             frame, explanations = _score_frame(
                 chunk, options["smiles_col"], options["model"], options["settings"]

@@ -25,10 +25,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from chemexplain.chem import MAX_SMILES_LENGTH
+from chemexplain.chem.explanation import ExplanationList
 from chemexplain.errors import DataFormatError
 from chemexplain.io.html_report import write_report
 from chemexplain.io.molecule_files import HIDDEN_COLUMNS, MOLBLOCK, READ_ERROR, read_chunks
@@ -37,6 +39,13 @@ from chemexplain.io.result_files import RESULT_COLUMNS, ResultWriter
 from chemexplain.service import explain_batch, resolve_model, stored_shapley
 
 __all__ = ["score_file", "RESULT_COLUMNS"]
+
+#: Rows read, explained and written at a time by default: molecules of one batch width
+#: fill the network's fixed-shape batches better in a larger chunk (measured in
+#: benchmarks/README.md, "Batch scoring").
+CHUNK_ROWS = 8192
+#: The most rows a worker explains at a time (see :func:`length_sorted_parts`).
+PART_ROWS = 2048
 
 
 def result_frame(chunk: pd.DataFrame, explanations, standardize=False) -> pd.DataFrame:
@@ -169,8 +178,22 @@ def _explain_in_worker(smiles: list):
     return explain_batch(smiles, *_WORKER["pair"], **_WORKER["settings"])
 
 
+def length_sorted_parts(smiles: list, rows: int = PART_ROWS) -> list[np.ndarray]:
+    """Row numbers of a chunk's ``smiles`` in parts of at most ``rows``, shortest first.
+
+    Only the work changes, never a result (each molecule meets the same fixed-shape
+    batches in any part, :func:`~chemexplain.nn.core.fixed_shape_groups`): molecules of
+    like length fill the same batches instead of each part padding a partly empty batch
+    for every length it holds, and parts small enough keep every worker busy to the end.
+    """
+    lengths = [len(s) if isinstance(s, str) else 0 for s in smiles]
+    order = np.argsort(lengths, kind="stable")
+    return np.array_split(order, max(1, -(-len(order) // rows)))
+
+
 class _ParallelExplainer:
-    """Explain chunks in worker processes, in order, with at most 2 chunks per worker in flight.
+    """Explain chunks in worker processes, in order: each chunk in :func:`length_sorted_parts`,
+    with at least one part per worker queued beyond the chunk being waited for.
 
     Workers are spawned children of this process that die with it (even on
     SIGKILL), so none outlives a killed run.
@@ -181,7 +204,7 @@ class _ParallelExplainer:
         from concurrent.futures import ProcessPoolExecutor
 
         directory = None if directory is None else os.fspath(directory)
-        self.window = 2 * workers
+        self.workers = workers
         self.pool = ProcessPoolExecutor(
             workers,
             mp_context=multiprocessing.get_context("spawn"),
@@ -192,17 +215,30 @@ class _ParallelExplainer:
     def map(self, chunks, smiles_col):
         from collections import deque
 
-        pending: deque = deque()
+        pending: deque = deque()  # (chunk, its parts, their futures)
+        queued = 0  # parts submitted for the chunks after the first pending one
         for chunk in chunks:
-            pending.append(
-                (chunk, self.pool.submit(_explain_in_worker, chunk_smiles(chunk, smiles_col)))
-            )
-            if len(pending) >= self.window:
-                chunk, future = pending.popleft()
-                yield chunk, future.result()
+            smiles = chunk_smiles(chunk, smiles_col)
+            parts = length_sorted_parts(smiles)
+            futures = [
+                self.pool.submit(_explain_in_worker, [smiles[i] for i in part]) for part in parts
+            ]
+            queued += len(futures) if pending else 0
+            pending.append((chunk, parts, futures))
+            while queued >= self.workers:
+                yield self._collect(*pending.popleft())
+                queued -= len(pending[0][2])
         while pending:
-            chunk, future = pending.popleft()
-            yield chunk, future.result()
+            yield self._collect(*pending.popleft())
+
+    @staticmethod
+    def _collect(chunk, parts, futures):
+        """``(chunk, its explanations in row order)`` once every part is done."""
+        explanations: list = [None] * len(chunk)
+        for part, future in zip(parts, futures):
+            for row, explanation in zip(part, future.result()):
+                explanations[row] = explanation
+        return chunk, ExplanationList(explanations)
 
     def close(self, completed: bool = True) -> None:
         """Shut the workers down; after a failure or interruption, kill them at once."""
@@ -231,7 +267,7 @@ def score_file(
     method: str | None = None,
     spellings: int = 0,
     n_test_augment: int | None = 0,
-    chunk_size: int = 2048,
+    chunk_size: int = CHUNK_ROWS,
     max_length: int = MAX_SMILES_LENGTH,
     html: str | os.PathLike | None = None,
     html_molecules: int = 50,

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from chemexplain.chem import MAX_SMILES_LENGTH
-from chemexplain.io.scoring import EXPLAIN_OPTIONS, explain_settings, row_options
+from chemexplain.io.scoring import (
+    EXPLAIN_OPTIONS,
+    explain_settings,
+    length_sorted_parts,
+    row_options,
+)
 
 
 def test_row_options_fill_in_the_defaults_of_score_file():
@@ -35,3 +40,13 @@ def test_explain_settings_keep_only_what_explain_batch_takes():
     settings = explain_settings(row_options({"method": "shapley", "columns": ["a"]}))
     assert list(settings) == list(EXPLAIN_OPTIONS)
     assert settings["method"] == "shapley" and "columns" not in settings
+
+
+def test_length_sorted_parts_hold_every_row_once_shortest_first():
+    smiles = ["CCCCCC", None, "C", "CCO", "c1ccccc1O", "CC", "CCCC"]
+    parts = length_sorted_parts(smiles, rows=3)
+    assert [len(p) for p in parts] == [3, 2, 2]  # balanced, none over 3
+    order = [int(i) for p in parts for i in p]
+    assert sorted(order) == list(range(7))
+    assert order == [1, 2, 5, 3, 6, 0, 4]  # a missing SMILES counts as length 0; ties keep order
+    assert [list(p) for p in length_sorted_parts(smiles[:2], rows=3)] == [[1, 0]]

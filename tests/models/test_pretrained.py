@@ -72,7 +72,9 @@ def test_bundled_explanation_is_chemically_sensible():
     assert e.atom_weights.shape == (6,) and np.all(e.atom_weights >= 0)
 
 
-def test_parallel_workers_give_the_same_file(esol, tmp_path):
+def test_parallel_workers_give_the_same_file(esol, tmp_path, monkeypatch):
+    # workers get each 64-row chunk in 4 parts of 16 rows, shortest SMILES first
+    monkeypatch.setattr("chemexplain.io.scoring.PART_ROWS", 16)
     source = tmp_path / "in.csv"
     pd.DataFrame({"id": range(300), "smiles": list(esol.smiles[:299]) + ["C1CC"]}).to_csv(
         source, index=False
