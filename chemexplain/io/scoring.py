@@ -178,8 +178,10 @@ def _explain_in_worker(smiles: list):
     return explain_batch(smiles, *_WORKER["pair"], **_WORKER["settings"])
 
 
-def length_sorted_parts(smiles: list, rows: int = PART_ROWS) -> list[np.ndarray]:
-    """Row numbers of a chunk's ``smiles`` in parts of at most ``rows``, shortest first.
+def length_sorted_parts(smiles: list, rows: int = PART_ROWS, at_least: int = 1) -> list[np.ndarray]:
+    """Row numbers of a chunk's ``smiles`` in parts of at most ``rows``, shortest first, and
+    in at least ``at_least`` parts (the workers, so that a small file keeps each one busy)
+    where there are that many rows.
 
     Only the work changes, never a result (each molecule meets the same fixed-shape
     batches in any part, :func:`~chemexplain.nn.core.fixed_shape_groups`): molecules of
@@ -188,7 +190,8 @@ def length_sorted_parts(smiles: list, rows: int = PART_ROWS) -> list[np.ndarray]
     """
     lengths = [len(s) if isinstance(s, str) else 0 for s in smiles]
     order = np.argsort(lengths, kind="stable")
-    return np.array_split(order, max(1, -(-len(order) // rows)))
+    n_parts = max(1, -(-len(order) // rows), min(at_least, len(order)))
+    return np.array_split(order, n_parts)
 
 
 class _ParallelExplainer:
@@ -219,7 +222,7 @@ class _ParallelExplainer:
         queued = 0  # parts submitted for the chunks after the first pending one
         for chunk in chunks:
             smiles = chunk_smiles(chunk, smiles_col)
-            parts = length_sorted_parts(smiles)
+            parts = length_sorted_parts(smiles, at_least=self.workers)
             futures = [
                 self.pool.submit(_explain_in_worker, [smiles[i] for i in part]) for part in parts
             ]

@@ -50,3 +50,6 @@ def test_length_sorted_parts_hold_every_row_once_shortest_first():
     assert sorted(order) == list(range(7))
     assert order == [1, 2, 5, 3, 6, 0, 4]  # a missing SMILES counts as length 0; ties keep order
     assert [list(p) for p in length_sorted_parts(smiles[:2], rows=3)] == [[1, 0]]
+    # a chunk smaller than a part still gives each worker one
+    assert [len(p) for p in length_sorted_parts(smiles, rows=2048, at_least=2)] == [4, 3]
+    assert [list(p) for p in length_sorted_parts(["CC"], at_least=2)] == [[0]]
