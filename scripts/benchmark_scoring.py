@@ -1,6 +1,7 @@
 """End-to-end speed and memory of `chemexplain score` with the bundled model, 10k and 100k molecules.
 
     python scripts/benchmark_scoring.py            # about 5 min on 2 CPU cores
+    python scripts/benchmark_scoring.py --compare-parts   # about 4 min: one worker's share
 
 The library: RDKit-randomized SMILES of the ESOL and FreeSolv molecules
 (seeded), written to a CSV with an id column. Each size is scored in a fresh
@@ -124,6 +125,43 @@ def one_run(args) -> dict:
     }
 
 
+def compare_parts(repeats: int = 3, n: int = 16_384) -> dict:
+    """Milliseconds per molecule of one process (1 thread) explaining ``n`` random spellings
+    in 8,192-row windows: in consecutive 2,048-row chunks (before c54d3a3) against the
+    length-sorted parts workers now get, the two alternating ``repeats`` times."""
+    import torch
+
+    torch.set_num_threads(1)
+    from chemexplain.chem import MAX_SMILES_LENGTH
+    from chemexplain.io.scoring import length_sorted_parts, with_shapley
+    from chemexplain.service import explain_batch, resolve_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        make_library(n, Path(tmp) / "library.csv")
+        smiles = list(pd.read_csv(Path(tmp) / "library.csv").smiles)
+    settings = with_shapley(
+        {"method": None, "spellings": 0, "standardize": False, "n_test_augment": 0,
+         "on_unknown": "strip", "max_length": MAX_SMILES_LENGTH},
+        None,
+    )  # fmt: skip
+    pair = resolve_model(None, None, need_mask=False)
+    explain_batch(smiles[:2048], *pair, **settings)  # warm up
+    ways = {
+        "consecutive_2048": lambda w: [np.arange(i, min(i + 2048, len(w))) for i in range(0, len(w), 2048)],
+        "length_sorted_parts": length_sorted_parts,
+    }  # fmt: skip
+    timings: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(repeats):
+        for name, parts_of in ways.items():
+            started = time.perf_counter()
+            for start in range(0, n, 8192):
+                window = smiles[start : start + 8192]
+                for part in parts_of(window):
+                    explain_batch([window[i] for i in part], *pair, **settings)
+            timings[name].append((time.perf_counter() - started) / n * 1e3)
+    return {"molecules": n, "threads": 1, "ms_per_molecule": timings}
+
+
 def update_readme(rows: list[dict]) -> None:
 
     lines = [
@@ -135,8 +173,11 @@ def update_readme(rows: list[dict]) -> None:
         "A molecule's numbers never depend on its batch: predictions run in float32 on "
         "fixed-shape batches (`nn.core.fixed_shape_batches`, since commit 5392ac4; the float64 "
         "predictions before it scored 708 molecules/s at 100k with the Shapley explainer), and "
-        "so does the explainer's network (8416f9c). 'method': the default explanation of the "
-        "bundled model.",
+        "so does the explainer's network (8416f9c). Chunks of 8,192 rows (the default), each "
+        "cut into parts of at most 2,048 rows, shortest SMILES first, and at least one per "
+        "worker (since 1dee8cc; before, 2,048-row chunks went whole, so the last one, or a "
+        "file of 2,000 molecules, kept one worker alone). 'method': the default explanation "
+        "of the bundled model.",
         "",
         "| molecules | method | test-time SMILES averaging | molecules/s | wall s | peak RSS MiB, all processes | ok | errors |",
         "|---|---|---|---|---|---|---|---|",
@@ -164,7 +205,19 @@ def main(argv=None) -> int:
     parser.add_argument("--input", help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
     parser.add_argument("--test-augment", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--compare-parts",
+        action="store_true",
+        help="only time one process explaining consecutive 2,048-row chunks against "
+        "length-sorted parts (writes benchmarks/scoring_parts.json)",
+    )
     args = parser.parse_args(argv)
+    if args.compare_parts:
+        result = compare_parts()
+        for name, times in result["ms_per_molecule"].items():
+            print(f"{name}: ms per molecule {', '.join(f'{t:.2f}' for t in times)}")
+        write_atomically(ROOT / "benchmarks" / "scoring_parts.json", json.dumps(result, indent=2))
+        return 0
     if args.one:
         print(json.dumps(one_run(args)))
         return 0
