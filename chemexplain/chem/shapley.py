@@ -61,6 +61,7 @@ SHAPLEY_FORMAT = "chemexplain-smiles-shapley"
 NETWORKS = ("graph", "sequence")
 _BATCH = 32
 _ATOM_BUCKET = 8  # the graph network's batches: atoms rounded up to a multiple
+_EMPTY_GROUP = 8  # v(empty) of the all-zero inputs is computed for 8 lengths at once
 
 
 class SmilesShapley(SavedExplainer):
@@ -199,20 +200,32 @@ class SmilesShapley(SavedExplainer):
     def _empty(self, core, embedded, lengths, players) -> torch.Tensor:
         """v(empty) per row: the model's output with every atom removed. When every
         character belongs to an atom, that input is all zeros and depends on its
-        length only, so it is computed once per length (alone: batch-independent)."""
+        length only: it is looked up in :meth:`_empty_of_lengths`. Otherwise it is
+        computed alone (batch-independent)."""
         cache = self.__dict__.setdefault("_empty_by_length", {})
         out = torch.empty(len(lengths), dtype=embedded.dtype, device=embedded.device)
         for i, length in enumerate(lengths.tolist()):
-            owned = bool((players[i, :length] >= 0).all())
-            if owned and length in cache:
+            if bool((players[i, :length] >= 0).all()):
+                if length not in cache:
+                    cache.update(self._empty_of_lengths(core, length, embedded))
                 out[i] = cache[length]
                 continue
             keep = (players[i : i + 1, :length] < 0).to(embedded.dtype)
-            value = core._value(embedded[i : i + 1, :length], lengths[i : i + 1], keep)[0]
-            if owned:
-                cache[length] = value
-            out[i] = value
+            out[i] = core._value(embedded[i : i + 1, :length], lengths[i : i + 1], keep)[0]
         return out
+
+    @staticmethod
+    def _empty_of_lengths(core, length: int, like: torch.Tensor) -> dict[int, torch.Tensor]:
+        """``{L: v(all-zero input of length L)}`` for the 8 lengths of ``length``'s group
+        (1-8, 9-16, ...), in one batch whose shape depends on the group alone, so a
+        molecule's reference never depends on what else is explained (``like``: a tensor
+        of the embedded inputs' dtype, device and width)."""
+        first = (length - 1) // _EMPTY_GROUP * _EMPTY_GROUP + 1
+        group = torch.arange(first, first + _EMPTY_GROUP)
+        width = first + _EMPTY_GROUP - 1
+        zeros = like.new_zeros(_EMPTY_GROUP, width, like.shape[-1])
+        values = core._value(zeros, group, like.new_zeros(_EMPTY_GROUP, width))
+        return dict(zip(group.tolist(), values))
 
     def atom_values(
         self, smiles: Sequence[str], outputs: np.ndarray | None = None, parsed=None

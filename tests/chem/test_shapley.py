@@ -70,6 +70,23 @@ def test_contributions_add_up_exactly_and_do_not_depend_on_the_batch(fitted):
         np.testing.assert_allclose(alone[0], v, rtol=0, atol=1e-9)
 
 
+def test_reference_is_computed_for_a_group_of_lengths_and_never_depends_on_the_batch(fitted):
+    core = fitted._inference_core()
+    like = torch.zeros(1, 1, core.model.embedding.embedding_dim, dtype=torch.float64)
+    for length, first in ((1, 1), (8, 1), (9, 9), (23, 17)):
+        group = fitted._empty_of_lengths(core, length, like)
+        assert sorted(group) == list(range(first, first + 8))
+        zeros = like.new_zeros(1, length, like.shape[-1])
+        alone = core._value(zeros, torch.tensor([length]), like.new_zeros(1, length))[0]
+        assert float(group[length]) == pytest.approx(float(alone), abs=1e-12)
+    # the cache filled by one molecule alone, or first by a batch of other lengths: same bits
+    fitted.__dict__.pop("_empty_by_length", None)
+    _, alone = fitted.atom_values(["CCCCCCCCCCCCO"])
+    fitted.__dict__.pop("_empty_by_length", None)
+    _, batch = fitted.atom_values(MOLECULES + ["CCCCCCCCCCCCO"])
+    assert batch[-1] == alone[0]
+
+
 def test_save_load_round_trip_and_a_wrong_base_model(fitted, tmp_path):
     fitted.save(tmp_path / "shapley")
     loaded = SmilesShapley.load(tmp_path / "shapley", fitted.model)
