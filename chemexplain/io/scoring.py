@@ -178,16 +178,19 @@ def _explain_in_worker(smiles: list):
     return explain_batch(smiles, *_WORKER["pair"], **_WORKER["settings"])
 
 
-def length_sorted_parts(smiles: list, rows: int = PART_ROWS, at_least: int = 1) -> list[np.ndarray]:
-    """Row numbers of a chunk's ``smiles`` in parts of at most ``rows``, shortest first, and
-    in at least ``at_least`` parts (the workers, so that a small file keeps each one busy)
-    where there are that many rows.
+def length_sorted_parts(
+    smiles: list, rows: int | None = None, at_least: int = 1
+) -> list[np.ndarray]:
+    """Row numbers of a chunk's ``smiles`` in parts of at most ``rows`` (default
+    :data:`PART_ROWS`), shortest first, and in at least ``at_least`` parts (the workers, so
+    that a small file keeps each one busy) where there are that many rows.
 
     Only the work changes, never a result (each molecule meets the same fixed-shape
     batches in any part, :func:`~chemexplain.nn.core.fixed_shape_groups`): molecules of
     like length fill the same batches instead of each part padding a partly empty batch
     for every length it holds, and parts small enough keep every worker busy to the end.
     """
+    rows = PART_ROWS if rows is None else rows  # read at call time: tests shrink it
     lengths = [len(s) if isinstance(s, str) else 0 for s in smiles]
     order = np.argsort(lengths, kind="stable")
     n_parts = max(1, -(-len(order) // rows), min(at_least, len(order)))

@@ -264,3 +264,14 @@ def test_a_standardized_sdf_keeps_its_own_structures_with_weights_on_the_parents
         f"ionized atoms N{nitrogen} (+1): the model saw no ion in training "
         "(standardizing cannot neutralize them)"
     )
+
+
+def test_chunk_size_default_is_the_library_one():
+    import argparse
+
+    from chemexplain.cli.score import add_args
+    from chemexplain.io.scoring import CHUNK_ROWS
+
+    parser = argparse.ArgumentParser()
+    add_args(parser)
+    assert parser.get_default("chunk_size") == CHUNK_ROWS == 8192
