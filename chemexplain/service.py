@@ -308,8 +308,9 @@ def explain_batch(
     domain = getattr(model, "domain_", None)
     if domain is not None:
         # what the model reads: an isotope label would change the fingerprint, not the input
-        similarity, nearest = domain.nearest([read_mol for _, _, _, _, read_mol, _ in mapped])
-        inside = domain.in_domain(similarity)
+        read_mols = [read_mol for _, _, _, _, read_mol, _ in mapped]
+        similarity, nearest = domain.nearest(read_mols)
+        inside = domain.in_domain(similarity, [m.GetNumHeavyAtoms() for m in read_mols])
     for i, ((row, s, mol, form, _, tokens), prediction, w, v, reference) in enumerate(
         zip(mapped, predictions, token_weights, values, references)
     ):
@@ -326,9 +327,8 @@ def explain_batch(
         if domain is not None:
             e.max_similarity, e.nearest_training_smiles = float(similarity[i]), nearest[i]
             e.in_domain = bool(inside[i])
-            if not domain.saw_ions():
-                ions = ion_warning(mol, standardized=standardize)
-                e.warning = "; ".join(filter(None, [e.warning, ions]))
+            ions = "" if domain.saw_ions() else ion_warning(mol, standardized=standardize)
+            e.warning = "; ".join(filter(None, [e.warning, ions, domain.size_warning(mol)]))
     for row, (heavy, _) in given.items():
         if out[row].ok:
             _to_molecule_order(out[row], heavy)

@@ -2,14 +2,17 @@
 
     domain = ApplicabilityDomain().fit(train_smiles)
     similarity, nearest = domain.nearest([mol])    # max Tanimoto (n,), nearest training SMILES
-    domain.in_domain(similarity)                   # similarity >= threshold
+    domain.in_domain(similarity, heavy_atoms)      # similarity >= threshold, not larger
 
 Fingerprints: Morgan, radius 2, 2048 bits (RDKit's ``MorganGenerator``);
 similarity: the largest Tanimoto coefficient to any training molecule (RDKit
 ``BulkTanimotoSimilarity``). The threshold is calibrated by scaffold
 cross-validation on ESOL (``python scripts/calibrate_domain.py``, figures in
 ``benchmarks/README.md``): molecules below it had measurably larger errors
-on held-out scaffolds. It is saved beside the model (``domain/``, safetensors
+on held-out scaffolds. A molecule with more heavy atoms than every training
+molecule is out of domain too, whatever its similarity: Morgan bits do not
+see chain length (every n-alkane from heptane on sets the same bits), and the bundled
+model predicts C100 more soluble than C20. It is saved beside the model (``domain/``, safetensors
 of packed fingerprint bits plus a JSON config), so nothing is unpickled.
 """
 
@@ -26,12 +29,19 @@ from rdkit.Chem import rdFingerprintGenerator
 
 from chemexplain.errors import ModelFileError, NotFittedError
 
-__all__ = ["ApplicabilityDomain", "DEFAULT_THRESHOLD", "DOMAIN_FORMAT", "morgan_fingerprints"]
+__all__ = [
+    "ApplicabilityDomain",
+    "DEFAULT_THRESHOLD",
+    "DOMAIN_FORMAT",
+    "SIZE_WARNING_START",
+    "morgan_fingerprints",
+]
 
 DOMAIN_FORMAT = "chemexplain-applicability-domain"
 #: calibrated on ESOL by 5-fold scaffold cross-validation (scripts/calibrate_domain.py)
 DEFAULT_THRESHOLD = 0.35
 RADIUS, N_BITS = 2, 2048
+SIZE_WARNING_START = "larger than any training molecule"
 
 
 def _generator(radius: int, n_bits: int):
@@ -70,7 +80,8 @@ class ApplicabilityDomain:
         """Fingerprint the training molecules (unparsable ones are left out)."""
         mols = [(s, Chem.MolFromSmiles(s)) for s in smiles]
         kept = [(s, m) for s, m in mols if m is not None]
-        self._bits_by_molecule = self._saw_ions = None  # caches of the molecules replaced
+        # caches of the molecules replaced
+        self._bits_by_molecule = self._saw_ions = self._max_heavy_atoms = None
         self.smiles_ = [s for s, _ in kept]
         self.fingerprints_ = morgan_fingerprints([m for _, m in kept], self.radius, self.n_bits)
         return self
@@ -116,9 +127,32 @@ class ApplicabilityDomain:
             self._saw_ions = any(isolated_charges(m) for m in mols if m is not None)
         return self._saw_ions
 
-    def in_domain(self, similarity: np.ndarray) -> np.ndarray:
-        """True where the similarity reaches the threshold."""
-        return np.asarray(similarity) >= self.threshold
+    def max_heavy_atoms(self) -> int:
+        """The most heavy atoms of any training molecule (0 for none)."""
+        self._check_fitted()
+        if getattr(self, "_max_heavy_atoms", None) is None:
+            mols = (Chem.MolFromSmiles(s) for s in self.smiles_)
+            self._max_heavy_atoms = max(
+                (m.GetNumHeavyAtoms() for m in mols if m is not None), default=0
+            )
+        return self._max_heavy_atoms
+
+    def size_warning(self, mol: Chem.Mol) -> str:
+        """A warning for a molecule larger than every training molecule; "" otherwise."""
+        n, most = mol.GetNumHeavyAtoms(), self.max_heavy_atoms()
+        if n <= most:
+            return ""
+        return f"{SIZE_WARNING_START}: {n} heavy atoms, the largest had {most}"
+
+    def in_domain(
+        self, similarity: np.ndarray, heavy_atoms: np.ndarray | None = None
+    ) -> np.ndarray:
+        """True where the similarity reaches the threshold and (given ``heavy_atoms``, one
+        count per molecule) the molecule is no larger than the largest training molecule."""
+        inside = np.asarray(similarity) >= self.threshold
+        if heavy_atoms is not None:
+            inside &= np.asarray(heavy_atoms) <= self.max_heavy_atoms()
+        return inside
 
     def save(self, directory: str | os.PathLike) -> None:
         """``directory``: config.json (threshold, settings, SMILES) + packed bits (safetensors)."""

@@ -25,6 +25,7 @@ import numpy as np
 from rdkit import Geometry
 from rdkit.Chem.Draw import rdMolDraw2D
 
+from chemexplain.chem.domain import SIZE_WARNING_START
 from chemexplain.chem.notation import STEREO_WARNING
 from chemexplain.chem.standardize import ION_WARNING_START
 from chemexplain.files import write_atomically
@@ -124,7 +125,9 @@ def _caveats(e) -> str:
     """What makes the prediction less sure, short: outside the model's domain, ions or
     stereo it never saw (the full text is ``e.warning``)."""
     found = []
-    if e.in_domain is False:
+    if SIZE_WARNING_START in e.warning:
+        found.append("outside the model's domain (larger than its training molecules)")
+    elif e.in_domain is False:
         found.append(f"outside the model's domain (Tanimoto {e.max_similarity:.2f})")
     if ION_WARNING_START in e.warning:
         found.append("ions the model never saw")

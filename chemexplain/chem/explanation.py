@@ -74,7 +74,8 @@ class Explanation:
     #: largest Tanimoto similarity (Morgan r=2, 2048 bits) to the model's training molecules
     max_similarity: float = float("nan")
     nearest_training_smiles: str = ""
-    #: max_similarity reaches the model's calibrated threshold (None: the model has no domain)
+    #: max_similarity reaches the model's calibrated threshold and the molecule has no more
+    #: heavy atoms than the largest training molecule (None: the model has no domain)
     in_domain: bool | None = None
     #: the RDKit molecule given in place of a SMILES (hydrogens removed), whose atom order
     #: the values follow; None for a SMILES input

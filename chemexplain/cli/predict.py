@@ -140,6 +140,8 @@ def predict_rows(
                 notes.append("tokens unknown to the model: " + " ".join(sorted(set(tokens))))
             if unseen_ions and "[" in smiles[row]:  # a charge is written in a bracket atom
                 notes.append(ion_warning(parse_smiles(smiles[row]), standardized=standardize))
+            if domain is not None:
+                notes.append(domain.size_warning(parse_smiles(form.smiles)))
             notes = [note for note in notes if note]
             row_warnings[row] = "; ".join(notes)
     if standardize:  # what was predicted, beside the input as written

@@ -143,3 +143,42 @@ def test_a_second_fit_replaces_what_the_first_one_cached():
     assert domain.nearest([Chem.MolFromSmiles("CCCO")])[1] == ["CCO"] and not domain.saw_ions()
     domain.fit(["CC[NH3+]"])
     assert domain.nearest([Chem.MolFromSmiles("CCCO")])[1] == ["CC[NH3+]"] and domain.saw_ions()
+
+
+def test_a_molecule_larger_than_every_training_molecule_is_out_of_domain():
+    # Morgan bits do not see chain length: from heptane on every n-alkane has the same
+    # fingerprint, so C60 is "identical" to training's tetradecane by similarity alone
+    domain = ApplicabilityDomain(threshold=0.5).fit(["CCCCCCCCCCCCCC", "CCO", "C1CCCCC1"])
+    assert domain.max_heavy_atoms() == 14
+    mols = [Chem.MolFromSmiles("C" * n) for n in (10, 14, 15, 60)]
+    similarity, _ = domain.nearest(mols)
+    assert similarity.tolist() == [1.0, 1.0, 1.0, 1.0]
+    sizes = [m.GetNumHeavyAtoms() for m in mols]
+    assert domain.in_domain(similarity).tolist() == [True] * 4
+    assert domain.in_domain(similarity, sizes).tolist() == [True, True, False, False]
+    assert domain.size_warning(mols[1]) == ""
+    assert domain.size_warning(mols[3]) == (
+        "larger than any training molecule: 60 heavy atoms, the largest had 14"
+    )
+    domain.fit(["C" * 70])  # a refit forgets the cached size
+    assert domain.size_warning(mols[3]) == ""
+
+
+def test_the_bundled_model_flags_a_chain_longer_than_its_training_molecules(tmp_path):
+    from chemexplain.cli.predict import predict_rows
+
+    largest = cx.pretrained().model.domain_.max_heavy_atoms()
+    assert largest == 54  # ESOL's training split: a cardiac glycoside
+    long_chain, decane = "C" * (largest + 1), "C" * 10
+    e = cx.explain([long_chain, decane])
+    assert e[0].max_similarity == 1.0 and e[0].in_domain is False
+    assert (
+        e[0].warning
+        == f"larger than any training molecule: {largest + 1} heavy atoms, the largest had 54"
+    )
+    assert e[1].in_domain is True and e[1].warning == ""
+    assert "larger than its training molecules" in e[0].draw()
+    assert predict_rows(cx.pretrained().model, [long_chain, decane])["warning"].tolist() == [
+        e[0].warning,
+        "",
+    ]
