@@ -26,7 +26,6 @@ method                        signed  what it is
 from __future__ import annotations
 
 import torch
-from captum import attr as captum_attr
 
 from chemexplain.attribution.base import (
     TokenAttribution,
@@ -47,6 +46,15 @@ __all__ = [
     "MaskAttribution",
     "RandomAttribution",
 ]
+
+
+def _captum(name: str):
+    """Captum's attribution class ``name`` (``captum.attr.<name>``), imported when a method
+    first runs: importing ``captum.attr`` takes about 0.8 s, which ``explain`` with the
+    amortized explainer or the mask never needs (``scripts/benchmark_startup.py``)."""
+    from captum import attr
+
+    return getattr(attr, name)
 
 
 class _CaptumGradient(TokenAttribution):
@@ -77,7 +85,7 @@ class Saliency(_CaptumGradient):
     name, signed = "saliency", False
 
     def _method(self):
-        return captum_attr.Saliency(forward_function(self.model))
+        return _captum("Saliency")(forward_function(self.model))
 
     def _call(self, method, inputs, lengths, baselines, target, knobs):
         gradient = method.attribute(
@@ -90,7 +98,7 @@ class GradientXInput(_CaptumGradient):
     name = "gradient_x_input"
 
     def _method(self):
-        return captum_attr.InputXGradient(forward_function(self.model))
+        return _captum("InputXGradient")(forward_function(self.model))
 
 
 class IntegratedGradients(_CaptumGradient):
@@ -101,7 +109,7 @@ class IntegratedGradients(_CaptumGradient):
         self.n_steps = n_steps
 
     def _method(self):
-        return captum_attr.IntegratedGradients(forward_function(self.model))
+        return _captum("IntegratedGradients")(forward_function(self.model))
 
     def _call(self, method, inputs, lengths, baselines, target, knobs):
         knobs = {"n_steps": self.n_steps, "internal_batch_size": 256, **knobs}
@@ -117,18 +125,18 @@ class IntegratedGradients(_CaptumGradient):
 
 class _Noisy(_CaptumGradient):
     nt_type, stochastic = "smoothgrad", True
-    base = captum_attr.InputXGradient
+    base = "InputXGradient"  # the Captum method under the noise
 
     def __init__(self, model, n_samples: int = 20, stdev: float = 0.2, seed: int = 0):
         super().__init__(model)
         self.n_samples, self.stdev, self.seed = n_samples, stdev, seed
 
     def _method(self):
-        return captum_attr.NoiseTunnel(self.base(forward_function(self.model)))
+        return _captum("NoiseTunnel")(_captum(self.base)(forward_function(self.model)))
 
     def _call(self, method, inputs, lengths, baselines, target, knobs):
         torch.manual_seed(self.seed)  # the noise, so the same call gives the same numbers
-        extra = {"abs": False} if self.base is captum_attr.Saliency else {}
+        extra = {"abs": False} if self.base == "Saliency" else {}
         return method.attribute(
             inputs,
             nt_type=self.nt_type,
@@ -150,7 +158,7 @@ class SmoothGrad(_Noisy):
 class VarGrad(_Noisy):
     """Variance of the gradient over noisy inputs (Adebayo et al. 2018); unsigned."""
 
-    name, signed, nt_type, base = "vargrad", False, "vargrad", captum_attr.Saliency
+    name, signed, nt_type, base = "vargrad", False, "vargrad", "Saliency"
 
 
 def _token_feature_mask(inputs: torch.Tensor) -> torch.Tensor:
@@ -183,7 +191,7 @@ class Occlusion(_PerMolecule):
     name = "occlusion"
 
     def _one(self, inputs, lengths, baselines, target, knobs):
-        method = captum_attr.Occlusion(forward_function(self.model))
+        method = _captum("Occlusion")(forward_function(self.model))
         dim = inputs.shape[2]
         return (
             method.attribute(
@@ -206,7 +214,7 @@ class _Surrogate(_PerMolecule):
 
     def _one(self, inputs, lengths, baselines, target, knobs):
         torch.manual_seed(self.seed)
-        method = self.captum_class(forward_function(self.model))
+        method = _captum(self.captum_class)(forward_function(self.model))
         dim = inputs.shape[2]
         attributions = method.attribute(
             inputs,
@@ -221,11 +229,11 @@ class _Surrogate(_PerMolecule):
 
 
 class Lime(_Surrogate):
-    name, captum_class = "lime", captum_attr.Lime
+    name, captum_class = "lime", "Lime"
 
 
 class KernelShap(_Surrogate):
-    name, captum_class = "kernel_shap", captum_attr.KernelShap
+    name, captum_class = "kernel_shap", "KernelShap"
 
 
 class MaskAttribution(TokenAttribution):
