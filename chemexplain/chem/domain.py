@@ -68,7 +68,9 @@ def morgan_fingerprints(mols: Sequence[Chem.Mol], radius: int = RADIUS, n_bits: 
 class ApplicabilityDomain:
     """Nearest-training-molecule Tanimoto similarity and an in-domain threshold.
 
-    ``fit(smiles)`` returns self and keeps ``smiles_`` and ``fingerprints_``.
+    ``fit(smiles)`` returns self and keeps ``smiles_`` and ``bits_``, the training
+    fingerprints as a sparse (n, n_bits) 0/1 matrix (scipy CSR); ``fingerprints_`` gives
+    them as RDKit bit vectors.
     """
 
     def __init__(
@@ -80,14 +82,27 @@ class ApplicabilityDomain:
         """Fingerprint the training molecules (unparsable ones are left out)."""
         mols = [(s, Chem.MolFromSmiles(s)) for s in smiles]
         kept = [(s, m) for s, m in mols if m is not None]
-        # caches of the molecules replaced
-        self._bits_by_molecule = self._saw_ions = self._max_heavy_atoms = None
+        self._summary = None  # of the molecules replaced
         self.smiles_ = [s for s, _ in kept]
-        self.fingerprints_ = morgan_fingerprints([m for _, m in kept], self.radius, self.n_bits)
+        fingerprints = morgan_fingerprints([m for _, m in kept], self.radius, self.n_bits)
+        self.bits_ = _on_bits(fingerprints, self.n_bits)
         return self
 
+    @property
+    def fingerprints_(self) -> list:
+        """The training fingerprints as RDKit ``ExplicitBitVect``s (built on each call)."""
+        self._check_fitted()
+        fingerprints = []
+        for row in range(self.bits_.shape[0]):
+            fp = DataStructs.ExplicitBitVect(self.n_bits)
+            fp.SetBitsFromList(
+                self.bits_.indices[self.bits_.indptr[row] : self.bits_.indptr[row + 1]].tolist()
+            )
+            fingerprints.append(fp)
+        return fingerprints
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "fingerprints_"):
+        if not hasattr(self, "bits_"):
             raise NotFittedError("this ApplicabilityDomain is not fitted yet: call fit(smiles)")
 
     def nearest(self, mols: Sequence[Chem.Mol], block: int = 1024) -> tuple[np.ndarray, list[str]]:
@@ -102,9 +117,7 @@ class ApplicabilityDomain:
         self._check_fitted()
         if not self.smiles_ or not len(mols):
             return np.zeros(len(mols)), [""] * len(mols)
-        if getattr(self, "_bits_by_molecule", None) is None:
-            self._bits_by_molecule = _on_bits(self.fingerprints_, self.n_bits)
-        train = self._bits_by_molecule
+        train = self.bits_
         best, similarities = np.zeros(len(mols), dtype=np.int64), np.zeros(len(mols))
         for start in range(0, len(mols), block):  # (block, n_train) floats at a time
             part = morgan_fingerprints(mols[start : start + block], self.radius, self.n_bits)
@@ -116,26 +129,27 @@ class ApplicabilityDomain:
             similarities[start : start + block] = values.max(axis=1)
         return similarities, [self.smiles_[i] for i in best]
 
+    def _training_summary(self) -> dict:
+        """What the checks need of the training molecules, from one parse, cached."""
+        self._check_fitted()
+        if getattr(self, "_summary", None) is None:
+            from chemexplain.chem.standardize import isolated_charges
+
+            mols = [m for m in map(Chem.MolFromSmiles, self.smiles_) if m is not None]
+            self._summary = {
+                "saw_ions": any(isolated_charges(m) for m in mols),
+                "max_heavy_atoms": max((m.GetNumHeavyAtoms() for m in mols), default=0),
+            }
+        return self._summary
+
     def saw_ions(self) -> bool:
         """Whether any training molecule has an ion's charge (an ammonium, a carboxylate:
         :func:`~chemexplain.chem.standardize.isolated_charges`); a nitro group's is none."""
-        self._check_fitted()
-        if getattr(self, "_saw_ions", None) is None:
-            from chemexplain.chem.standardize import isolated_charges
-
-            mols = (Chem.MolFromSmiles(s) for s in self.smiles_)
-            self._saw_ions = any(isolated_charges(m) for m in mols if m is not None)
-        return self._saw_ions
+        return self._training_summary()["saw_ions"]
 
     def max_heavy_atoms(self) -> int:
         """The most heavy atoms of any training molecule (0 for none)."""
-        self._check_fitted()
-        if getattr(self, "_max_heavy_atoms", None) is None:
-            mols = (Chem.MolFromSmiles(s) for s in self.smiles_)
-            self._max_heavy_atoms = max(
-                (m.GetNumHeavyAtoms() for m in mols if m is not None), default=0
-            )
-        return self._max_heavy_atoms
+        return self._training_summary()["max_heavy_atoms"]
 
     def size_warning(self, mol: Chem.Mol) -> str:
         """A warning for a molecule larger than every training molecule; "" otherwise."""
@@ -159,13 +173,7 @@ class ApplicabilityDomain:
         from chemexplain.serialization import write_model_dir
 
         self._check_fitted()
-        bits = np.array(
-            [
-                np.frombuffer(fp.ToBitString().encode(), dtype=np.uint8) - ord("0")
-                for fp in self.fingerprints_
-            ],
-            dtype=np.uint8,
-        ).reshape(len(self.fingerprints_), self.n_bits)
+        bits = self.bits_.toarray().astype(np.uint8)  # (n, n_bits) 0/1
         packed = torch.from_numpy(np.packbits(bits, axis=1))
         config = {
             "threshold": self.threshold,
@@ -193,9 +201,9 @@ class ApplicabilityDomain:
             raise ModelFileError(f"{where}: 'smiles' must be a list of SMILES")
         if packed is None or tuple(packed.shape) != (len(smiles), n_bytes):
             raise ModelFileError(f"{directory}: the fingerprints do not match the SMILES list")
+        from scipy import sparse
+
         bits = np.unpackbits(packed.numpy(), axis=1)[:, : domain.n_bits]
-        domain.smiles_ = smiles
-        domain.fingerprints_ = [
-            DataStructs.CreateFromBitString("".join(map(str, row.tolist()))) for row in bits
-        ]
+        domain.smiles_, domain._summary = smiles, None
+        domain.bits_ = sparse.csr_matrix(bits.astype(np.int32))
         return domain
