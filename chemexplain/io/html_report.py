@@ -100,7 +100,8 @@ def render_report(rows: list, counts: dict, *, source: str = "", vmax: float | N
 The first {len(rows)} are shown. Prediction in {esc(units)}. Atoms are colored by
 {scale}. Similarity to training: the largest Tanimoto similarity (Morgan radius 2)
 to the model's training molecules; out of domain below its calibrated threshold, where
-errors are larger. Click a column header to sort.</p>
+errors are larger, or when larger than every training molecule (Morgan bits do not see
+chain length). Click a column header to sort.</p>
 <table id="results"><thead><tr>
 <th onclick="sortBy(0, false)">id</th><th onclick="sortBy(1, false)">SMILES</th>
 <th onclick="sortBy(2, true)">prediction</th><th onclick="sortBy(3, false)">strongest atoms</th>
