@@ -74,6 +74,15 @@ def test_an_explanation_reads_as_one_line():
     assert mask.atoms_text().startswith("top atoms: ") and "(+" not in mask.atoms_text()
     (bad,) = cx.explain(["C1CC"], on_invalid="nan")
     assert repr(bad) == f"Explanation('C1CC': error: {bad.error})"
+    # what makes a prediction less sure ends the line, as under a drawing
+    ion, chain = cx.explain(["C[NH3+]", "C" * 60])
+    assert repr(ion).endswith(
+        f"; outside the model's domain (Tanimoto {ion.max_similarity:.2f}); "
+        "ions the model never saw)"
+    )
+    assert repr(chain).endswith(
+        "; outside the model's domain (larger than its training molecules))"
+    )
     # an atom whose value prints as 0.00 is listed neither way ("raise: C0 (+0.00), ...")
     flat = cx.Explanation(
         "CCO",

@@ -25,9 +25,6 @@ import numpy as np
 from rdkit import Geometry
 from rdkit.Chem.Draw import rdMolDraw2D
 
-from chemexplain.chem.domain import SIZE_WARNING_START
-from chemexplain.chem.notation import STEREO_WARNING
-from chemexplain.chem.standardize import ION_WARNING_START
 from chemexplain.files import write_atomically
 
 __all__ = [
@@ -113,27 +110,12 @@ def _highlights(e, vmax: float, highlight: float):
 
 def _legend(e, label: str | None = None) -> str:
     """The prediction (or the error), under ``label`` when one is given, over the caveats
-    a chemist must see with it (:func:`_caveats`)."""
+    a chemist must see with it (``Explanation.caveats``)."""
     text = f"error: {e.error}" if not e.ok else f"{e.prediction:.2f} {e.units}".strip()
-    caveats = _caveats(e) if e.ok else ""
+    caveats = e.caveats() if e.ok else ""
     if caveats:
         text += "\n" + caveats
     return text if label is None else f"{label}\n{text}"
-
-
-def _caveats(e) -> str:
-    """What makes the prediction less sure, short: outside the model's domain, ions or
-    stereo it never saw (the full text is ``e.warning``)."""
-    found = []
-    if SIZE_WARNING_START in e.warning:
-        found.append("outside the model's domain (larger than its training molecules)")
-    elif e.in_domain is False:
-        found.append(f"outside the model's domain (Tanimoto {e.max_similarity:.2f})")
-    if ION_WARNING_START in e.warning:
-        found.append("ions the model never saw")
-    if STEREO_WARNING in e.warning:
-        found.append("stereo ignored")
-    return "; ".join(found)
 
 
 def _short(text: str, limit: int = 36) -> str:

@@ -34,7 +34,10 @@ import numpy as np
 import pandas as pd
 from rdkit import Chem
 
+from chemexplain.chem.domain import SIZE_WARNING_START
+from chemexplain.chem.notation import STEREO_WARNING
 from chemexplain.chem.parsing import drawn_molecule
+from chemexplain.chem.standardize import ION_WARNING_START
 from chemexplain.errors import InvalidSmilesError
 
 __all__ = ["Explanation", "ExplanationList"]
@@ -156,9 +159,26 @@ class Explanation:
         one by one, and ``to_dict()`` gives them all)."""
         if not self.ok:
             return f"Explanation({self.input!r}: error: {self.error})"
+        caveats = self.caveats()
         return (
-            f"Explanation({self.input!r}: {self.value_text()}, {self.method}; {self.atoms_text()})"
+            f"Explanation({self.input!r}: {self.value_text()}, {self.method}; {self.atoms_text()}"
+            + (f"; {caveats})" if caveats else ")")
         )
+
+    def caveats(self) -> str:
+        """What makes the prediction less sure, short (the drawings and the repr show it):
+        outside the model's domain, ions or stereo it never saw; the full text is
+        ``warning``."""
+        found = []
+        if SIZE_WARNING_START in self.warning:
+            found.append("outside the model's domain (larger than its training molecules)")
+        elif self.in_domain is False:
+            found.append(f"outside the model's domain (Tanimoto {self.max_similarity:.2f})")
+        if ION_WARNING_START in self.warning:
+            found.append("ions the model never saw")
+        if STEREO_WARNING in self.warning:
+            found.append("stereo ignored")
+        return "; ".join(found)
 
     def to_dict(self) -> dict:
         """One flat row: prediction, units, top atoms and JSON lists of weights."""
