@@ -167,7 +167,11 @@ C/F/Cl/Br/I {everything["contrast"]["hydrophobic"]["atom"]["mask"]:+.3f}
   aromatic spelling.
 - Each prediction reports its largest Tanimoto similarity to the {len(model.split_["train"])} training molecules and
   `in_domain` (the threshold calibrated by scaffold cross-validation; see
-  `benchmarks/README.md`, "Applicability domain").
+  `benchmarks/README.md`, "Applicability domain"). A molecule with more heavy atoms than
+  the largest training molecule ({model.domain_.max_heavy_atoms()}) is out of domain whatever its similarity,
+  with the warning "larger than any training molecule": Morgan bits do not see chain
+  length, and the model's n-alkane predictions bottom out at C25 (-8.09 log10 mol/L) and
+  rise again (C100: -7.37; `model.predict(["C" * n])`).
   Vocabulary: `{"".join(model.vocab_.tokens[2:])}`.
 - The soluble top-3 figure is well above its chance level and collapses for the randomized
   model, so the mask reflects what the model learned; the insoluble figure sits at or below
