@@ -311,7 +311,7 @@ def explain_batch(
         read_mols = [read_mol for _, _, _, _, read_mol, _ in mapped]
         similarity, nearest = domain.nearest(read_mols)
         inside = domain.in_domain(similarity, [m.GetNumHeavyAtoms() for m in read_mols])
-    for i, ((row, s, mol, form, _, tokens), prediction, w, v, reference) in enumerate(
+    for i, ((row, s, mol, form, read_mol, tokens), prediction, w, v, reference) in enumerate(
         zip(mapped, predictions, token_weights, values, references)
     ):
         out[row].prediction_std = float(spreads[i])
@@ -328,7 +328,8 @@ def explain_batch(
             e.max_similarity, e.nearest_training_smiles = float(similarity[i]), nearest[i]
             e.in_domain = bool(inside[i])
             ions = "" if domain.saw_ions() else ion_warning(mol, standardized=standardize)
-            e.warning = "; ".join(filter(None, [e.warning, ions, domain.size_warning(mol)]))
+            size = domain.size_warning(read_mol)  # the molecule in_domain judged
+            e.warning = "; ".join(filter(None, [e.warning, ions, size]))
     for row, (heavy, _) in given.items():
         if out[row].ok:
             _to_molecule_order(out[row], heavy)

@@ -11,9 +11,10 @@ cross-validation on ESOL (``python scripts/calibrate_domain.py``, figures in
 ``benchmarks/README.md``): molecules below it had measurably larger errors
 on held-out scaffolds. A molecule with more heavy atoms than every training
 molecule is out of domain too, whatever its similarity: Morgan bits do not
-see chain length (every n-alkane from heptane on sets the same bits), and the bundled
-model predicts C100 more soluble than C20. It is saved beside the model (``domain/``, safetensors
-of packed fingerprint bits plus a JSON config), so nothing is unpickled.
+see chain length (every n-alkane from heptane on sets the same bits), and the
+bundled model predicts C100 more soluble than C20. The domain is saved beside
+the model (``domain/``, safetensors of packed fingerprint bits plus a JSON
+config), so nothing is unpickled.
 """
 
 from __future__ import annotations
