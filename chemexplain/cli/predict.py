@@ -140,7 +140,8 @@ def predict_rows(
                 notes.append("tokens unknown to the model: " + " ".join(sorted(set(tokens))))
             if unseen_ions and "[" in smiles[row]:  # a charge is written in a bracket atom
                 notes.append(ion_warning(parse_smiles(smiles[row]), standardized=standardize))
-            if domain is not None:
+            if domain is not None and len(form.smiles) > domain.max_heavy_atoms():
+                # a SMILES has at least a character per heavy atom: only long ones are parsed
                 notes.append(domain.size_warning(parse_smiles(form.smiles)))
             notes = [note for note in notes if note]
             row_warnings[row] = "; ".join(notes)
