@@ -164,7 +164,7 @@ def test_a_molecule_larger_than_every_training_molecule_is_out_of_domain():
     assert domain.size_warning(mols[3]) == ""
 
 
-def test_the_bundled_model_flags_a_chain_longer_than_its_training_molecules(tmp_path):
+def test_the_bundled_model_flags_a_chain_larger_than_its_training_molecules(tmp_path):
     from chemexplain.cli.predict import predict_rows
 
     largest = cx.pretrained().model.domain_.max_heavy_atoms()
