@@ -1,15 +1,17 @@
-"""File input and output: molecule files in chunks, atomic result files, batch scoring, HTML."""
+"""File input and output: molecule files in chunks, atomic result files, batch scoring, HTML.
 
-from chemexplain.io.html_report import write_report
-from chemexplain.io.molecule_files import read_chunks
-from chemexplain.io.result_files import ResultWriter, explanations_to_sdf
-from chemexplain.io.scoring import RESULT_COLUMNS, score_file
+Names load on first use (``lazy_loader``), as the package's own do: a command that only
+asks whether an argument names a molecule file does not import the drawing code.
+"""
 
-__all__ = [
-    "RESULT_COLUMNS",
-    "ResultWriter",
-    "explanations_to_sdf",
-    "read_chunks",
-    "score_file",
-    "write_report",
-]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "html_report": ["write_report"],
+        "molecule_files": ["read_chunks"],
+        "result_files": ["ResultWriter", "explanations_to_sdf"],
+        "scoring": ["RESULT_COLUMNS", "score_file"],
+    },
+)

@@ -98,3 +98,17 @@ def test_a_model_without_an_explainer_says_what_its_atoms_get(tiny_pair_dir, cap
         assert "note:" not in capsys.readouterr().err
     assert main(["explain", "CCO", "--model", str(tiny_pair_dir)]) == 0  # it has a mask
     assert "note:" not in capsys.readouterr().err
+
+
+def test_explain_without_pictures_does_not_import_the_drawing_code():
+    """RDKit's drawing modules take about 0.4 s of a start; only --draw needs them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from chemexplain.cli import main; main(['explain', 'CCO']); "
+        "print('chemexplain.chem.drawing' in sys.modules)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[-1] == "False"
