@@ -96,6 +96,7 @@ def _explain(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     import os
 
+    from chemexplain.chem.domain import SIZE_WARNING_START
     from chemexplain.cli.predict import names_molecule_file
     from chemexplain.errors import DataFormatError
 
@@ -120,9 +121,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"{e.input}\twarning: {e.warning}")
         if e.in_domain is not None:
             where = "inside" if e.in_domain else "outside"
+            why = " (larger than its training molecules)" if SIZE_WARNING_START in e.warning else ""
             print(
-                f"{e.input}\t{where} the model's domain: Tanimoto {e.max_similarity:.2f} to the "
-                f"nearest training molecule, {e.nearest_training_smiles}"
+                f"{e.input}\t{where} the model's domain{why}: Tanimoto {e.max_similarity:.2f} "
+                f"to the nearest training molecule, {e.nearest_training_smiles}"
             )
         if out:
             stem = _filename(row, e.input)

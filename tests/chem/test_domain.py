@@ -164,7 +164,7 @@ def test_a_molecule_larger_than_every_training_molecule_is_out_of_domain():
     assert domain.size_warning(mols[3]) == ""
 
 
-def test_the_bundled_model_flags_a_chain_larger_than_its_training_molecules(tmp_path):
+def test_the_bundled_model_flags_a_chain_larger_than_its_training_molecules(capsys):
     from chemexplain.cli.predict import predict_rows
 
     largest = cx.pretrained().model.domain_.max_heavy_atoms()
@@ -178,6 +178,13 @@ def test_the_bundled_model_flags_a_chain_larger_than_its_training_molecules(tmp_
     )
     assert e[1].in_domain is True and e[1].warning == ""
     assert "larger than its training molecules" in e[0].draw()
+    from chemexplain.cli import main
+
+    assert main(["explain", long_chain]) == 0
+    assert (
+        f"{long_chain}\toutside the model's domain (larger than its training molecules): "
+        "Tanimoto 1.00 to the nearest training molecule, CCCCCCCCCCCCCC"
+    ) in capsys.readouterr().out.splitlines()
     assert predict_rows(cx.pretrained().model, [long_chain, decane])["warning"].tolist() == [
         e[0].warning,
         "",
