@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 
 import torch
 
@@ -18,3 +20,11 @@ def without_biases(module: torch.nn.Module) -> torch.nn.Module:
             if "bias" in name:
                 parameter.zero_()
     return model
+
+
+def printed_in_a_fresh_process(code: str) -> list[str]:
+    """The words ``code`` prints when run in a new interpreter (nothing imported yet):
+    how the tests see which modules a command imports."""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    return run.stdout.split()

@@ -6,7 +6,7 @@ import torch
 
 from chemexplain.attribution import METHODS, MaskAttribution
 from chemexplain.nn.core import pad_ids
-from tests.helpers import ATTRIBUTION_SMILES
+from tests.helpers import ATTRIBUTION_SMILES, printed_in_a_fresh_process
 
 FAST = {
     "integrated_gradients": {"n_steps": 8},
@@ -98,13 +98,8 @@ def test_sequence_only_methods_refuse_a_fixed_size_input(images):
 
 def test_captum_is_imported_only_when_a_captum_method_runs():
     """Importing captum.attr takes about 0.8 s of every `chemexplain explain` otherwise."""
-    import subprocess
-    import sys
-
     code = (
         "import sys, chemexplain as cx; cx.explain('CCO'); print('captum' in sys.modules); "
         "cx.explain('CCO', method='occlusion'); print('captum' in sys.modules)"
     )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == ["False", "True"]
+    assert printed_in_a_fresh_process(code) == ["False", "True"]

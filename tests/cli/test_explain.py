@@ -3,6 +3,7 @@
 import re
 
 from chemexplain.cli import main
+from tests.helpers import printed_in_a_fresh_process
 
 
 def test_explain_command_prints_and_draws(tmp_path, tiny_pair_dir, capsys):
@@ -102,13 +103,8 @@ def test_a_model_without_an_explainer_says_what_its_atoms_get(tiny_pair_dir, cap
 
 def test_explain_without_pictures_does_not_import_the_drawing_code():
     """RDKit's drawing modules take about 0.4 s of a start; only --draw needs them."""
-    import subprocess
-    import sys
-
     code = (
         "import sys; from chemexplain.cli import main; main(['explain', 'CCO']); "
         "print('chemexplain.chem.drawing' in sys.modules)"
     )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.split()[-1] == "False"
+    assert printed_in_a_fresh_process(code)[-1] == "False"
