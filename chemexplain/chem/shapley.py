@@ -15,8 +15,13 @@ message-passing network over the atoms' features and bonds
 the spelling, so that it learns each atom's contribution averaged over
 spellings; or ``"sequence"``: a bidirectional GRU over the SMILES characters
 (the first version, kept for comparison: its values follow the spelling). The
-reference is the model's prediction for the molecule with every atom removed
-(every embedding zeroed, the same length), in the target's units.
+reference is the model's prediction for the molecule with every atom removed, in
+the target's units. How an atom is removed (``removal=``): ``"zero"`` (default)
+sets its characters' embeddings to 0 and keeps the SMILES' length, so the
+reference is the output for an all-zero input of that length, and moves with
+it; ``"delete"`` takes its characters out, so the reference is the output for
+the empty SMILES, the same for every molecule (measured side by side in
+``scripts/compare_removal_games.py`` and ``benchmark_shapley.py --removal``).
 
 Atoms that are one atom in another resonance form (a nitro group's two oxygens:
 RDKit charges whichever it writes second, so ``[N+](=O)[O-]`` and
@@ -44,7 +49,12 @@ from chemexplain.chem.graph_features import (
 from chemexplain.chem.parsing import parse_smiles, randomize_smiles, strip_cxsmiles
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.data.splits import holdout
-from chemexplain.mask.shapley import AmortizedShapley, PlayerGraphNetwork, UnitValueNetwork
+from chemexplain.mask.shapley import (
+    REMOVALS,
+    AmortizedShapley,
+    PlayerGraphNetwork,
+    UnitValueNetwork,
+)
 from chemexplain.nn.core import (
     FIXED_BATCH_ROWS,
     TrainingSchedule,
@@ -75,6 +85,7 @@ class SmilesShapley(SavedExplainer):
         hidden: int = 64,
         n_layers: int = 2,
         n_coalitions: int = 16,
+        removal: str = "zero",
         learning_rate: float = 2e-3,
         max_epochs: int = 40,
         patience: int = 6,
@@ -83,6 +94,8 @@ class SmilesShapley(SavedExplainer):
     ):
         if network not in NETWORKS:
             raise ValueError(f"network={network!r}: use one of {', '.join(NETWORKS)}")
+        if removal not in REMOVALS:
+            raise ValueError(f"removal={removal!r}: use one of {', '.join(REMOVALS)}")
         store_parameters(self, locals())
 
     def _build_core(self) -> AmortizedShapley:
@@ -97,6 +110,7 @@ class SmilesShapley(SavedExplainer):
             copy.deepcopy(self.model.module_).float().eval(),
             network,
             n_coalitions=self.n_coalitions,
+            removal=self.removal,
             schedule=TrainingSchedule.of(self),
         )
 
@@ -204,6 +218,11 @@ class SmilesShapley(SavedExplainer):
         computed alone (batch-independent)."""
         cache = self.__dict__.setdefault("_empty_by_length", {})
         out = torch.empty(len(lengths), dtype=embedded.dtype, device=embedded.device)
+        if core.removal == "delete":  # the empty SMILES: one value for every molecule
+            if "empty" not in cache:
+                nothing = embedded.new_zeros(1, 1, embedded.shape[-1])
+                cache["empty"] = core._value(nothing, lengths.new_zeros(1), nothing[..., 0])[0]
+            return out.fill_(cache["empty"])
         for i, length in enumerate(lengths.tolist()):
             if bool((players[i, :length] >= 0).all()):
                 if length not in cache:
@@ -302,6 +321,7 @@ class SmilesShapley(SavedExplainer):
         "hidden",
         "n_layers",
         "n_coalitions",
+        "removal",
         "learning_rate",
         "max_epochs",
         "patience",
@@ -311,7 +331,8 @@ class SmilesShapley(SavedExplainer):
 
     @staticmethod
     def _params_from_file(params: dict) -> dict:
-        return {"network": "sequence", **params}  # the first files had no network
+        # the first files had no network, and those before "delete" no removal
+        return {"network": "sequence", "removal": "zero", **params}
 
     def _after_load(self) -> None:
         self._inference = None

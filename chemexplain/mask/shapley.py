@@ -4,8 +4,17 @@ Torch only. The players are groups of input units (for SMILES: an atom's
 characters with its attached bond, branch and ring characters), given per
 batch as ``players`` (B, L) long: the player of each unit, -1 for a unit that
 belongs to none (always kept). A coalition S keeps the units of its players
-and zeroes the embedding of the others; its value is the frozen model's
-output, ``v(S) = model.forward_embedded(embedded * keep(S), lengths)``.
+and removes the others; its value is the frozen model's output. Two ways to
+remove (``removal=``):
+
+- ``"zero"``: the removed units' embeddings are set to 0 and the input keeps
+  its length, ``v(S) = model.forward_embedded(embedded * keep(S), lengths)``.
+  The reference v(empty) is the model's output for an all-zero input of the
+  molecule's length, which depends on that length (for a GRU, it can swing
+  with it: ``scripts/compare_removal_games.py``).
+- ``"delete"``: the removed units are taken out and the kept ones close up,
+  in order, into a shorter input. v(empty) is the model's output for the
+  empty input (length 0), one constant for every input.
 
 The explainer network gives every player a raw value in one forward pass:
 either :class:`UnitValueNetwork`, which reads the embedded input and sums
@@ -40,7 +49,17 @@ from chemexplain.nn.core import (
     store_parameters,
 )
 
-__all__ = ["AmortizedShapley", "PlayerGraphNetwork", "UnitValueNetwork", "player_sums"]
+__all__ = [
+    "AmortizedShapley",
+    "PlayerGraphNetwork",
+    "REMOVALS",
+    "UnitValueNetwork",
+    "closed_up",
+    "player_sums",
+]
+
+#: How a coalition removes the units of its absent players (see the module docstring).
+REMOVALS = ("zero", "delete")
 
 
 class UnitValueNetwork(nn.Module):
@@ -113,6 +132,18 @@ def player_sums(unit_values: torch.Tensor, players: torch.Tensor, n_players: int
     return out.scatter_add(1, index, unit_values * owned)
 
 
+def closed_up(embedded: torch.Tensor, keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, L, E) units + (B, L) 0/1 keep -> the kept units moved to the front in their
+    order, zeros after them (B, L, E), and their number per row (B,) long."""
+    kept = keep > 0
+    # a stable sort of (not kept) puts the kept positions first, in order
+    order = (~kept).to(torch.int8).argsort(dim=1, stable=True)
+    moved = embedded.gather(1, order.unsqueeze(-1).expand_as(embedded))
+    lengths = kept.sum(1)
+    real = torch.arange(keep.shape[1], device=keep.device).unsqueeze(0) < lengths.unsqueeze(1)
+    return moved * real.unsqueeze(-1).to(embedded.dtype), lengths
+
+
 def _kernel_sizes(n: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """One coalition size per row, from the Shapley kernel over 1..n-1 (rows with n >= 2)."""
     sizes = [1] * len(n)  # drawn on the CPU, then put where ``n`` is
@@ -133,6 +164,9 @@ class AmortizedShapley:
     model : the frozen model, with ``embed`` / ``forward_embedded`` (not trained here).
     network : maps (embedded, lengths) to (B, L) unit values (default :class:`UnitValueNetwork`).
     n_coalitions : coalitions drawn per molecule per step (each with its complement).
+    removal : ``"zero"`` or ``"delete"``: how a coalition removes its absent players'
+        units (see the module docstring); ``"delete"`` needs a model that takes inputs
+        of length 0.
     schedule : learning rate, epochs, patience, seed and verbosity of :meth:`fit`
         (default: learning rate 2e-3, 40 epochs, patience 6, seed 0, silent).
     """
@@ -143,8 +177,11 @@ class AmortizedShapley:
         network: nn.Module | None = None,
         *,
         n_coalitions: int = 16,
+        removal: str = "zero",
         schedule: TrainingSchedule | None = None,
     ):
+        if removal not in REMOVALS:
+            raise ValueError(f"removal={removal!r}: use one of {', '.join(REMOVALS)}")
         store_parameters(self, locals(), skip=("network", "schedule"))
         self.schedule = (
             schedule
@@ -160,9 +197,12 @@ class AmortizedShapley:
 
     # ----------------------------------------------------------------- values
     def _value(self, embedded, lengths, keep: torch.Tensor) -> torch.Tensor:
-        """v(keep): the model's output with the units where ``keep`` is 0 zeroed, (B,)."""
+        """v(keep), (B,): the model's output with the units where ``keep`` (B, L) is 0
+        removed, zeroed or deleted (``removal``); ``keep`` is 0 at padding."""
         with torch.no_grad():
-            return self.model.forward_embedded(embedded * keep.unsqueeze(-1), lengths)
+            if self.removal == "zero":
+                return self.model.forward_embedded(embedded * keep.unsqueeze(-1), lengths)
+            return self.model.forward_embedded(*closed_up(embedded, keep))
 
     @staticmethod
     def _keep(players: torch.Tensor, chosen: torch.Tensor, dtype) -> torch.Tensor:

@@ -120,11 +120,16 @@ class Smiles2Vec(nn.Module):
         return self.embedding(token_ids)
 
     def forward_embedded(self, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Run the network from its embedded input (B, L, E) and lengths (B,)."""
+        """Run the network from its embedded input (B, L, E) and lengths (B,).
+
+        A row of length 0 (the empty input) gets the output of the GRUs' initial
+        state, zero: ``head(0)``, whatever its padding holds.
+        """
         lengths = lengths.to(torch.long)
         mask = length_mask(lengths.to(embedded.device), embedded.shape[1])
         embedded = embedded * mask.unsqueeze(-1).to(embedded.dtype)
         hidden = torch.relu(self.conv(embedded.transpose(1, 2))).transpose(1, 2)
+        empty = (lengths == 0).to(hidden.device).unsqueeze(-1)
         if not self.config.bidirectional and not torch.is_grad_enabled():
             # Inference fast path: a forward GRU's state at the last real position never
             # sees the right padding after it, so run on the padded batch (faster than a
@@ -132,11 +137,11 @@ class Smiles2Vec(nn.Module):
             for gru in self.grus:
                 hidden, _ = gru(hidden)
             rows = torch.arange(hidden.shape[0], device=hidden.device)
-            last = hidden[rows, (lengths - 1).to(hidden.device)]
-            output = self.head(self.dropout(last))
+            last = hidden[rows, (lengths - 1).clamp(min=0).to(hidden.device)]
+            output = self.head(self.dropout(last.masked_fill(empty, 0.0)))
             return output.squeeze(-1) if self.config.n_outputs == 1 else output
         sequence = pack_padded_sequence(
-            hidden, lengths.cpu(), batch_first=True, enforce_sorted=False
+            hidden, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
         )
         final = None
         for gru in self.grus:
@@ -144,7 +149,7 @@ class Smiles2Vec(nn.Module):
         # final: (layers * directions, B, H) -> last layer's states of every direction
         directions = 2 if self.config.bidirectional else 1
         summary = torch.cat([final[-d] for d in range(directions, 0, -1)], dim=-1)
-        output = self.head(self.dropout(summary))
+        output = self.head(self.dropout(summary.masked_fill(empty, 0.0)))
         return output.squeeze(-1) if self.config.n_outputs == 1 else output
 
     def forward(self, token_ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

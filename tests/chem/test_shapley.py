@@ -8,7 +8,7 @@ from rdkit import Chem
 import chemexplain as cx
 from chemexplain.chem.shapley import SmilesShapley
 from chemexplain.cli import main
-from chemexplain.mask.shapley import AmortizedShapley, player_sums
+from chemexplain.mask.shapley import AmortizedShapley, closed_up, player_sums
 from chemexplain.nn.core import TrainingSchedule
 
 MOLECULES = ["CC(=O)Nc1ccc(O)cc1", "OCC(O)CO", "Clc1ccc(Cl)cc1", "CCO", "c1ccccc1C(=O)O"]
@@ -174,3 +174,57 @@ def test_a_nitro_groups_oxygens_get_one_value_whichever_rdkit_charges():
         e = cx.explain(smiles)
         assert e.atom_weights[8] == pytest.approx(e.atom_weights[9], abs=1e-12)
         assert e.atom_weights.sum() == pytest.approx(e.prediction - e.reference, abs=1e-9)
+
+
+def test_closed_up_moves_the_kept_units_to_the_front_in_order():
+    embedded = torch.arange(1.0, 7.0).reshape(1, 6, 1).repeat(2, 1, 1)
+    keep = torch.tensor([[1, 0, 1, 1, 0, 0], [0, 0, 0, 0, 0, 0]], dtype=torch.float64)
+    moved, lengths = closed_up(embedded, keep)
+    assert lengths.tolist() == [3, 0]
+    assert moved[..., 0].tolist() == [[1, 3, 4, 0, 0, 0], [0, 0, 0, 0, 0, 0]]
+
+
+class _Counting(torch.nn.Module):
+    """A toy model that sees the length: output = sum of units + 0.5 * length."""
+
+    def __init__(self):
+        super().__init__()
+        self.config = type("C", (), {"embedding_dim": 1})()
+
+    def forward_embedded(self, embedded, lengths):
+        return embedded.sum((1, 2)) + 0.5 * lengths.to(embedded.dtype)
+
+
+def test_the_delete_game_shortens_the_input_and_its_reference_is_the_empty_input():
+    embedded = torch.tensor([[[1.0], [2.0], [4.0], [0.0]]])
+    lengths, players = torch.tensor([3]), torch.tensor([[0, 1, 1, -1]])
+    keep = torch.tensor([[1.0, 0.0, 0.0, 0.0]])  # player 0 alone
+    zero = AmortizedShapley(_Counting(), removal="zero")
+    delete = AmortizedShapley(_Counting(), removal="delete")
+    assert zero._value(embedded, lengths, keep).item() == 1.0 + 0.5 * 3  # length kept
+    assert delete._value(embedded, lengths, keep).item() == 1.0 + 0.5 * 1  # shortened
+    _, empty_zero = zero.attribute(embedded, lengths, players, torch.tensor([2]))
+    _, empty_delete = delete.attribute(embedded, lengths, players, torch.tensor([2]))
+    assert empty_zero.item() == 1.5 and empty_delete.item() == 0.0
+    with pytest.raises(ValueError, match="removal"):
+        AmortizedShapley(_Counting(), removal="mean")
+
+
+def test_the_delete_explainer_has_one_reference_and_keeps_it_through_files(
+    tiny_pair_dir, esol, tmp_path
+):
+    model = cx.pretrained(tiny_pair_dir).model
+    explainer = SmilesShapley(
+        model, hidden=16, n_coalitions=2, max_epochs=1, removal="delete", verbose=False
+    ).fit(esol.smiles[:60].tolist())
+    values, reference = explainer.atom_values(MOLECULES)
+    empty = model.inverse_transform_target(np.array([model.module_.head.bias.item()]))[0]
+    np.testing.assert_allclose(reference, empty, atol=1e-6)  # the empty SMILES, for all
+    predictions = model.predict(MOLECULES, n_test_augment=0)
+    for v, p in zip(values, predictions):
+        assert v.sum() == pytest.approx(p - reference[0], abs=1e-9)
+    explainer.save(tmp_path / "shapley")
+    loaded = SmilesShapley.load(tmp_path / "shapley", model)
+    assert loaded.removal == "delete"
+    for a, b in zip(values, loaded.atom_values(MOLECULES)[0]):
+        np.testing.assert_allclose(a, b, atol=1e-12)

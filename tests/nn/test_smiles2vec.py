@@ -45,3 +45,18 @@ def test_embed_and_forward_embedded_compose_to_forward():
 def test_multi_output_head_shape():
     model = Smiles2Vec(Smiles2VecConfig(vocab_size=5, gru_sizes=(8,), n_outputs=3))
     assert model(torch.ones(4, 6, dtype=torch.long), torch.full((4,), 6)).shape == (4, 3)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("grad", [False, True])
+def test_an_empty_input_gives_the_output_of_the_initial_state(bidirectional, grad):
+    """Length 0 (the delete game's empty coalition): head(0), whatever the padding
+    holds, on the fast inference path and on the packed one alike."""
+    torch.manual_seed(2)
+    model = Smiles2Vec(Smiles2VecConfig(vocab_size=12, bidirectional=bidirectional)).eval()
+    ids = torch.tensor([[3, 4, 5, 6], [7, 8, 9, 10]])
+    with torch.set_grad_enabled(grad):
+        out = model(ids, torch.tensor([0, 4]))
+        full = model(ids[1:], torch.tensor([4]))
+    assert out[0].item() == pytest.approx(model.head.bias.item(), abs=1e-7)
+    assert out[1].item() == pytest.approx(full.item(), abs=1e-6)
