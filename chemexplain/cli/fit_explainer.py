@@ -25,7 +25,7 @@ from chemexplain.cli.common import (
 )
 
 #: The SmilesShapley parameters that fit-explainer's own flags set (their argparse ``dest``).
-PARAMETERS = ("n_coalitions", "network", "hidden", "n_layers")
+PARAMETERS = ("n_coalitions", "network", "hidden", "n_layers", "removal")
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +55,14 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=16,
         help="coalitions drawn per molecule and step, each with its complement (default 16)",
+    )
+    parser.add_argument(
+        "--removal",
+        choices=["zero", "delete"],
+        default="zero",
+        help="how a coalition removes an atom: 'zero' its characters' embeddings, the SMILES "
+        "keeping its length (default), or 'delete' its characters, so the reference is the "
+        "model's output for the empty SMILES (see benchmarks/README.md)",
     )
 
 

@@ -126,6 +126,8 @@ def test_explain_and_commands_use_the_stored_explainer(tiny_pair_dir, esol, tmp_
                 "1",
                 "--hidden",
                 "8",
+                "--removal",
+                "delete",
                 "--quiet",
             ]
         )
@@ -133,7 +135,8 @@ def test_explain_and_commands_use_the_stored_explainer(tiny_pair_dir, esol, tmp_
     )
     capsys.readouterr()
     saved = SmilesShapley.load(pair / "shapley", cx.pretrained(pair).model)
-    assert (saved.n_coalitions, saved.n_layers, saved.hidden) == (1, 1, 8)  # each flag arrived
+    # each flag arrived
+    assert (saved.n_coalitions, saved.n_layers, saved.hidden, saved.removal) == (1, 1, 8, "delete")
     assert cx.explain("CCO", str(pair)).method == "shapley"  # the default once there is one
     e = cx.explain("CC(=O)Nc1ccc(O)cc1", str(pair), method="shapley")
     assert e.signed and e.method == "shapley"
