@@ -4,6 +4,7 @@
     python scripts/benchmark_shapley.py --part crippen    # ~25 min on 1 thread
     python scripts/benchmark_shapley.py --part synthetic  # ~25 min on 1 thread
     python scripts/benchmark_shapley.py --part speed      # ~2 min; run it alone
+    python scripts/benchmark_shapley.py --part crippen --compare-removals  # ~28 min, 1 thread
 
 Each part updates its own entry of ``benchmarks/shapley.json`` and the
 "Amortized Shapley" table of ``benchmarks/README.md``.
@@ -25,6 +26,15 @@ Each part updates its own entry of ``benchmarks/shapley.json`` and the
   pairs the truth orders only), each with a bootstrap 95% CI (2,000 resamples
   of molecules), beside the atom-type lookup rule
   (fitted on the training molecules' labels) and random values.
+- ``--removal delete`` (esol): the explainer trained on the deletion game
+  (``SmilesShapley(removal="delete")``: an absent atom's characters taken out, so
+  the reference is the empty SMILES' prediction), stored as ``esol_delete`` beside
+  the shipped explainer's figures; every esol run also records how far the
+  reference moves between the test molecules.
+- ``--compare-removals`` (crippen / synthetic): a freshly trained model
+  (``runs/<part>_model_<config>_removals``) with a zeroing and a deletion
+  explainer trained over it the same way; their taus and paired difference,
+  stored as ``<part>_removals`` (the published part's entry is left alone).
 - ``speed``: molecules per second of ``explain(method="shapley")`` and of
   ``explain(method="integrated_gradients")`` (50 steps) on the ESOL test split,
   in this process, and their ratio.
@@ -95,6 +105,12 @@ def spelling_spearman(smiles_list, values_of) -> float:
     return float(np.mean(rhos))
 
 
+def explainer_name(part: str, args) -> str:
+    """Folder under runs/ of the explainer the esol part trains (zeroing keeps the old name)."""
+    removal = "" if args.removal == "zero" else f"_{args.removal}"
+    return f"shapley_esol_{args.network}{removal}"
+
+
 def fit_explainer(model, train, val, args, out: Path) -> tuple[SmilesShapley, float]:
     started = time.perf_counter()
     explainer = SmilesShapley(
@@ -103,6 +119,7 @@ def fit_explainer(model, train, val, args, out: Path) -> tuple[SmilesShapley, fl
         hidden=args.hidden,
         n_layers=args.layers,
         max_epochs=args.epochs,
+        removal=args.removal,
         verbose=True,
     ).fit(train, val)
     seconds = time.perf_counter() - started
@@ -116,6 +133,7 @@ def explainer_record(explainer, seconds, explainer_dir=None) -> dict:
         "network": explainer.network,
         "hidden": explainer.hidden,
         "layers": explainer.n_layers,
+        "removal": explainer.removal,
         "epochs_run": len(explainer.history_),
         "best_epoch": explainer.explainer_.best_epoch_,
         "fit_seconds": seconds,
@@ -130,7 +148,7 @@ def part_esol(args) -> dict:
         explainer, seconds = SmilesShapley.load(args.load, model), None
     else:
         explainer, seconds = fit_explainer(
-            model, part["train"], part["val"], args, ROOT / "runs" / f"shapley_esol_{args.network}"
+            model, part["train"], part["val"], args, ROOT / "runs" / explainer_name("esol", args)
         )
     test = part["test"]
     explanations = cx.explain(test, model=model, method="shapley", shapley=explainer)
@@ -147,6 +165,13 @@ def part_esol(args) -> dict:
         "test_molecules": len(test),
         "efficiency_mean_abs_error": float(np.mean(efficiency)),
         "efficiency_max_abs_error": float(np.max(efficiency)),
+        # how far the reference moves between molecules (log10 mol/L)
+        "reference": {
+            "mean": float(np.mean([e.reference for e in explanations])),
+            "std": float(np.std([e.reference for e in explanations])),
+            "min": float(np.min([e.reference for e in explanations])),
+            "max": float(np.max([e.reference for e in explanations])),
+        },
         "spelling_spearman": {
             "shapley": spelling_spearman(test, shapley_values),
             "occlusion": spelling_spearman(test, occlusion_values),
@@ -154,8 +179,8 @@ def part_esol(args) -> dict:
     }
 
 
-def part_truth(args, name: str) -> dict:
-    """Train a model on a target with known per-atom values; every method's tau on its test set."""
+def truth_frame(name: str):
+    """(ESOL + FreeSolv molecules with the ``target`` column, per-atom truth function)."""
     base = list(cx.load_esol().smiles) + list(cx.load_freesolv().smiles)
     frame = ground_truth.crippen_frame(base)
     if name == "crippen":
@@ -164,15 +189,73 @@ def part_truth(args, name: str) -> dict:
     else:
         truth_of = ground_truth.synthetic_atom_values
         frame["target"] = [truth_of(s).sum() for s in frame.smiles]
-    saved = ROOT / "runs" / f"{name}_model_{args.truth_config}"
-    started = time.perf_counter()
+    return frame, truth_of
+
+
+def tau_summary(values, truths) -> dict:
+    """Mean per-molecule signed Kendall tau-b and Somers' D, each with its bootstrap 95% CI."""
+    taus = per_molecule_kendall(values, truths)
+    mean, (low, high) = bootstrap_ci(taus)
+    d_mean, (d_low, d_high) = bootstrap_ci(
+        per_molecule_kendall(values, truths, statistic="somers_d")
+    )
+    return {
+        "mean": mean,
+        "ci": [low, high],
+        "n": int(taus.size),
+        "somers_d": {"mean": d_mean, "ci": [d_low, d_high]},
+    }
+
+
+def truth_model(frame, saved: Path, args):
+    """SMILES2vec (``--truth-config``; random split, seed 0) on ``frame.target``, loaded from
+    ``saved`` with ``--reuse-model`` when there, else trained and saved there."""
     if args.reuse_model and saved.is_dir():
-        model = cx.load_model(saved)
-    else:
-        model = cx.train_on_frame(
-            frame, "target", split="random", seed=0, config=args.truth_config, verbose=False
-        )
-        model.save(saved)
+        return cx.load_model(saved)
+    model = cx.train_on_frame(
+        frame, "target", split="random", seed=0, config=args.truth_config, verbose=False
+    )
+    model.save(saved)
+    return model
+
+
+def part_removals(args, name: str) -> dict:
+    """The zeroing and the deletion explainer, each trained over one freshly trained model
+    on a ground truth (its own folders under runs/, so the published part's model and
+    explainer are left alone); their taus and paired difference on its test molecules."""
+    frame, truth_of = truth_frame(name)
+    model = truth_model(frame, ROOT / "runs" / f"{name}_model_{args.truth_config}_removals", args)
+    split = {k: [frame.smiles[i] for i in model.split_[k]] for k in ("train", "val", "test")}
+    truths = [truth_of(s) for s in split["test"]]
+    values, record = {}, {}
+    for removal in ("zero", "delete"):
+        args.removal = removal
+        out = ROOT / "runs" / f"{name}_shapley_{args.network}_removals_{removal}"
+        if args.reuse_explainer and out.is_dir():
+            explainer, seconds = SmilesShapley.load(out, model), None
+        else:
+            explainer, seconds = fit_explainer(model, split["train"], split["val"], args, out)
+        values[removal] = explainer.atom_values(split["test"])[0]
+        record[removal] = {
+            **tau_summary(values[removal], truths),
+            "explainer": explainer_record(explainer, seconds, out.relative_to(ROOT)),
+        }
+        print(f"{name} {removal}: {record[removal]['mean']:.3f}")
+    return {
+        "target": name,
+        "model_config": args.truth_config,
+        "model_test_rmse": model.metrics_["test_rmse"],
+        "test_molecules": len(split["test"]),
+        **record,
+        "delete_minus_zero_paired": paired_kendall(values["delete"], values["zero"], truths),
+    }
+
+
+def part_truth(args, name: str) -> dict:
+    """Train a model on a target with known per-atom values; every method's tau on its test set."""
+    frame, truth_of = truth_frame(name)
+    started = time.perf_counter()
+    model = truth_model(frame, ROOT / "runs" / f"{name}_model_{args.truth_config}", args)
     model_seconds = time.perf_counter() - started
     split = {k: [frame.smiles[i] for i in model.split_[k]] for k in ("train", "val", "test")}
     y_train = frame.target.to_numpy()[model.split_["train"]]
@@ -185,17 +268,7 @@ def part_truth(args, name: str) -> dict:
     truths = [truth_of(s) for s in test]
 
     def summary(values) -> dict:
-        taus = per_molecule_kendall(values, truths)
-        mean, (low, high) = bootstrap_ci(taus)
-        d_mean, (d_low, d_high) = bootstrap_ci(
-            per_molecule_kendall(values, truths, statistic="somers_d")
-        )
-        return {
-            "mean": mean,
-            "ci": [low, high],
-            "n": int(taus.size),
-            "somers_d": {"mean": d_mean, "ci": [d_low, d_high]},
-        }
+        return tau_summary(values, truths)
 
     shapley_values = explainer.atom_values(test)[0]
     taus = {"shapley": summary(shapley_values)}
@@ -260,20 +333,59 @@ def update_readme(results: dict) -> None:
         "over a frozen model; values are contributions in the target's units.",
         "",
     ]
-    esol = results.get("esol")
+    esol, deleted = results.get("esol"), results.get("esol_delete")
+
+    def reference(r) -> str:
+        if "reference" not in r:
+            return "-"
+        ref = r["reference"]
+        return f"{ref['std']:.2f} ({ref['min']:.2f} to {ref['max']:.2f})"
+
     if esol:
         lines += [
             f"ESOL, bundled model, {esol['network']} network ({esol['layers']} layers, hidden "
             f"{esol['hidden']}), best epoch {esol['best_epoch']} ({esol['explainer']}); test "
-            f"split, {esol['test_molecules']} molecules, SMILES as written.",
+            f"split, {esol['test_molecules']} molecules, SMILES as written."
+            + (
+                " Last column: the same network trained on the deletion game "
+                f"(`--removal delete`, best epoch {deleted['best_epoch']}; not shipped): "
+                "an atom is removed by taking its characters out, so the reference is the "
+                "model's output for the empty SMILES, one value for every molecule, where "
+                "zeroing keeps the SMILES' length and the reference moves with it "
+                "(`python scripts/compare_removal_games.py`)."
+                if deleted
+                else ""
+            ),
             "",
-            "| figure | amortized Shapley | beside it |",
-            "|---|---|---|",
-            f"| mean abs(sum of contributions - (prediction - reference)), log10 mol/L | "
-            f"{esol['efficiency_mean_abs_error']:.1e} (max {esol['efficiency_max_abs_error']:.1e}) | |",
-            f"| spelling invariance: mean Spearman of two random spellings | "
-            f"{esol['spelling_spearman']['shapley']:.3f} | occlusion "
-            f"{esol['spelling_spearman']['occlusion']:.3f} |",
+            "| figure | amortized Shapley | beside it |" + (" atoms deleted |" if deleted else ""),
+            "|---|---|---|" + ("---|" if deleted else ""),
+        ]
+
+        def row(figure: str, ours: str, beside: str, other: str) -> str:
+            return f"| {figure} | {ours} | {beside} |" + (f" {other} |" if deleted else "")
+
+        def efficiency(r) -> str:
+            return f"{r['efficiency_mean_abs_error']:.1e} (max {r['efficiency_max_abs_error']:.1e})"
+
+        lines += [
+            row(
+                "mean abs(sum of contributions - (prediction - reference)), log10 mol/L",
+                efficiency(esol),
+                "",
+                efficiency(deleted) if deleted else "",
+            ),
+            row(
+                "reference over the test molecules: std (min to max), log10 mol/L",
+                reference(esol),
+                "",
+                reference(deleted) if deleted else "",
+            ),
+            row(
+                "spelling invariance: mean Spearman of two random spellings",
+                f"{esol['spelling_spearman']['shapley']:.3f}",
+                f"occlusion {esol['spelling_spearman']['occlusion']:.3f}",
+                f"{deleted['spelling_spearman']['shapley']:.3f}" if deleted else "",
+            ),
         ]
     speed = results.get("speed")
     if speed:
@@ -281,7 +393,7 @@ def update_readme(results: dict) -> None:
             f"| molecules per second, `explain()`, same process ({speed['threads']} threads) | "
             f"{speed['molecules_per_second']['shapley']:,.0f} | integrated gradients (50 steps) "
             f"{speed['molecules_per_second']['integrated_gradients_50']:,.1f}; ratio "
-            f"{speed['speedup_vs_integrated_gradients']:,.0f}x |"
+            f"{speed['speedup_vs_integrated_gradients']:,.0f}x |" + (" - |" if deleted else "")
         )
     for name in ("crippen", "synthetic"):
         r = results.get(name)
@@ -316,7 +428,42 @@ def update_readme(results: dict) -> None:
                 f"| {label.get(method, method)} | {t['mean']:.3f} | "
                 f"[{t['ci'][0]:.3f}, {t['ci'][1]:.3f}] | {somers} | {t['n']} |"
             )
+    lines += removals_lines(results)
     replace_block(README, "shapley", "\n".join(lines))
+
+
+def removals_lines(results: dict) -> list[str]:
+    """The zeroing against the deletion explainer (``--compare-removals``), when measured."""
+    rows = [results.get(f"{name}_removals") for name in ("crippen", "synthetic")]
+    rows = [r for r in rows if r]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "Zeroing or deleting an atom (`SmilesShapley(removal=)`; the reference above moves "
+        "with the SMILES' length under zeroing, and is the empty SMILES' prediction for every "
+        "molecule under deletion: see 'Removal games' below). Per ground truth, one freshly "
+        "trained SMILES2vec `paper` (random split, seed 0) with both explainers (graph "
+        "network, same settings) trained over it; test molecules, SMILES as written, one "
+        "pass; mean signed Kendall τ [95% CI], and delete - zero paired over molecules. "
+        "Command: `python scripts/benchmark_shapley.py --part crippen|synthetic "
+        "--compare-removals`.",
+        "",
+        "| ground truth | model test RMSE | zero | delete | delete - zero [95% CI] | molecules |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        paired = r["delete_minus_zero_paired"]
+        cells = [
+            f"{r[k]['mean']:.3f} [{r[k]['ci'][0]:.3f}, {r[k]['ci'][1]:.3f}]"
+            for k in ("zero", "delete")
+        ]
+        lines.append(
+            f"| {r['target']} | {r['model_test_rmse']:.3f} | {cells[0]} | {cells[1]} | "
+            f"{paired['difference']:+.3f} [{paired['ci'][0]:+.3f}, {paired['ci'][1]:+.3f}] | "
+            f"{paired['n']} |"
+        )
+    return lines
 
 
 def main(argv=None) -> int:
@@ -340,6 +487,19 @@ def main(argv=None) -> int:
         action="store_true",
         help="crippen/synthetic: load the explainer saved before (runs/<part>_shapley_<network>)",
     )
+    parser.add_argument(
+        "--removal",
+        default="zero",
+        choices=["zero", "delete"],
+        help="esol: how a coalition removes atoms (SmilesShapley(removal=)); 'delete' is "
+        "stored beside the shipped explainer's figures as esol_delete",
+    )
+    parser.add_argument(
+        "--compare-removals",
+        action="store_true",
+        help="crippen/synthetic: train a fresh model, then a zeroing and a deletion explainer "
+        "over it (stored as <part>_removals; the published part is left alone)",
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
@@ -348,6 +508,8 @@ def main(argv=None) -> int:
         result = part_esol(args)
     elif args.part == "speed":
         result = part_speed(args)
+    elif args.compare_removals:
+        result = part_removals(args, args.part)
     else:
         result = part_truth(args, args.part)
     print(json.dumps(result, indent=2))
@@ -355,7 +517,11 @@ def main(argv=None) -> int:
         results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         if "esol" not in results and "efficiency_mean_abs_error" in results:
             results = {"first_version_sequence_network": results}  # the figures it replaces
-        results[args.part] = result
+        if args.compare_removals:
+            key = f"{args.part}_removals"
+        else:
+            key = args.part if args.removal == "zero" else f"{args.part}_{args.removal}"
+        results[key] = result
         write_atomically(RESULTS, json.dumps(results, indent=2) + "\n")
         update_readme(results)
     return 0

@@ -47,6 +47,7 @@ def test_the_bundled_explainers_load_with_their_saved_parameters(tmp_path):
     shapley = SmilesShapley.load(PRETRAINED_DIR / "shapley", model)
     mask = SmilesMask.load(PRETRAINED_DIR / "mask", model)
     saved = json.loads((PRETRAINED_DIR / "shapley" / "config.json").read_text())["params"]
+    saved = SmilesShapley._params_from_file(saved)  # an older file's missing ones filled in
     assert {name: getattr(shapley, name) for name in SmilesShapley._SAVED} == saved
     assert shapley.explainer_.fitted_ and not shapley.explainer_.network.training
     assert mask.explainer_.fitted_ and not any(
