@@ -111,7 +111,11 @@ def explainer_name(part: str, args) -> str:
     return f"shapley_esol_{args.network}{removal}"
 
 
-def fit_explainer(model, train, val, args, out: Path) -> tuple[SmilesShapley, float]:
+def fit_explainer(
+    model, train, val, args, out: Path, removal: str | None = None
+) -> tuple[SmilesShapley, float]:
+    """A SmilesShapley of the command's settings (``removal``: default ``--removal``),
+    trained and saved to ``out``; with its training seconds."""
     started = time.perf_counter()
     explainer = SmilesShapley(
         model,
@@ -119,7 +123,7 @@ def fit_explainer(model, train, val, args, out: Path) -> tuple[SmilesShapley, fl
         hidden=args.hidden,
         n_layers=args.layers,
         max_epochs=args.epochs,
-        removal=args.removal,
+        removal=removal or args.removal,
         verbose=True,
     ).fit(train, val)
     seconds = time.perf_counter() - started
@@ -229,12 +233,13 @@ def part_removals(args, name: str) -> dict:
     truths = [truth_of(s) for s in split["test"]]
     values, record = {}, {}
     for removal in ("zero", "delete"):
-        args.removal = removal
         out = ROOT / "runs" / f"{name}_shapley_{args.network}_removals_{removal}"
         if args.reuse_explainer and out.is_dir():
             explainer, seconds = SmilesShapley.load(out, model), None
         else:
-            explainer, seconds = fit_explainer(model, split["train"], split["val"], args, out)
+            explainer, seconds = fit_explainer(
+                model, split["train"], split["val"], args, out, removal
+            )
         values[removal] = explainer.atom_values(split["test"])[0]
         record[removal] = {
             **tau_summary(values[removal], truths),

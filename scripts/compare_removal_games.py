@@ -44,6 +44,7 @@ from chemexplain.chem.parsing import molecule_rng
 from chemexplain.chem.shapley import SmilesShapley
 from chemexplain.files import write_atomically
 from chemexplain.io.markdown_blocks import replace_block
+from chemexplain.mask.shapley import closed_up
 from chemexplain.metrics.ground_truth import bootstrap_ci, per_molecule_kendall
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,18 +80,14 @@ def game_shapley(model, smiles: str, permutations: int, seed: int) -> dict[str, 
     chosen = np.array(coalitions)
     owners = np.array(players)
     keep = chosen[:, np.clip(owners, 0, None)] | (owners < 0)[None, :]
-    embedded = module.embed(torch.tensor([ids]))[0].double()
-    kept = torch.tensor(keep, dtype=torch.float64).unsqueeze(-1)
+    kept = torch.tensor(keep, dtype=torch.float64)
     with torch.no_grad():
+        embedded = module.embed(torch.tensor([ids])).double().expand(len(keep), -1, -1)
         zeroed = module.forward_embedded(
-            embedded.unsqueeze(0) * kept, torch.full((len(keep),), len(ids))
+            embedded * kept.unsqueeze(-1), torch.full((len(keep),), len(ids))
         ).numpy()
-        lengths = keep.sum(1)
-        shortened = torch.zeros(len(keep), len(ids), embedded.shape[1], dtype=torch.float64)
-        for row in range(len(keep)):
-            shortened[row, : lengths[row]] = embedded[np.nonzero(keep[row])[0]]
-        # length 0 (the empty coalition): the output of the GRUs' initial state, head(0)
-        deleted = module.forward_embedded(shortened, torch.tensor(lengths)).numpy()
+        # the explainer's own deletion (length 0, the empty coalition: head(0))
+        deleted = module.forward_embedded(*closed_up(embedded, kept)).numpy()
 
     def shapley(values):
         phi, i = np.zeros(n), 0

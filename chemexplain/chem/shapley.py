@@ -21,7 +21,7 @@ sets its characters' embeddings to 0 and keeps the SMILES' length, so the
 reference is the output for an all-zero input of that length, and moves with
 it; ``"delete"`` takes its characters out, so the reference is the output for
 the empty SMILES, the same for every molecule (measured side by side in
-``scripts/compare_removal_games.py`` and ``benchmark_shapley.py --removal``).
+``scripts/compare_removal_games.py`` and ``benchmark_shapley.py --compare-removals``).
 
 Atoms that are one atom in another resonance form (a nitro group's two oxygens:
 RDKit charges whichever it writes second, so ``[N+](=O)[O-]`` and
@@ -213,21 +213,18 @@ class SmilesShapley(SavedExplainer):
 
     def _empty(self, core, embedded, lengths, players) -> torch.Tensor:
         """v(empty) per row: the model's output with every atom removed. When every
-        character belongs to an atom, that input is all zeros and depends on its
-        length only: it is looked up in :meth:`_empty_of_lengths`. Otherwise it is
-        computed alone (batch-independent)."""
+        character belongs to an atom, that input depends on its length only (all
+        zeros, looked up in :meth:`_empty_of_lengths`) or, with ``removal="delete"``,
+        on nothing (the empty SMILES, computed once). Otherwise it is computed alone
+        (batch-independent)."""
         cache = self.__dict__.setdefault("_empty_by_length", {})
         out = torch.empty(len(lengths), dtype=embedded.dtype, device=embedded.device)
-        if core.removal == "delete":  # the empty SMILES: one value for every molecule
-            if "empty" not in cache:
-                nothing = embedded.new_zeros(1, 1, embedded.shape[-1])
-                cache["empty"] = core._value(nothing, lengths.new_zeros(1), nothing[..., 0])[0]
-            return out.fill_(cache["empty"])
         for i, length in enumerate(lengths.tolist()):
             if bool((players[i, :length] >= 0).all()):
-                if length not in cache:
-                    cache.update(self._empty_of_lengths(core, length, embedded))
-                out[i] = cache[length]
+                key = 0 if core.removal == "delete" else length  # 0: the empty SMILES
+                if key not in cache:
+                    cache.update(self._empty_of_lengths(core, key, embedded))
+                out[i] = cache[key]
                 continue
             keep = (players[i : i + 1, :length] < 0).to(embedded.dtype)
             out[i] = core._value(embedded[i : i + 1, :length], lengths[i : i + 1], keep)[0]
@@ -238,7 +235,10 @@ class SmilesShapley(SavedExplainer):
         """``{L: v(all-zero input of length L)}`` for the 8 lengths of ``length``'s group
         (1-8, 9-16, ...), in one batch whose shape depends on the group alone, so a
         molecule's reference never depends on what else is explained (``like``: a tensor
-        of the embedded inputs' dtype, device and width)."""
+        of the embedded inputs' dtype, device and width). Length 0: ``{0: v(empty input)}``."""
+        if length == 0:
+            nothing = like.new_zeros(1, 1, like.shape[-1])
+            return {0: core._value(nothing, torch.zeros(1, dtype=torch.long), nothing[..., 0])[0]}
         first = (length - 1) // _EMPTY_GROUP * _EMPTY_GROUP + 1
         group = torch.arange(first, first + _EMPTY_GROUP)
         width = first + _EMPTY_GROUP - 1
