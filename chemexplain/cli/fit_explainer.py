@@ -39,30 +39,33 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         help="explainer network: 'graph' (over atoms and bonds: the same for every spelling, "
         "default) or 'sequence' (a GRU over the SMILES characters)",
     )
-    parser.add_argument("--hidden", type=positive_int, default=64, help="hidden size (default 64)")
-    parser.add_argument(
-        "--layers",
-        dest="n_layers",
-        metavar="LAYERS",
-        type=positive_int,
-        default=2,
-        help="network layers (default 2)",
-    )
-    parser.add_argument(
-        "--coalitions",
-        dest="n_coalitions",
-        metavar="COALITIONS",
-        type=positive_int,
-        default=16,
-        help="coalitions drawn per molecule and step, each with its complement (default 16)",
-    )
+    # the sizes: (flag, SmilesShapley parameter, default, what it counts)
+    for flag, dest, default, what in (
+        ("--hidden", "hidden", 64, "hidden size"),
+        ("--layers", "n_layers", 2, "network layers"),
+        (
+            "--coalitions",
+            "n_coalitions",
+            16,
+            "coalitions drawn per molecule and step, each with its complement",
+        ),
+    ):
+        parser.add_argument(
+            flag,
+            dest=dest,
+            metavar=flag[2:].upper(),
+            type=positive_int,
+            default=default,
+            help=f"{what} (default {default})",
+        )
     parser.add_argument(
         "--removal",
-        choices=["zero", "delete"],
-        default="zero",
-        help="how a coalition removes an atom: 'zero' its characters' embeddings, the SMILES "
-        "keeping its length (default), or 'delete' its characters, so the reference is the "
-        "model's output for the empty SMILES (see benchmarks/README.md)",
+        choices=["delete", "zero"],
+        default="delete",
+        help="how a coalition removes an atom: 'delete' its characters, so the reference is "
+        "the model's output for the empty SMILES, one value for every molecule (default), or "
+        "'zero' its characters' embeddings, the SMILES keeping its length, so the reference "
+        "moves with the length (see benchmarks/README.md, 'Removal games')",
     )
 
 

@@ -6,7 +6,6 @@ import pytest
 
 from chemexplain import DatasetNotFoundError, load_csv, load_esol, load_freesolv
 from chemexplain.data import datasets
-from chemexplain.data.splits import split_indices
 from chemexplain.errors import DataFormatError
 
 
@@ -146,25 +145,6 @@ def test_load_csv_drops_unreadable_smiles_naming_their_lines(tmp_path):
     # without a target column (molecules to explain or to fit an explainer on) too
     with pytest.warns(UserWarning, match="rows with no SMILES"):
         assert load_csv(path, "smiles").smiles.tolist() == ["CCO", "CCCl"]
-
-
-def test_random_split_is_seeded_80_10_10_and_disjoint(esol):
-    smiles = esol.smiles.tolist()
-    a, b, c = (split_indices(smiles, "random", s) for s in (0, 0, 1))
-    assert (len(a.train), len(a.val), len(a.test)) == (902, 113, 113)
-    assert sorted(a.train + a.val + a.test) == list(range(1128))
-    assert a.to_dict() == b.to_dict()
-    assert a.test != c.test
-
-
-def test_scaffold_split_keeps_scaffolds_apart(esol):
-    from rdkit.Chem.Scaffolds.MurckoScaffold import MurckoScaffoldSmiles
-
-    smiles = esol.smiles.tolist()
-    split = split_indices(smiles, "scaffold", 0)
-    scaffold = lambda rows: {MurckoScaffoldSmiles(smiles[i]) for i in rows}  # noqa: E731
-    assert not scaffold(split.train) & scaffold(split.test)
-    assert sorted(split.train + split.val + split.test) == list(range(1128))
 
 
 def test_load_csv_reads_an_sdf_by_its_properties(tmp_path):
