@@ -2,8 +2,8 @@
 
     python scripts/benchmark_attributions.py --threads 1 --reuse-model  # 109 min, last run
     python scripts/benchmark_attributions.py                  # trains the Crippen model too
-    python scripts/benchmark_attributions.py --reuse-model    # reuse runs/crippen_* (saved by
-                                                              # benchmark_shapley.py --part crippen)
+    python scripts/benchmark_attributions.py --reuse-model    # reuse the Crippen model and
+                  # deletion explainer of benchmark_shapley.py --part crippen --compare-removals
 
 1. ESOL (the bundled model, its mask and its explainer; the random test
    split): for every method, the soluble top-3 accuracy at character and atom
@@ -25,7 +25,8 @@
    retrained over each cascading step; the explainer over the last one (the
    fully randomized model), since it is trained against the model.
 3. Crippen ground truth: SMILES2vec (``paper`` config, random split, seed 0;
-   the model of ``benchmark_shapley.py --part crippen``) trained on RDKit's
+   with ``--reuse-model``, the model and deletion explainer saved by
+   ``benchmark_shapley.py --part crippen --compare-removals``) trained on RDKit's
    Crippen logP of the ESOL + FreeSolv molecules, with a mask and an explainer
    trained over it. On its test molecules, per-molecule Kendall tau between
    each method's per-atom values and the per-atom Crippen contributions
@@ -79,7 +80,8 @@ README = ROOT / "benchmarks" / "README.md"
 BATCH = 32
 LAYERS = ("head", "grus.1", "grus.0", "conv")
 #: explainer settings: those of the bundled one (scripts/train_pretrained.py)
-SHAPLEY = {"network": "graph", "hidden": 128, "n_layers": 4, "max_epochs": 20}
+#: the explainer's settings, as the bundled one's (scripts/train_pretrained.py)
+SHAPLEY = {"network": "graph", "hidden": 128, "n_layers": 4, "removal": "delete", "max_epochs": 20}
 PERTURBATIONS = ("zero", "resample")
 
 
@@ -467,8 +469,9 @@ def crippen_part(args, results) -> None:
     frame = ground_truth.crippen_frame(
         list(cx.load_esol().smiles) + list(cx.load_freesolv().smiles)
     )
-    saved = ROOT / "runs" / "crippen_model_paper"
-    if args.reuse_model and saved.is_dir():
+    saved = ROOT / "runs" / "crippen_model_paper_removals"  # benchmark_shapley's
+    reused = args.reuse_model and saved.is_dir()
+    if reused:
         model = cx.load_model(saved)
     else:
         model = cx.train_on_frame(
@@ -482,8 +485,8 @@ def crippen_part(args, results) -> None:
     truths = [ground_truth.crippen_atom_contributions(s) for s in smiles]
     mask = cx.SmilesMask(model, random_state=0, verbose=False, max_epochs=2 if args.quick else 40)
     mask.fit(part["train"], y[parts["train"]], part["val"], y[parts["val"]])
-    explainer_dir = ROOT / "runs" / "crippen_shapley_graph"
-    if args.reuse_model and explainer_dir.is_dir():
+    explainer_dir = ROOT / "runs" / "crippen_shapley_graph_removals_delete"
+    if reused and explainer_dir.is_dir():
         explainer = SmilesShapley.load(explainer_dir, model)
     else:
         settings = {**SHAPLEY, "max_epochs": 1 if args.quick else SHAPLEY["max_epochs"]}
@@ -492,6 +495,8 @@ def crippen_part(args, results) -> None:
     scheme = model.params_["scheme"]
     results["crippen"] = {
         "model_config": "paper",
+        "model": f"runs/{saved.name}" if reused else "trained here",
+        "explainer_removal": explainer.removal,
         "n_molecules": len(frame),
         "n_test": len(smiles),
         "test_rmse": model.metrics_["test_rmse"],
@@ -534,7 +539,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--reuse-model",
         action="store_true",
-        help="Crippen: load runs/crippen_model_paper and runs/crippen_shapley_graph if present",
+        help="Crippen: load runs/crippen_model_paper_removals and "
+        "runs/crippen_shapley_graph_removals_delete (benchmark_shapley.py --part crippen "
+        "--compare-removals) if present",
     )
     parser.add_argument("--quick", action="store_true", help="tiny settings, for a smoke test")
     parser.add_argument(

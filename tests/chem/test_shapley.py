@@ -1,4 +1,5 @@
-"""The amortized Shapley explainer: exact efficiency, Shapley values on a toy model, files, CLI."""
+"""chem.shapley, the SMILES adapter of the amortized Shapley explainer: exact efficiency,
+batch independence, files, the CLI, the delete game's one reference."""
 
 import numpy as np
 import pytest
@@ -8,55 +9,27 @@ from rdkit import Chem
 import chemexplain as cx
 from chemexplain.chem.shapley import SmilesShapley
 from chemexplain.cli import main
-from chemexplain.mask.shapley import AmortizedShapley, closed_up, player_sums
-from chemexplain.nn.core import TrainingSchedule
 
 MOLECULES = ["CC(=O)Nc1ccc(O)cc1", "OCC(O)CO", "Clc1ccc(Cl)cc1", "CCO", "c1ccccc1C(=O)O"]
 
 
-class _Additive(torch.nn.Module):
-    """A toy model: output = sum over units of w . embedding (exactly additive)."""
-
-    def __init__(self):
-        super().__init__()
-        self.config = type("C", (), {"embedding_dim": 4})()
-        self.w = torch.nn.Parameter(torch.tensor([1.0, -2.0, 0.5, 0.0]))
-
-    def forward_embedded(self, embedded, lengths):
-        return (embedded * self.w).sum((1, 2))
+def _fitted(tiny_pair_dir, esol, removal):
+    model = cx.pretrained(tiny_pair_dir).model
+    smiles = esol.smiles[:120].tolist()
+    return SmilesShapley(
+        model, hidden=16, n_coalitions=2, max_epochs=2, removal=removal, verbose=False
+    ).fit(smiles)
 
 
-def test_player_sums_adds_units_of_each_player():
-    values = torch.tensor([[1.0, 2.0, 3.0, 4.0]])
-    players = torch.tensor([[0, -1, 1, 0]])
-    assert player_sums(values, players, 2).tolist() == [[5.0, 3.0]]
-
-
-def test_fastshap_learns_the_exact_shapley_values_of_an_additive_model():
-    torch.manual_seed(0)
-    embedded = torch.randn(64, 6, 4)
-    lengths = torch.full((64,), 6)
-    players = torch.tensor([[0, 0, 1, 2, 2, -1]]).repeat(64, 1)
-    n_players = torch.full((64,), 3)
-    batches = [
-        (embedded[i : i + 16], lengths[:16], players[:16], n_players[:16]) for i in (0, 16, 32)
-    ]
-    val = [(embedded[48:], lengths[:16], players[:16], n_players[:16])]
-    schedule = TrainingSchedule(learning_rate=1e-2, max_epochs=60, patience=60, verbose=False)
-    explainer = AmortizedShapley(_Additive(), n_coalitions=4, schedule=schedule)
-    explainer.fit(lambda: batches, val)
-    phi, empty = explainer.attribute(embedded[48:], lengths[:16], players[:16], n_players[:16])
-    unit = (embedded[48:] * explainer.model.w).sum(-1)  # each unit's own contribution
-    truth = torch.stack([unit[:, 0] + unit[:, 1], unit[:, 2], unit[:, 3] + unit[:, 4]], 1)
-    assert torch.allclose(empty, unit[:, 5], atol=1e-5)  # the unowned unit is always kept
-    assert float((phi - truth).abs().mean()) < 0.1 * float(truth.abs().mean())
+@pytest.fixture(scope="module", params=["delete", "zero"])
+def fitted(tiny_pair_dir, esol, request):
+    """A tiny explainer of each way of removing an atom (the default, delete, first)."""
+    return _fitted(tiny_pair_dir, esol, request.param)
 
 
 @pytest.fixture(scope="module")
-def fitted(tiny_pair_dir, esol):
-    model = cx.pretrained(tiny_pair_dir).model
-    smiles = esol.smiles[:120].tolist()
-    return SmilesShapley(model, hidden=16, n_coalitions=2, max_epochs=2, verbose=False).fit(smiles)
+def fitted_zero(tiny_pair_dir, esol):
+    return _fitted(tiny_pair_dir, esol, "zero")
 
 
 def test_contributions_add_up_exactly_and_do_not_depend_on_the_batch(fitted):
@@ -70,7 +43,10 @@ def test_contributions_add_up_exactly_and_do_not_depend_on_the_batch(fitted):
         np.testing.assert_allclose(alone[0], v, rtol=0, atol=1e-9)
 
 
-def test_reference_is_computed_for_a_group_of_lengths_and_never_depends_on_the_batch(fitted):
+def test_zeroings_reference_is_computed_for_a_group_of_lengths_and_never_depends_on_the_batch(
+    fitted_zero,
+):
+    fitted = fitted_zero
     core = fitted._inference_core()
     like = torch.zeros(1, 1, core.model.embedding.embedding_dim, dtype=torch.float64)
     for length, first in ((1, 1), (8, 1), (9, 9), (23, 17)):
@@ -94,6 +70,7 @@ def test_save_load_round_trip_and_a_wrong_base_model(fitted, tmp_path):
     b, _ = loaded.atom_values(MOLECULES)
     for x, y in zip(a, b):
         np.testing.assert_allclose(x, y, atol=1e-12)
+    assert loaded.removal == fitted.removal
     with pytest.raises(cx.ModelFileError, match="another base model"):
         SmilesShapley.load(tmp_path / "shapley", cx.pretrained().model)
 
@@ -127,7 +104,7 @@ def test_explain_and_commands_use_the_stored_explainer(tiny_pair_dir, esol, tmp_
                 "--hidden",
                 "8",
                 "--removal",
-                "delete",
+                "zero",
                 "--quiet",
             ]
         )
@@ -136,7 +113,7 @@ def test_explain_and_commands_use_the_stored_explainer(tiny_pair_dir, esol, tmp_
     capsys.readouterr()
     saved = SmilesShapley.load(pair / "shapley", cx.pretrained(pair).model)
     # each flag arrived
-    assert (saved.n_coalitions, saved.n_layers, saved.hidden, saved.removal) == (1, 1, 8, "delete")
+    assert (saved.n_coalitions, saved.n_layers, saved.hidden, saved.removal) == (1, 1, 8, "zero")
     assert cx.explain("CCO", str(pair)).method == "shapley"  # the default once there is one
     e = cx.explain("CC(=O)Nc1ccc(O)cc1", str(pair), method="shapley")
     assert e.signed and e.method == "shapley"
@@ -177,40 +154,6 @@ def test_a_nitro_groups_oxygens_get_one_value_whichever_rdkit_charges():
         e = cx.explain(smiles)
         assert e.atom_weights[8] == pytest.approx(e.atom_weights[9], abs=1e-12)
         assert e.atom_weights.sum() == pytest.approx(e.prediction - e.reference, abs=1e-9)
-
-
-def test_closed_up_moves_the_kept_units_to_the_front_in_order():
-    embedded = torch.arange(1.0, 7.0).reshape(1, 6, 1).repeat(2, 1, 1)
-    keep = torch.tensor([[1, 0, 1, 1, 0, 0], [0, 0, 0, 0, 0, 0]], dtype=torch.float64)
-    moved, lengths = closed_up(embedded, keep)
-    assert lengths.tolist() == [3, 0]
-    assert moved[..., 0].tolist() == [[1, 3, 4, 0, 0, 0], [0, 0, 0, 0, 0, 0]]
-
-
-class _Counting(torch.nn.Module):
-    """A toy model that sees the length: output = sum of units + 0.5 * length."""
-
-    def __init__(self):
-        super().__init__()
-        self.config = type("C", (), {"embedding_dim": 1})()
-
-    def forward_embedded(self, embedded, lengths):
-        return embedded.sum((1, 2)) + 0.5 * lengths.to(embedded.dtype)
-
-
-def test_the_delete_game_shortens_the_input_and_its_reference_is_the_empty_input():
-    embedded = torch.tensor([[[1.0], [2.0], [4.0], [0.0]]])
-    lengths, players = torch.tensor([3]), torch.tensor([[0, 1, 1, -1]])
-    keep = torch.tensor([[1.0, 0.0, 0.0, 0.0]])  # player 0 alone
-    zero = AmortizedShapley(_Counting(), removal="zero")
-    delete = AmortizedShapley(_Counting(), removal="delete")
-    assert zero._value(embedded, lengths, keep).item() == 1.0 + 0.5 * 3  # length kept
-    assert delete._value(embedded, lengths, keep).item() == 1.0 + 0.5 * 1  # shortened
-    _, empty_zero = zero.attribute(embedded, lengths, players, torch.tensor([2]))
-    _, empty_delete = delete.attribute(embedded, lengths, players, torch.tensor([2]))
-    assert empty_zero.item() == 1.5 and empty_delete.item() == 0.0
-    with pytest.raises(ValueError, match="removal"):
-        AmortizedShapley(_Counting(), removal="mean")
 
 
 def test_the_delete_explainer_has_one_reference_and_keeps_it_through_files(
