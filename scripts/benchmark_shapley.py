@@ -26,11 +26,14 @@ Each part updates its own entry of ``benchmarks/shapley.json`` and the
   pairs the truth orders only), each with a bootstrap 95% CI (2,000 resamples
   of molecules), beside the atom-type lookup rule
   (fitted on the training molecules' labels) and random values.
-- ``--removal delete`` (esol): the explainer trained on the deletion game
-  (``SmilesShapley(removal="delete")``: an absent atom's characters taken out, so
-  the reference is the empty SMILES' prediction), stored as ``esol_delete`` beside
-  the shipped explainer's figures; every esol run also records how far the
-  reference moves between the test molecules.
+- ``--load DIR`` (esol): evaluate a saved explainer instead of training one;
+  ``--load chemexplain/models/pretrained_esol/shapley`` (the shipped one, which
+  deletes atoms) is stored as ``esol``. Trained here, the explainer is stored as
+  ``esol_<removal>``: ``--removal zero`` (sets an absent atom's characters'
+  embeddings to 0, the SMILES keeping its length, so the reference moves with
+  it; the explainer shipped before) or ``--removal delete`` (takes them out:
+  the reference is the empty SMILES' prediction, one value for every molecule).
+  Every esol run records how far the reference moves between the test molecules.
 - ``--compare-removals`` (crippen / synthetic): a freshly trained model
   (``runs/<part>_model_<config>_removals``) with a zeroing and a deletion
   explainer trained over it the same way; their taus and paired difference,
@@ -338,7 +341,7 @@ def update_readme(results: dict) -> None:
         "over a frozen model; values are contributions in the target's units.",
         "",
     ]
-    esol, deleted = results.get("esol"), results.get("esol_delete")
+    esol, zeroed = results.get("esol"), results.get("esol_zero")
 
     def reference(r) -> str:
         if "reference" not in r:
@@ -352,22 +355,23 @@ def update_readme(results: dict) -> None:
             f"{esol['hidden']}), best epoch {esol['best_epoch']} ({esol['explainer']}); test "
             f"split, {esol['test_molecules']} molecules, SMILES as written."
             + (
-                " Last column: the same network trained on the deletion game "
-                f"(`--removal delete`, best epoch {deleted['best_epoch']}; not shipped): "
-                "an atom is removed by taking its characters out, so the reference is the "
-                "model's output for the empty SMILES, one value for every molecule, where "
-                "zeroing keeps the SMILES' length and the reference moves with it "
+                f' The explainer deletes an atom\'s characters (`removal="{esol["removal"]}"`), '
+                "so the reference is the model's output for the empty SMILES, one value for "
+                "every molecule. Last column: the same network trained on the zeroing game "
+                f"(`--removal zero`, best epoch {zeroed['best_epoch']}; shipped before "
+                "2026-11-28): an atom's characters are set to 0 and the SMILES keeps its "
+                "length, so the reference moves with the length "
                 "(`python scripts/compare_removal_games.py`)."
-                if deleted
+                if zeroed
                 else ""
             ),
             "",
-            "| figure | amortized Shapley | beside it |" + (" atoms deleted |" if deleted else ""),
-            "|---|---|---|" + ("---|" if deleted else ""),
+            "| figure | amortized Shapley | beside it |" + (" atoms zeroed |" if zeroed else ""),
+            "|---|---|---|" + ("---|" if zeroed else ""),
         ]
 
         def row(figure: str, ours: str, beside: str, other: str) -> str:
-            return f"| {figure} | {ours} | {beside} |" + (f" {other} |" if deleted else "")
+            return f"| {figure} | {ours} | {beside or '-'} |" + (f" {other} |" if zeroed else "")
 
         def efficiency(r) -> str:
             return f"{r['efficiency_mean_abs_error']:.1e} (max {r['efficiency_max_abs_error']:.1e})"
@@ -377,19 +381,19 @@ def update_readme(results: dict) -> None:
                 "mean abs(sum of contributions - (prediction - reference)), log10 mol/L",
                 efficiency(esol),
                 "",
-                efficiency(deleted) if deleted else "",
+                efficiency(zeroed) if zeroed else "",
             ),
             row(
                 "reference over the test molecules: std (min to max), log10 mol/L",
                 reference(esol),
                 "",
-                reference(deleted) if deleted else "",
+                reference(zeroed) if zeroed else "",
             ),
             row(
                 "spelling invariance: mean Spearman of two random spellings",
                 f"{esol['spelling_spearman']['shapley']:.3f}",
                 f"occlusion {esol['spelling_spearman']['occlusion']:.3f}",
-                f"{deleted['spelling_spearman']['shapley']:.3f}" if deleted else "",
+                f"{zeroed['spelling_spearman']['shapley']:.3f}" if zeroed else "",
             ),
         ]
     speed = results.get("speed")
@@ -398,7 +402,7 @@ def update_readme(results: dict) -> None:
             f"| molecules per second, `explain()`, same process ({speed['threads']} threads) | "
             f"{speed['molecules_per_second']['shapley']:,.0f} | integrated gradients (50 steps) "
             f"{speed['molecules_per_second']['integrated_gradients_50']:,.1f}; ratio "
-            f"{speed['speedup_vs_integrated_gradients']:,.0f}x |" + (" - |" if deleted else "")
+            f"{speed['speedup_vs_integrated_gradients']:,.0f}x |" + (" - |" if zeroed else "")
         )
     for name in ("crippen", "synthetic"):
         r = results.get(name)
@@ -496,8 +500,9 @@ def main(argv=None) -> int:
         "--removal",
         default="zero",
         choices=["zero", "delete"],
-        help="esol: how a coalition removes atoms (SmilesShapley(removal=)); 'delete' is "
-        "stored beside the shipped explainer's figures as esol_delete",
+        help="how a coalition removes atoms (SmilesShapley(removal=); default zero, the "
+        "published crippen/synthetic parts'); an esol explainer trained here is stored as "
+        "esol_<removal>",
     )
     parser.add_argument(
         "--compare-removals",
@@ -526,6 +531,8 @@ def main(argv=None) -> int:
             key = f"{args.part}_removals"
         else:
             key = args.part if args.removal == "zero" else f"{args.part}_{args.removal}"
+            if args.part == "esol":  # the explainer loaded (the shipped one), or trained here
+                key = "esol" if args.load else f"esol_{args.removal}"
         results[key] = result
         write_atomically(RESULTS, json.dumps(results, indent=2) + "\n")
         update_readme(results)

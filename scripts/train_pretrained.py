@@ -51,14 +51,19 @@ def _explainer_section(metrics: dict) -> str:
     r = metrics.get("shapley")
     if not r:
         return ""
+    removed = (
+        "its characters zeroed, the SMILES keeping its length, so the reference moves with it"
+        if r.get("removal", "zero") == "zero"
+        else "its characters taken out: the empty SMILES' prediction, one value for every molecule"
+    )
     return f"""- **Amortized Shapley explainer** (`shapley/`, the default explanation of `explain`,
   `score` and the drawings): FastSHAP (Jethani et al. 2022) with atoms as players, trained
   against the frozen model only (no labels) on random spellings of the training molecules;
   a message-passing network over the atoms and bonds ({r["layers"]} layers, hidden
   {r["hidden"]}), best epoch {r["best_epoch"]} of {r["epochs_run"]}, {r["fit_seconds"] / 60:.0f} min
   on 1 CPU thread. Each atom gets a signed contribution in log10 mol/L; they add up to the
-  prediction minus the reference, the model's output with every atom removed (test-split
-  mean {r["test_mean_reference"]:.2f} log10 mol/L). Test split, SMILES as written, when it
+  prediction minus the reference, the model's output with every atom removed
+  ({removed}; test-split mean {r["test_mean_reference"]:.2f} log10 mol/L). Test split, SMILES as written, when it
   was trained: mean |sum - (prediction - reference)| {r["test_efficiency_mean_abs_error"]:.1e};
   mean Spearman of two random spellings' per-atom values {r["test_spelling_spearman"]:.3f}.
   The figures of the current code (`python scripts/benchmark_shapley.py --part esol --load

@@ -4,7 +4,9 @@
 branches and ring-closure digits drop out (the tokenizer's ``Token.atom``).
 ``rule="attached"`` also gives every such character to the atom it is written
 next to: a bond symbol (``= # - / \\ :``) to the atom that follows it, ring
-digits, ``%nn``, parentheses and dots to the atom before them. A model may
+digits, ``%nn``, parentheses and dots to the atom before them. A ring-closure
+bond (the ``-`` of ``c1-2``) goes with its digit to the atom before it, so that
+every character has an atom. A model may
 put the evidence for "carbonyl oxygen" on the ``=`` of ``C(=O)``; the
 attached rule keeps it on the molecule.
 
@@ -34,6 +36,7 @@ __all__ = [
 ]
 
 _BOND_CHARACTERS = set("=#-/\\:~")
+_RING_CLOSURE_START = set("0123456789%")
 
 
 def owner_atoms(tokens: Sequence[Token], rule: str = "atoms") -> list[int | None]:
@@ -47,12 +50,13 @@ def owner_atoms(tokens: Sequence[Token], rule: str = "atoms") -> list[int | None
     for i, token in enumerate(tokens):
         if atoms[i] is not None:
             continue
-        if token.text in _BOND_CHARACTERS:
+        preceding = next((atoms[j] for j in range(i - 1, -1, -1) if atoms[j] is not None), None)
+        closes_a_ring = i + 1 < len(tokens) and tokens[i + 1].text[0] in _RING_CLOSURE_START
+        if token.text in _BOND_CHARACTERS and not closes_a_ring:
             following = (atoms[j] for j in range(i + 1, len(atoms)) if atoms[j] is not None)
-            owners[i] = next(following, None)
-        else:
-            preceding = (atoms[j] for j in range(i - 1, -1, -1) if atoms[j] is not None)
-            owners[i] = next(preceding, None)
+            owners[i] = next(following, preceding)  # a bond goes with the atom it leads to
+        else:  # a ring-closure bond ("c1-2") with the atom its label is written on
+            owners[i] = preceding
     return owners
 
 

@@ -26,6 +26,18 @@ def test_attached_rule_gives_bonds_to_the_next_atom_and_the_rest_to_the_previous
         owner_atoms(tokens, "nearest")
 
 
+def test_a_ring_closure_bond_goes_with_its_digit_to_the_atom_before_it():
+    # RDKit's canonical 2,3-benzofluorene ends in "cc1-2": the "-" leads to no atom
+    tokens = tokenize("c1ccc2c(c1)Cc1cc3ccccc3cc1-2")
+    owners = owner_atoms(tokens, "attached")
+    assert None not in owners
+    assert owners[-2] == owners[-1] == 16  # "-" and "2" with the last atom
+    tokens = tokenize("C1CC=1C")  # mid-string: the "=" closes the ring at atom 2, not atom 3
+    owners = owner_atoms(tokens, "attached")
+    assert [t.text for t in tokens] == ["C", "1", "C", "C", "=", "1", "C"]
+    assert owners[4] == owners[5] == 2
+
+
 def test_atom_scores_sum_and_keep_totals():
     smiles = "ClC(=O)O"
     weights = np.arange(1.0, len(smiles) + 1)  # 1..8 per character

@@ -65,6 +65,18 @@ def test_bundled_default_is_the_signed_explainer(tmp_path):
     )
 
 
+def test_the_bundled_explainer_has_one_reference_for_every_molecule():
+    # it deletes absent atoms, so the reference is the empty SMILES' prediction; a zeroing
+    # explainer's would move with the length (hexane -2.67, cyclohexane -3.09, toluene -3.31)
+    model, _ = cx.pretrained()
+    empty = model.inverse_transform_target(np.array([model.module_.head.bias.item()]))[0]
+    out = cx.explain(["CCCCCC", "C1CCCCC1", "Cc1ccccc1", "c1ccc2c(c1)Cc1cc3ccccc3cc1-2"])
+    np.testing.assert_allclose([e.reference for e in out], empty, atol=1e-6)
+    hexane = out[0].atom_weights  # symmetric: atom i and atom 5 - i alike
+    np.testing.assert_allclose(hexane, hexane[::-1], atol=1e-9)
+    assert (hexane < 0).all()  # every carbon of a hydrocarbon lowers logS
+
+
 def test_bundled_explanation_is_chemically_sensible():
     e = cx.explain("OCC(O)CO", method="mask")  # glycerol: very soluble, three hydroxyls
     assert e.units == "log10 mol/L" and e.prediction > -1.0
