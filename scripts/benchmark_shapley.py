@@ -421,7 +421,8 @@ def update_readme(results: dict) -> None:
                 else ""
             )
             + " Somers' D counts only the atom pairs whose true values differ "
-            "((concordant - discordant) / those pairs), so it can reach 1 whatever the truth ties.",
+            "((concordant - discordant) / those pairs), so it can reach 1 whatever the truth ties."
+            + (f" Measured {r['measured_at']}." if "measured_at" in r else ""),
             "",
             "| method | τ | 95% CI | Somers' D [95% CI] | molecules |",
             "|---|---|---|---|---|",
