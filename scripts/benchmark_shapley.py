@@ -459,7 +459,7 @@ def removals_lines(results: dict) -> list[str]:
         "Command: `python scripts/benchmark_shapley.py --part crippen|synthetic "
         "--compare-removals`.",
         "",
-        "| ground truth | model test RMSE | zero | delete | delete - zero [95% CI] | molecules |",
+        "| ground truth | model test RMSE | zero | delete (shipped) | delete - zero [95% CI] | molecules |",
         "|---|---|---|---|---|---|",
     ]
     for r in rows:

@@ -131,8 +131,10 @@ def update_readme(result: dict) -> None:
         "`benchmarks/removal_games.json`; `--from-json` redraws this table). The amortized "
         "Shapley explainer learns the Shapley values of a game v(S): the model's output with "
         "the atoms outside S removed. Two ways to remove an atom (`SmilesShapley(removal=)`): "
-        "**zero** its characters' embeddings, the SMILES keeping its length (the shipped "
-        "explainer), or **delete** its characters, the SMILES getting shorter.",
+        "**zero** its characters' embeddings, the SMILES keeping its length (the explainer "
+        "shipped until 2026-11-28), or **delete** its characters, the SMILES getting shorter "
+        "(the shipped explainer since)."
+        + (f" Measured {result['measured_at']}." if "measured_at" in result else ""),
         "",
         f"The reference v(empty), bundled ESOL model, log10 mol/L. Zeroing: the output for an "
         f"all-zero input of the SMILES' length, which swings between {zero['min']:.2f} and "
