@@ -300,8 +300,10 @@ def test_an_rdkit_molecule_is_explained_in_its_own_atom_order():
     assert e.atom_weights == pytest.approx(np.asarray(written.atom_weights)[permutation], abs=1e-12)
     assert e.mol.GetNumAtoms() == 11  # the hydrogens removed, the order kept
     assert e.atom_symbols == [a.GetSymbol() for a in e.mol.GetAtoms()]
-    hydroxyl, carbonyl = e.raising(2)  # the same two oxygens, by the molecule's numbers
-    assert (hydroxyl[0], carbonyl[0]) == (10, 6) and e.mol.GetAtomWithIdx(6).GetDegree() == 1
+    raising = [atom[0] for atom in e.raising(3)]  # the same atoms, by the molecule's numbers
+    assert raising == [permutation.index(atom[0]) for atom in written.raising(3)]
+    # the hydroxyl O, the amide N and the carbonyl O (degree 1) of the SMILES' atoms 8, 3, 2
+    assert sorted(raising) == [1, 6, 10] and e.mol.GetAtomWithIdx(6).GetDegree() == 1
 
 
 def test_rdkit_molecules_in_a_list_or_dataframe_keep_their_rows():
