@@ -15,6 +15,7 @@ RDKit's canonical SMILES of each molecule, so every spelling gets one answer.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -72,6 +73,9 @@ def resolve_model(model, mask, need_mask: bool = True):
         return pair.model, pair.mask
     if isinstance(model, tuple) or hasattr(model, "mask"):
         return tuple(model)
+    known, folder = _model_folder(model)
+    if known:  # the object pretrained() loaded: its folder's mask
+        return resolve_model(folder, None, need_mask)
     raise TypeError("pass model=None (bundled), a (model, mask) pair or a directory")
 
 
@@ -86,22 +90,36 @@ def _signed(method: str) -> bool:
 FALLBACK_METHOD = "occlusion"
 
 
+def _model_folder(model) -> tuple[bool, str | os.PathLike | None]:
+    """(whether the model's folder is known, that folder): a folder given as such (None:
+    the bundled one), or the one :func:`~chemexplain.models.pretrained.pretrained`
+    loaded this object, or this ``Pretrained`` pair, from."""
+    if model is None or isinstance(model, str) or hasattr(model, "__fspath__"):
+        return True, model
+    from chemexplain.models.pretrained import loaded_from
+
+    folder = loaded_from(model)
+    return folder is not None, folder
+
+
 def default_method(model=None, mask=None, shapley=None) -> str:
     """The explanation a chemist sees when none is named: ``"shapley"`` (signed
     contributions) when an amortized explainer is given or stored beside the model
-    (``shapley/`` in its folder, or the bundled one); else ``"mask"`` when a mask is
-    given or stored (``mask/``); else :data:`FALLBACK_METHOD` (a bare model folder, or
-    a fitted model object)."""
+    (``shapley/`` in its folder, or the bundled one, also when the model is given as
+    the object ``pretrained()`` loaded); else ``"mask"`` when a mask is given or stored
+    (``mask/``); else :data:`FALLBACK_METHOD` (a bare model folder, or a model object
+    trained or loaded otherwise)."""
     if shapley is not None:
         return "shapley"
     if mask is not None:
         return "mask"
-    if model is None or isinstance(model, str) or hasattr(model, "__fspath__"):
+    known, folder = _model_folder(model)
+    if known:
         from chemexplain.models.pretrained import pretrained, pretrained_shapley
 
-        if pretrained_shapley(model) is not None:
+        if pretrained_shapley(folder) is not None:
             return "shapley"
-        return "mask" if pretrained(model).mask is not None else FALLBACK_METHOD
+        return "mask" if pretrained(folder).mask is not None else FALLBACK_METHOD
     if isinstance(model, tuple) or hasattr(model, "mask"):  # a (model, mask) pair
         return "mask" if tuple(model)[1] is not None else FALLBACK_METHOD
     return FALLBACK_METHOD
@@ -122,8 +140,9 @@ def stored_shapley(model):
     """The amortized explainer stored beside a model directory (or the bundled one)."""
     from chemexplain.models.pretrained import pretrained_shapley
 
-    if model is None or isinstance(model, str) or hasattr(model, "__fspath__"):
-        stored = pretrained_shapley(model)
+    known, folder = _model_folder(model)
+    if known:
+        stored = pretrained_shapley(folder)
         if stored is not None:
             return stored
     raise ModelFileError(

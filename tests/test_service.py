@@ -109,6 +109,25 @@ def test_a_model_without_an_explainer_is_explained_by_occlusion(tiny_model, tiny
     assert default_method(None) == "shapley"  # the bundled model has its explainer
 
 
+def test_the_object_pretrained_loaded_is_explained_as_its_folder_is():
+    # model, mask = cx.pretrained(); cx.explain(s, model=model) was occlusion, and the pair
+    # the mask, while cx.explain(s) gave the bundled explainer's signed contributions
+    import copy
+
+    from chemexplain.service import FALLBACK_METHOD
+
+    model, _ = cx.pretrained()
+    by_default = cx.explain("CC(=O)Nc1ccc(O)cc1")
+    assert by_default.method == "shapley"
+    for given in (model, cx.pretrained()):
+        e = cx.explain("CC(=O)Nc1ccc(O)cc1", model=given)
+        assert e.method == "shapley" and e.reference == by_default.reference
+        np.testing.assert_array_equal(e.atom_weights, by_default.atom_weights)
+    # a copy may be changed (randomized, refitted): no stored explainer is known to be its own
+    assert cx.explain("CCO", model=copy.deepcopy(model)).method == FALLBACK_METHOD
+    assert cx.explain("CCO", model=model, method="mask").method == "mask"
+
+
 def test_a_wrong_method_or_input_type_is_one_clear_error():
     with pytest.raises(ValueError, match=r"unknown method 'foo'; use 'shapley', 'mask' or one of "):
         cx.explain("CCO", method="foo")

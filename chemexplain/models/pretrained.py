@@ -13,6 +13,7 @@ them gives the data, split, measured accuracy and limits.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +24,7 @@ __all__ = [
     "PRETRAINED_DIR",
     "Pretrained",
     "check_model_directory",
+    "loaded_from",
     "model_card",
     "pretrained",
     "pretrained_shapley",
@@ -52,6 +54,23 @@ class Pretrained:
         return 2
 
 
+#: id(model object) -> (a weak reference to it, the folder :func:`pretrained` loaded it from)
+_FOLDERS: dict[int, tuple[weakref.ref, Path]] = {}
+
+
+def loaded_from(model) -> Path | None:
+    """The folder :func:`pretrained` loaded this very model object from in this process
+    (for a :class:`Pretrained` pair, its ``directory``), else None.
+
+    So ``model, mask = pretrained(); cx.explain(s, model=model)`` finds the explainers
+    stored beside ``model`` as ``cx.explain(s)`` does. A copy, or a model trained or
+    loaded any other way, has no folder known to hold explainers of its own."""
+    if isinstance(model, Pretrained):
+        return model.directory
+    entry = _FOLDERS.get(id(model))
+    return entry[1] if entry is not None and entry[0]() is model else None
+
+
 @lru_cache(maxsize=4)
 def _load(directory: str) -> Pretrained:
     from chemexplain.chem.masking import SmilesMask
@@ -60,10 +79,13 @@ def _load(directory: str) -> Pretrained:
 
     path = Path(directory)
     if not _is_model(path / "model"):  # a bare model folder
-        return Pretrained(load_model(path), None, path)
-    model = load_model(path / "model")
-    has_mask = (path / "mask" / CONFIG).is_file()
-    return Pretrained(model, SmilesMask.load(path / "mask", model) if has_mask else None, path)
+        model, mask = load_model(path), None
+    else:
+        model = load_model(path / "model")
+        has_mask = (path / "mask" / CONFIG).is_file()
+        mask = SmilesMask.load(path / "mask", model) if has_mask else None
+    _FOLDERS[id(model)] = (weakref.ref(model), path)
+    return Pretrained(model, mask, path)
 
 
 def _is_model(path: Path) -> bool:
