@@ -36,8 +36,8 @@
    characters only or with bond/branch/ring characters attached. Beside them:
    the lookup rule fitted on the Crippen training labels, and random values.
 
-Writes benchmarks/attributions.json, the table in benchmarks/README.md and
-benchmarks/attribution_curves.png.
+Writes benchmarks/attributions.json, the table in benchmarks/README.md, the short
+answer's table in docs/attribution_guide.md and benchmarks/attribution_curves.png.
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ from chemexplain.nn.core import CONTROL_SEED, pad_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "benchmarks" / "README.md"
+GUIDE = ROOT / "docs" / "attribution_guide.md"
 BATCH = 32
 LAYERS = ("head", "grus.1", "grus.0", "conv")
 #: explainer settings: those of the bundled one (scripts/train_pretrained.py)
@@ -334,6 +335,72 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+#: how docs/attribution_guide.md's short answer names each method
+GUIDE_LABELS = {
+    "shapley": "**amortized Shapley** (the default: graph network over atoms and bonds, "
+    "absent atoms {removal})",
+    "integrated_gradients": "integrated gradients (50 steps)",
+    "lrp_epsilon": "LRP-ε",
+    "lrp_alpha_beta": "LRP-α1β0",
+    "lrp_alpha2_beta1": "LRP-α2β1",
+    "kernel_shap": "KernelSHAP",
+    "lime": "LIME",
+    "smoothgrad": "SmoothGrad",
+    "vargrad": "VarGrad (unsigned, against abs(contributions))",
+    "saliency": "saliency (unsigned, against abs(contributions))",
+    "gradient_x_input": "gradient × input",
+    "mask": "the mask (unsigned, against abs(contributions))",
+    "random": "random scores (a method that ignores the model)",
+}
+
+
+def guide_table(results: dict) -> str:
+    """The short answer's table in docs/attribution_guide.md: every method's Crippen tau from
+    the SMILES as written (one pass) with its CI and ms per molecule, best first, beside
+    the lookup rule and random values."""
+    crippen = results["crippen"]
+    # runs before 2026-11-28 recorded no removal: they zeroed
+    removed = {"zero": "zeroed", "delete": "deleted"}[crippen.get("explainer_removal", "zero")]
+    labels = {**GUIDE_LABELS, "shapley": GUIDE_LABELS["shapley"].format(removal=removed)}
+    rows = [
+        (r["crippen_tau_as_written"], labels.get(name, name), r["seconds_per_molecule"])
+        for name, r in results["methods"].items()
+    ]
+    rows.append(
+        (
+            crippen["rules"]["atom_type_lookup"],
+            "*atom-type lookup rule* (element + aromaticity, fitted on training labels)",
+            None,
+        )
+    )
+    rows.append((crippen["rules"]["random"], "*random values*", None))
+    lines = [
+        f"Crippen model test RMSE {crippen['test_rmse']:.3f}, {crippen['n_test']} test "
+        f"molecules; {results['threads']} thread{'s' if results['threads'] > 1 else ''}, "
+        "each method timed in the same process on the "
+        f"{results['n_test']} ESOL test molecules "
+        "(`python scripts/benchmark_attributions.py --tables-only` redraws this from "
+        "`benchmarks/attributions.json`).",
+        "",
+        "| method, SMILES as written, one pass | Crippen τ | 95% CI | ms / molecule |",
+        "|---|---|---|---|",
+    ]
+    for tau, label, seconds in sorted(rows, key=lambda row: -row[0]["mean"]):
+        bold = "**" if label.startswith("**") else ""
+        ms = "" if seconds is None else f"{1000 * seconds:.3g}"
+        lines.append(
+            f"| {label} | {bold}{tau['mean']:.3f}{bold} | {tau['ci'][0]:.2f} - "
+            f"{tau['ci'][1]:.2f} | {ms} |"
+        )
+    return "\n".join(lines)
+
+
+def write_tables(results: dict) -> None:
+    """The table in benchmarks/README.md and the short answer's in the guide."""
+    replace_block(README, "attributions", table(results))
+    replace_block(GUIDE, "short_answer", guide_table(results))
+
+
 def plot(results: dict, path: Path) -> None:
     import matplotlib
 
@@ -549,10 +616,19 @@ def main(argv=None) -> int:
         action="store_true",
         help="redraw the figure from benchmarks/attributions.json",
     )
+    parser.add_argument(
+        "--tables-only",
+        action="store_true",
+        help="rewrite the tables of benchmarks/README.md and docs/attribution_guide.md from "
+        "benchmarks/attributions.json",
+    )
     args = parser.parse_args(argv)
-    if args.plot_only:
+    if args.plot_only or args.tables_only:
         saved = json.loads((ROOT / "benchmarks" / "attributions.json").read_text())
-        plot(saved, ROOT / "benchmarks" / "attribution_curves.png")
+        if args.plot_only:
+            plot(saved, ROOT / "benchmarks" / "attribution_curves.png")
+        if args.tables_only:
+            write_tables(saved)
         return 0
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
@@ -572,8 +648,7 @@ def main(argv=None) -> int:
             ROOT / "benchmarks" / "attributions.json", json.dumps(results, indent=2) + "\n"
         )
         plot(results, ROOT / "benchmarks" / "attribution_curves.png")
-
-        replace_block(README, "attributions", table(results))
+        write_tables(results)
     print(table(results))
     return 0
 

@@ -1,0 +1,31 @@
+"""The attribution benchmark's committed tables are what its committed JSON gives (the
+benchmark itself takes about two hours: scripts/benchmark_attributions.py)."""
+
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+spec = importlib.util.spec_from_file_location(
+    "benchmark_attributions", ROOT / "scripts" / "benchmark_attributions.py"
+)
+benchmark = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(benchmark)
+
+
+def test_the_readme_and_guide_tables_are_what_the_committed_json_gives(tmp_path, monkeypatch):
+    for name, path in (("README", ROOT / "benchmarks" / "README.md"), ("GUIDE", benchmark.GUIDE)):
+        shutil.copy(path, tmp_path / path.name)
+        monkeypatch.setattr(benchmark, name, tmp_path / path.name)
+    results = json.loads((ROOT / "benchmarks" / "attributions.json").read_text())
+    benchmark.write_tables(results)
+    assert (tmp_path / "README.md").read_text() == (ROOT / "benchmarks" / "README.md").read_text()
+    guide = (tmp_path / "attribution_guide.md").read_text()
+    assert guide == benchmark.GUIDE.read_text()
+    # the short answer is ordered by tau, and names every method and the two controls
+    block = guide.split("<!-- short_answer:start -->")[1].split("<!-- short_answer:end -->")[0]
+    rows = [line for line in block.splitlines() if line.startswith("| ") and "τ" not in line]
+    taus = [float(row.split("|")[2].strip().strip("*")) for row in rows]
+    assert taus == sorted(taus, reverse=True)
+    assert len(rows) == len(results["methods"]) + 2
