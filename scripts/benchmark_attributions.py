@@ -4,6 +4,8 @@
     python scripts/benchmark_attributions.py                  # trains the Crippen model too
     python scripts/benchmark_attributions.py --reuse-model    # reuse the Crippen model and
                   # deletion explainer of benchmark_shapley.py --part crippen --compare-removals
+    python scripts/benchmark_attributions.py --timing-only --threads 1  # ~6 min: re-time
+                  # every method alone, update seconds_per_molecule and the tables
 
 1. ESOL (the bundled model, its mask and its explainer; the random test
    split): for every method, the soluble top-3 accuracy at character and atom
@@ -164,9 +166,14 @@ def faithfulness(model, prepared, scores, frequencies) -> dict:
     return out
 
 
-def mean_abs_spearman(a, b) -> float:
-    """Mean per-molecule Spearman of |a| with |b| (magnitudes: signs may flip)."""
-    return mean_spearman([np.abs(x) for x in a], [np.abs(y) for y in b])
+def mean_abs_spearman(a, b) -> float | None:
+    """Mean per-molecule Spearman of |a| with |b| (magnitudes: signs may flip).
+
+    None (JSON null, not the non-standard NaN) when the values are constant on every molecule,
+    where Spearman is undefined.
+    """
+    value = mean_spearman([np.abs(x) for x in a], [np.abs(y) for y in b])
+    return value if np.isfinite(value) else None
 
 
 def randomized_model(model, layers):
@@ -244,14 +251,25 @@ def _top3(entry) -> str:
     return f"{entry['accuracy']:.0%} [{entry['ci'][0]:.0%}, {entry['ci'][1]:.0%}]"
 
 
+def _timing_note(results: dict) -> str:
+    timing = results.get("timing")
+    if timing is None:
+        return "the ms per molecule below from that run, on that many threads"
+    return (
+        f"the ms per molecule below re-timed alone on {timing['date']} with "
+        f"`--timing-only --threads {timing['threads']}`"
+    )
+
+
 def table(results: dict) -> str:
     rules = results["rules"]
     crippen = results["crippen"]
     lines = [
         "Reproduce: `python scripts/benchmark_attributions.py` (writes `benchmarks/attributions.json` "
         "and `benchmarks/attribution_curves.png`; what is measured is in the script's docstring; "
-        f"last run {results['seconds'] / 60:.0f} min with --threads {results['threads']}, the "
-        "ms per molecule below on that many threads). "
+        f"last run {results['seconds'] / 60:.0f} min with --threads {results['threads']}; "
+        + _timing_note(results)
+        + "). "
         f"ESOL: the bundled model's test split ({results['n_test']} molecules, "
         f"{results['n_soluble']} soluble). Soluble top-3: with its bootstrap 95% CI (few soluble "
         "test molecules: wide); atom level uses each method's own aggregation (sum over characters "
@@ -276,7 +294,7 @@ def table(results: dict) -> str:
         t3 = r["top3"]
         cascade = r["randomization"]["cascading"]
         last = cascade[-1] if cascade else None
-        rand = f"{last:.2f}" if last is not None and np.isfinite(last) else "n/a"
+        rand = f"{last:.2f}" if last is not None else "n/a (constant on every molecule)"
         if name == "random":
             rand += " (ignores the model)"
         f = r["faithfulness"]
@@ -374,11 +392,14 @@ def guide_table(results: dict) -> str:
         )
     )
     rows.append((crippen["rules"]["random"], "*random values*", None))
+    timing = results.get("timing")
+    threads = timing["threads"] if timing else results["threads"]
+    when = f" on {timing['date']} (`--timing-only`)" if timing else ""
     lines = [
         f"Crippen model test RMSE {crippen['test_rmse']:.3f}, {crippen['n_test']} test "
-        f"molecules; {results['threads']} thread{'s' if results['threads'] > 1 else ''}, "
+        f"molecules; {threads} thread{'s' if threads > 1 else ''}, "
         "each method timed in the same process on the "
-        f"{results['n_test']} ESOL test molecules "
+        f"{results['n_test']} ESOL test molecules{when} "
         "(`python scripts/benchmark_attributions.py --tables-only` redraws this from "
         "`benchmarks/attributions.json`).",
         "",
@@ -437,6 +458,26 @@ def plot(results: dict, path: Path) -> None:
     axes[2].legend(fontsize=7, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def timing_part(args, results, model, mask, explainer) -> None:
+    """Re-time every method on the ESOL test molecules, in this process, and replace only
+    ``seconds_per_molecule`` (a full run takes hours, and its timings suffer from anything
+    else the machine ran meanwhile). Each method is warmed up on 5 molecules first; the
+    full run does not, so its first method (saliency) carries the process's set-up."""
+    esol = cx.load_esol()
+    smiles = [esol.smiles[i] for i in model.split_["test"]]
+    for name in results["methods"]:
+        score = scorer(name, model, mask, explainer)
+        score(smiles[:5])  # warm up: the first call of a method pays for its set-up
+        _, seconds = timed(score, smiles)
+        results["methods"][name]["seconds_per_molecule"] = seconds
+        print(f"{name}: {seconds * 1000:.2f} ms/molecule", file=sys.stderr, flush=True)
+    results["timing"] = {
+        "threads": args.threads,
+        "date": time.strftime("%Y-%m-%d"),
+        "how": "--timing-only, after the full run",
+    }
 
 
 def esol_part(args, results, model, mask, explainer) -> None:
@@ -622,7 +663,22 @@ def main(argv=None) -> int:
         help="rewrite the tables of benchmarks/README.md and docs/attribution_guide.md from "
         "benchmarks/attributions.json",
     )
+    parser.add_argument(
+        "--timing-only",
+        action="store_true",
+        help="re-time every method on the ESOL test molecules and update "
+        "benchmarks/attributions.json's seconds_per_molecule and the tables",
+    )
     args = parser.parse_args(argv)
+    if args.timing_only:
+        torch.set_num_threads(args.threads)
+        path = ROOT / "benchmarks" / "attributions.json"
+        saved = json.loads(path.read_text())
+        model, mask = cx.pretrained()
+        timing_part(args, saved, model, mask, pretrained_shapley())
+        write_atomically(path, json.dumps(saved, indent=2) + "\n")
+        write_tables(saved)
+        return 0
     if args.plot_only or args.tables_only:
         saved = json.loads((ROOT / "benchmarks" / "attributions.json").read_text())
         if args.plot_only:

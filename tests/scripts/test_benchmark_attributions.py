@@ -30,3 +30,21 @@ def test_the_readme_and_guide_tables_are_what_the_committed_json_gives(tmp_path,
     taus = [float(row.split("|")[2].strip().strip("*")) for row in rows]
     assert taus == sorted(taus, reverse=True)
     assert len(rows) == len(results["methods"]) + 2
+
+
+def test_an_undefined_randomization_spearman_is_stored_as_null_and_shown_as_such():
+    import numpy as np
+
+    constant = [np.zeros(4), np.ones(5)]
+    varying = [np.array([1.0, 2.0, 3.0, 4.0]), np.array([5.0, 4.0, 3.0, 2.0, 1.0])]
+    assert benchmark.mean_abs_spearman(varying, constant) is None
+    assert benchmark.mean_abs_spearman(varying, varying) == 1.0
+    # |values|: a sign flip on every atom still ranks the same
+    assert benchmark.mean_abs_spearman(varying, [-v for v in varying]) == 1.0
+    results = json.loads((ROOT / "benchmarks" / "attributions.json").read_text())
+    json.dumps(results, allow_nan=False)  # strict JSON: no NaN anywhere
+    lime = results["methods"]["lime"]["randomization"]["cascading"]
+    assert lime[-1] is None
+    assert "| lime |" in benchmark.table(results)
+    row = next(r for r in benchmark.table(results).splitlines() if r.startswith("| lime |"))
+    assert "n/a (constant on every molecule)" in row
