@@ -80,6 +80,7 @@ from chemexplain.nn.core import CONTROL_SEED, pad_ids
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "benchmarks" / "README.md"
 GUIDE = ROOT / "docs" / "attribution_guide.md"
+RESULTS = ROOT / "benchmarks" / "attributions.json"
 BATCH = 32
 LAYERS = ("head", "grus.1", "grus.0", "conv")
 #: explainer settings: those of the bundled one (scripts/train_pretrained.py)
@@ -251,14 +252,18 @@ def _top3(entry) -> str:
     return f"{entry['accuracy']:.0%} [{entry['ci'][0]:.0%}, {entry['ci'][1]:.0%}]"
 
 
-def _timing_note(results: dict) -> str:
+def _timing(results: dict) -> tuple[int, str | None]:
+    """(threads the ms per molecule were measured on, date of a --timing-only re-run or
+    None when they come from the full run)."""
     timing = results.get("timing")
-    if timing is None:
+    return (timing["threads"], timing["date"]) if timing else (results["threads"], None)
+
+
+def _timing_note(results: dict) -> str:
+    threads, date = _timing(results)
+    if date is None:
         return "the ms per molecule below from that run, on that many threads"
-    return (
-        f"the ms per molecule below re-timed alone on {timing['date']} with "
-        f"`--timing-only --threads {timing['threads']}`"
-    )
+    return f"the ms per molecule below re-timed alone on {date} with `--timing-only --threads {threads}`"
 
 
 def table(results: dict) -> str:
@@ -392,9 +397,8 @@ def guide_table(results: dict) -> str:
         )
     )
     rows.append((crippen["rules"]["random"], "*random values*", None))
-    timing = results.get("timing")
-    threads = timing["threads"] if timing else results["threads"]
-    when = f" on {timing['date']} (`--timing-only`)" if timing else ""
+    threads, date = _timing(results)
+    when = f" on {date} (`--timing-only`)" if date else ""
     lines = [
         f"Crippen model test RMSE {crippen['test_rmse']:.3f}, {crippen['n_test']} test "
         f"molecules; {threads} thread{'s' if threads > 1 else ''}, "
@@ -672,15 +676,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.timing_only:
         torch.set_num_threads(args.threads)
-        path = ROOT / "benchmarks" / "attributions.json"
-        saved = json.loads(path.read_text())
+        saved = json.loads(RESULTS.read_text())
         model, mask = cx.pretrained()
         timing_part(args, saved, model, mask, pretrained_shapley())
-        write_atomically(path, json.dumps(saved, indent=2) + "\n")
+        write_atomically(RESULTS, json.dumps(saved, indent=2) + "\n")
         write_tables(saved)
         return 0
     if args.plot_only or args.tables_only:
-        saved = json.loads((ROOT / "benchmarks" / "attributions.json").read_text())
+        saved = json.loads(RESULTS.read_text())
         if args.plot_only:
             plot(saved, ROOT / "benchmarks" / "attribution_curves.png")
         if args.tables_only:
@@ -700,9 +703,7 @@ def main(argv=None) -> int:
 
         plot(results, Path(tempfile.mkdtemp()) / "attribution_curves.png")
     else:
-        write_atomically(
-            ROOT / "benchmarks" / "attributions.json", json.dumps(results, indent=2) + "\n"
-        )
+        write_atomically(RESULTS, json.dumps(results, indent=2) + "\n")
         plot(results, ROOT / "benchmarks" / "attribution_curves.png")
         write_tables(results)
     print(table(results))
