@@ -22,6 +22,7 @@ __all__ = [
     "crippen_atom_contributions",
     "crippen_frame",
     "synthetic_atom_values",
+    "synthetic_context_atom_values",
 ]
 
 
@@ -88,6 +89,41 @@ def synthetic_atom_values(smiles: str) -> np.ndarray:
     grouped = {i for match in mol.GetSubstructMatches(pattern) for i in match}
     for i in grouped:
         values[i] += extra
+    return values
+
+
+#: The context task's value of each hydrogen, by the element it is bonded to: a CH3
+#: carbon is worth more than a quaternary one, an OH or NH less than an ether O or a
+#: tertiary N (hydrogen-bond donors).
+SYNTHETIC_HYDROGEN_VALUES = {"C": 0.1, "N": -0.3, "O": -0.4, "S": -0.1}
+#: The context task's term for a carbon per N or O neighbour (a polarized carbon).
+SYNTHETIC_POLAR_NEIGHBOUR = -0.25
+
+
+def synthetic_context_atom_values(smiles: str) -> np.ndarray:
+    """A second synthetic additive task whose per-atom values depend on each atom's
+    context, as Crippen's atom types do (RDKit order; their sum is the target).
+
+    The first task (:func:`synthetic_atom_values`) gives every atom its element-plus-
+    aromaticity value, exactly the form of :class:`AtomTypeLookup`, so that rule
+    recovers it almost perfectly and the task cannot tell an explainer from the rule.
+    Here each atom's value is the first task's, plus its hydrogens' values
+    (``SYNTHETIC_HYDROGEN_VALUES`` per hydrogen, by the atom's element) and, for a
+    carbon, ``SYNTHETIC_POLAR_NEIGHBOUR`` per N or O neighbour: still known exactly and
+    additive, but no table of element and aromaticity can hold it, and the truth ties
+    fewer atoms (a higher tau-b ceiling).
+    """
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        raise ValueError(f"RDKit cannot parse {smiles!r}")
+    values = synthetic_atom_values(smiles)
+    for atom in mol.GetAtoms():
+        symbol = atom.GetSymbol()
+        extra = SYNTHETIC_HYDROGEN_VALUES.get(symbol, 0.0) * atom.GetTotalNumHs()
+        if symbol == "C":
+            polar = sum(n.GetSymbol() in ("N", "O") for n in atom.GetNeighbors())
+            extra += SYNTHETIC_POLAR_NEIGHBOUR * polar
+        values[atom.GetIdx()] += extra
     return values
 
 

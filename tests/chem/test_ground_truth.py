@@ -72,3 +72,39 @@ def test_synthetic_values_by_hand():
     np.testing.assert_allclose(synthetic_atom_values("Clc1ccccc1"), [0.6] + [0.2] * 6)
     # acetamide: the primary amide's C, O and N
     np.testing.assert_allclose(synthetic_atom_values("CC(N)=O"), [0.3, -0.4, -1.3, -1.5])
+
+
+def test_synthetic_context_values_by_hand():
+    from chemexplain.chem.ground_truth import synthetic_context_atom_values as context
+
+    # acetic acid: CH3 0.3 + 3 x 0.1; the acid C -0.4 and two O neighbours x -0.25;
+    # =O -1.5; -OH -1.5 and its hydrogen -0.4
+    np.testing.assert_allclose(context("CC(=O)O"), [0.6, -0.9, -1.5, -1.9])
+    # ethanol: CH3 0.6; CH2 0.3 + 0.2 - 0.25 (next to O); OH -0.8 - 0.4
+    np.testing.assert_allclose(context("CCO"), [0.6, 0.25, -1.2])
+    # chlorobenzene: the carbon bearing Cl has no hydrogen, the five CH carry 0.1 each
+    np.testing.assert_allclose(context("Clc1ccccc1"), [0.6, 0.2] + [0.3] * 5)
+    # acetamide: NH2 -1.3 + 2 x -0.3; the spelling does not change an atom's value
+    np.testing.assert_allclose(context("CC(N)=O"), [0.6, -0.9, -1.9, -1.5])
+    np.testing.assert_allclose(context("O=C(N)C"), [-1.5, -0.9, -1.9, 0.6])
+
+
+def test_lookup_rule_cannot_hold_the_context_task():
+    """The element-plus-aromaticity rule recovers the first synthetic task exactly but not
+    the context one, whose values differ within an atom type (CH3 against CH2)."""
+    from chemexplain.chem.ground_truth import (
+        AtomTypeLookup,
+        synthetic_atom_values,
+        synthetic_context_atom_values,
+    )
+    from chemexplain.metrics.ground_truth import per_molecule_kendall
+
+    train = ["CCO", "CCCO", "CCCC", "CC(C)O", "OCCO", "CCCCCO", "CC(C)(C)O", "CCC(C)C", "CO"]
+    test = ["CCCCO", "CC(C)CO", "OCC(C)C"]
+    # the context task: the rule ties CH3, CH2 and the carbon next to O (2/3 on each)
+    cases = ((synthetic_atom_values, 0.99, 1.0), (synthetic_context_atom_values, 0.6, 0.7))
+    for truth_of, low, high in cases:
+        labels = [truth_of(s).sum() for s in train]
+        rule = AtomTypeLookup(alpha=1e-9).fit(train, labels)
+        tau = per_molecule_kendall(rule.atom_values(test), [truth_of(s) for s in test])
+        assert tau.size == 3 and low <= tau.mean() <= high
