@@ -436,7 +436,7 @@ def update_readme(results: dict) -> None:
             f"{r['model_test_rmse']:.3f}); {r['test_molecules']} test molecules, SMILES as "
             "written, one pass; mean per-molecule signed Kendall τ (τ-b) with its bootstrap 95% CI."
             + (
-                f" The truth ties atoms of the same type, so no method whose values never tie "
+                f" The truth ties atoms of equal value, so no method whose values never tie "
                 f"exactly can reach 1: the mean ceiling is {r['kendall_tau_ceiling']:.3f}."
                 if "kendall_tau_ceiling" in r
                 else ""
@@ -451,6 +451,9 @@ def update_readme(results: dict) -> None:
                 f"{zeroed_entry['model_test_rmse']:.3f}) gave τ "
                 f"{zeroed_entry['kendall_tau_as_written']['shapley']['mean']:.3f}."
                 if r is not zeroed_entry and zeroed_entry
+                else " These rows measure the shipped explainer, which deletes absent atoms "
+                f"(`--removal delete`, stored as `{name}_delete`)."
+                if r is not zeroed_entry
                 else ""
             )
             + (
