@@ -291,12 +291,8 @@ class SmilesShapley(SavedExplainer):
         fixed shape (:func:`~chemexplain.nn.core.fixed_shape_groups`: 32 molecules, atoms
         rounded up to 8), so a molecule gets the same bits alone or in any batch; FastSHAP's
         additive step (values add up to v(all) - v(empty)) is then done per molecule."""
-        empty = np.zeros(len(smiles))
+        empty = self._references(core, smiles, mapped)
         with torch.no_grad():
-            for embedded, lengths, players, _, _, rows in self._batches(
-                smiles, core.model, torch.float64, mapped, features=False
-            ):
-                empty[rows] = self._empty(core, embedded, lengths, players).cpu().numpy()
             network = self.explainer_.network.eval()
             device = module_device(network)
             raw: list = [None] * len(smiles)
@@ -314,6 +310,39 @@ class SmilesShapley(SavedExplainer):
             gap = (outputs[r] - empty[r] - phi.sum()) / max(len(phi), 1)
             values.append(_resonance_averaged((phi + gap) * scale, mapped[r][2]))
         return values, self.model.inverse_transform_target(empty)
+
+    def _references(self, core, smiles: Sequence[str], mapped) -> np.ndarray:
+        """v(empty) of each molecule, (n,) float64 on the model's raw scale. Where every
+        character belongs to an atom (``rule="attached"`` leaves none out) it depends on
+        the SMILES' length alone, or with ``removal="delete"`` on nothing: looked up as
+        :meth:`_empty` does, without embedding the molecule; else computed by :meth:`_empty`."""
+        empty = np.zeros(len(smiles))
+        cache = self.__dict__.setdefault("_empty_by_length", {})
+        model = core.model
+        like = torch.zeros(1, 1, model.config.embedding_dim, dtype=torch.float64)
+        like = like.to(module_device(model))
+        others = []
+        for r, (players, _, _) in enumerate(mapped):
+            if not players or min(players) < 0:
+                others.append(r)
+                continue
+            key = 0 if core.removal == "delete" else len(players)  # 0: the empty SMILES
+            if key not in cache:
+                cache.update(self._empty_of_lengths(core, key, like))
+            empty[r] = float(cache[key])
+        if others:
+            batches = self._batches(
+                [smiles[r] for r in others],
+                model,
+                torch.float64,
+                [mapped[r] for r in others],
+                features=False,
+            )
+            with torch.no_grad():
+                for embedded, lengths, players, _, _, rows in batches:
+                    found = self._empty(core, embedded, lengths, players).cpu().numpy()
+                    empty[[others[i] for i in rows]] = found
+        return empty
 
     # ------------------------------------------------------------------ files
     _FORMAT = SHAPLEY_FORMAT

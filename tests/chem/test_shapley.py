@@ -174,3 +174,30 @@ def test_the_delete_explainer_has_one_reference_and_keeps_it_through_files(
     assert loaded.removal == "delete"
     for a, b in zip(values, loaded.atom_values(MOLECULES)[0]):
         np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_looked_up_references_are_the_computed_ones(fitted):
+    """v(empty) is looked up for a molecule whose every character belongs to an atom (the
+    embedding is skipped); a molecule with a character of no atom is computed alone, as
+    _empty does: both give the bits of the model's own forward pass."""
+    core = fitted._inference_core()
+    mapped = [fitted._players(s) for s in MOLECULES]
+    looked_up = fitted._references(core, MOLECULES, mapped)
+    # as _empty computes it from the embedded batch
+    computed = np.zeros(len(MOLECULES))
+    for embedded, lengths, players, _, _, rows in fitted._batches(
+        MOLECULES, core.model, torch.float64, mapped, features=False
+    ):
+        computed[rows] = fitted._empty(core, embedded, lengths, players).numpy()
+    np.testing.assert_array_equal(looked_up, computed)
+    # a character of no atom (its player -1): kept in every coalition, so v(empty) is
+    # the model's output for that character alone and differs from the lookup
+    players, n_atoms, mol = mapped[3]  # CCO
+    odd = [(players[:-1] + [-1], n_atoms, mol)]
+    (own,) = fitted._references(core, ["CCO"], odd)
+    ids = torch.tensor(fitted.model.encode(["CCO"])[0])
+    embedded = core.model.embed(ids).double()
+    keep = torch.tensor([[0.0, 0.0, 1.0]], dtype=torch.float64)
+    expected = core._value(embedded, torch.tensor([3]), keep)[0]
+    assert own == float(expected)
+    assert own != looked_up[3]
