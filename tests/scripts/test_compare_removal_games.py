@@ -28,3 +28,18 @@ def test_each_games_values_add_up_to_its_own_reference(tiny_model, smiles):
     empty = module.head.bias[0].item()  # the empty SMILES: no GRU step
     assert values["delete"].sum() == pytest.approx((full - empty) * scale, abs=1e-9)
     assert n_atoms == len(values["delete"]) and not np.allclose(values["zero"], values["delete"])
+
+
+def test_one_game_alone_gives_the_same_values(tiny_model):
+    both = games.game_shapley(tiny_model, "CC(=O)Nc1ccc(O)cc1", permutations=3, seed=0)
+    alone = games.game_shapley(tiny_model, "CC(=O)Nc1ccc(O)cc1", 3, 0, ("delete",))
+    assert list(alone) == ["delete"]
+    np.testing.assert_array_equal(alone["delete"], both["delete"])
+
+
+def test_coalitions_in_parts_give_the_values_of_one_pass(tiny_model, monkeypatch):
+    whole = games.game_shapley(tiny_model, "CC(=O)Nc1ccc(O)cc1", permutations=3, seed=0)
+    monkeypatch.setattr(games, "_CHUNK", 5)  # 36 coalitions in 8 parts
+    parts = games.game_shapley(tiny_model, "CC(=O)Nc1ccc(O)cc1", permutations=3, seed=0)
+    for game in ("zero", "delete"):
+        np.testing.assert_allclose(parts[game], whole[game], rtol=0, atol=1e-9)
