@@ -71,6 +71,8 @@ def game_shapley(
 ) -> dict[str, np.ndarray]:
     """Sampled Shapley values (target units, atoms in the parsed SMILES' order) of each of
     ``games`` (both by default), from the same ``permutations`` orders of the atoms."""
+    if not set(games) <= {"zero", "delete"}:
+        raise ValueError(f"games={games!r}: use 'zero' and/or 'delete'")
     module = model.inference_module()
     players, n, _ = SmilesShapley(model)._players(smiles)
     ids = model.encode([smiles])[0][0]

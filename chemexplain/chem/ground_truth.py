@@ -81,9 +81,18 @@ def synthetic_atom_values(smiles: str) -> np.ndarray:
     """The synthetic additive task's true per-atom values (RDKit order); their sum is the
     molecule's target. Known exactly by construction: an explainer of a model trained on
     this target should find them."""
+    return _synthetic_values(_parsed(smiles))
+
+
+def _parsed(smiles: str) -> Chem.Mol:
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:
         raise ValueError(f"RDKit cannot parse {smiles!r}")
+    return mol
+
+
+def _synthetic_values(mol: Chem.Mol) -> np.ndarray:
+    """:func:`synthetic_atom_values` of a parsed molecule."""
     values = np.array([SYNTHETIC_TYPE_VALUES.get(atom_type(a), 0.0) for a in mol.GetAtoms()])
     pattern, extra = Chem.MolFromSmarts(SYNTHETIC_GROUP[0]), SYNTHETIC_GROUP[1]
     grouped = {i for match in mol.GetSubstructMatches(pattern) for i in match}
@@ -113,10 +122,8 @@ def synthetic_context_atom_values(smiles: str) -> np.ndarray:
     additive, but no table of element and aromaticity can hold it, and the truth ties
     fewer atoms (a higher tau-b ceiling).
     """
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None:
-        raise ValueError(f"RDKit cannot parse {smiles!r}")
-    values = synthetic_atom_values(smiles)
+    mol = _parsed(smiles)
+    values = _synthetic_values(mol)
     for atom in mol.GetAtoms():
         symbol = atom.GetSymbol()
         extra = SYNTHETIC_HYDROGEN_VALUES.get(symbol, 0.0) * atom.GetTotalNumHs()

@@ -218,18 +218,24 @@ class SmilesShapley(SavedExplainer):
         zeros, looked up in :meth:`_empty_of_lengths`) or, with ``removal="delete"``,
         on nothing (the empty SMILES, computed once). Otherwise it is computed alone
         (batch-independent)."""
-        cache = self.__dict__.setdefault("_empty_by_length", {})
         out = torch.empty(len(lengths), dtype=embedded.dtype, device=embedded.device)
         for i, length in enumerate(lengths.tolist()):
             if bool((players[i, :length] >= 0).all()):
-                key = 0 if core.removal == "delete" else length  # 0: the empty SMILES
-                if key not in cache:
-                    cache.update(self._empty_of_lengths(core, key, embedded))
-                out[i] = cache[key]
+                out[i] = self._looked_up_empty(core, length, embedded)
                 continue
             keep = (players[i : i + 1, :length] < 0).to(embedded.dtype)
             out[i] = core._value(embedded[i : i + 1, :length], lengths[i : i + 1], keep)[0]
         return out
+
+    def _looked_up_empty(self, core, length: int, like: torch.Tensor) -> torch.Tensor:
+        """v(empty) of a SMILES of ``length`` characters that all belong to atoms: the
+        all-zero input of that length, or with ``removal="delete"`` the empty SMILES (one
+        value); cached per length (``like``: see :meth:`_empty_of_lengths`)."""
+        cache = self.__dict__.setdefault("_empty_by_length", {})
+        key = 0 if core.removal == "delete" else length  # 0: the empty SMILES
+        if key not in cache:
+            cache.update(self._empty_of_lengths(core, key, like))
+        return cache[key]
 
     @staticmethod
     def _empty_of_lengths(core, length: int, like: torch.Tensor) -> dict[int, torch.Tensor]:
@@ -314,10 +320,10 @@ class SmilesShapley(SavedExplainer):
     def _references(self, core, smiles: Sequence[str], mapped) -> np.ndarray:
         """v(empty) of each molecule, (n,) float64 on the model's raw scale. Where every
         character belongs to an atom (``rule="attached"`` leaves none out) it depends on
-        the SMILES' length alone, or with ``removal="delete"`` on nothing: looked up as
-        :meth:`_empty` does, without embedding the molecule; else computed by :meth:`_empty`."""
+        the SMILES' length alone, or with ``removal="delete"`` on nothing: looked up
+        (:meth:`_looked_up_empty`) without embedding the molecule; else computed by
+        :meth:`_empty`."""
         empty = np.zeros(len(smiles))
-        cache = self.__dict__.setdefault("_empty_by_length", {})
         model = core.model
         like = torch.zeros(1, 1, model.config.embedding_dim, dtype=torch.float64)
         like = like.to(module_device(model))
@@ -326,10 +332,7 @@ class SmilesShapley(SavedExplainer):
             if not players or min(players) < 0:
                 others.append(r)
                 continue
-            key = 0 if core.removal == "delete" else len(players)  # 0: the empty SMILES
-            if key not in cache:
-                cache.update(self._empty_of_lengths(core, key, like))
-            empty[r] = float(cache[key])
+            empty[r] = float(self._looked_up_empty(core, len(players), like))
         if others:
             batches = self._batches(
                 [smiles[r] for r in others],
