@@ -250,14 +250,26 @@ class _ParallelExplainer:
         """Shut the workers down; after a failure or interruption, kill them at once."""
         if completed:
             self.pool.shutdown(cancel_futures=True)
-            return
-        terminate = getattr(self.pool, "terminate_workers", None)  # Python 3.14+
-        if terminate is not None:
-            terminate()
         else:
-            for process in list((self.pool._processes or {}).values()):
-                process.terminate()
-        self.pool.shutdown(wait=True, cancel_futures=True)
+            stop_pool_now(self.pool)
+
+
+def stop_pool_now(pool) -> None:
+    """Kill a ``ProcessPoolExecutor``'s workers and shut it down, without hanging.
+
+    A worker killed while it sends a result leaves part of a message in the result
+    pipe, and the executor's manager thread then waits in ``recv()`` for the rest
+    forever: this process holds the pipe's write end too (CPython 3.11 at least; a
+    CI run of a SIGTERM-ed ``score --workers 2`` hung so). Closing this process's copy
+    of that end turns the wait into end-of-file once the workers are dead, which the
+    executor handles as a broken pool, and ``shutdown`` returns.
+    """
+    for process in list((pool._processes or {}).values()):
+        process.kill()
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def score_file(

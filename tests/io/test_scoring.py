@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from chemexplain.chem import MAX_SMILES_LENGTH
@@ -53,3 +56,33 @@ def test_length_sorted_parts_hold_every_row_once_shortest_first():
     # a chunk smaller than a part still gives each worker one
     assert [len(p) for p in length_sorted_parts(smiles, rows=2048, at_least=2)] == [4, 3]
     assert [list(p) for p in length_sorted_parts(["CC"], at_least=2)] == [[0]]
+
+
+STOP_A_POOL_WITH_HALF_A_RESULT = """
+import multiprocessing, os, struct, time
+from concurrent.futures import ProcessPoolExecutor
+from chemexplain.io.scoring import stop_pool_now
+
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+    assert pool.submit(os.getpid).result() != os.getpid()  # the workers are up
+    # what a worker killed while sending its result leaves: a header for 1 MiB, 10 bytes
+    os.write(pool._result_queue._writer.fileno(), struct.pack("!i", 1 << 20) + b"x" * 10)
+    time.sleep(1)  # the executor's manager thread now waits in recv() for the rest
+    stop_pool_now(pool)
+    print("stopped", flush=True)
+"""
+
+
+def test_stop_pool_now_returns_when_a_worker_died_halfway_through_sending(tmp_path):
+    """Killing the workers and calling shutdown() alone hangs here (checked: 60 s timeout)."""
+    script = tmp_path / "stop.py"
+    script.write_text(STOP_A_POOL_WITH_HALF_A_RESULT)
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.stdout.read().strip() == "stopped"
