@@ -43,8 +43,31 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so that cleanup runs as for Ctrl-C."""
 
 
+#: Seconds after which a SIGTERM that arrived inside a finalizer is delivered again.
+REDELIVER_AFTER = 0.05
+
+
 def _raise_terminated(signum, frame):
+    """Raise :class:`Terminated`, unless Python is running a finalizer (``__del__``,
+    ``weakref.finalize``): there it would print the exception, drop it and let the run
+    finish with status 0. Then the signal is sent to the main thread again a moment later.
+    """
+    if _in_finalizer(frame):
+        main = threading.main_thread().ident
+        threading.Timer(REDELIVER_AFTER, signal.pthread_kill, (main, signum)).start()
+        return
     raise Terminated()
+
+
+def _in_finalizer(frame) -> bool:
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "__del__" or (
+            code.co_name == "__call__" and code.co_filename.endswith("weakref.py")
+        ):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def build_parser() -> argparse.ArgumentParser:

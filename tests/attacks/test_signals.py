@@ -86,7 +86,8 @@ def _signal_and_check(process, tmp_path, out, sig, status) -> None:
     workers = _children(process.pid)
     assert len(workers) >= 2, "the two workers were not found"
     process.send_signal(sig)
-    # stderr in the message: a run once exited 0 here under heavy load, cause unknown
+    # stderr in the message: a run once exited 0 here under heavy load (a SIGTERM met in a
+    # finalizer, the likeliest cause, is now delivered again: see the test below)
     assert process.wait(timeout=30) == status, process.stderr.read()[-3000:]
     time.sleep(5)
     assert [pid for pid in workers if _alive(pid)] == []
@@ -94,3 +95,25 @@ def _signal_and_check(process, tmp_path, out, sig, status) -> None:
     if sig == signal.SIGTERM:  # cleaned up like Ctrl-C: no temporary file, one line
         assert not partial.exists()
         assert process.stderr.read().strip().splitlines()[-1] == "chemexplain score: terminated"
+
+
+class _SignalledWhileCollected:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.5)  # the handler runs here, inside the finalizer
+
+
+def test_a_sigterm_that_arrives_inside_a_finalizer_still_stops_the_run():
+    """Python drops an exception raised in ``__del__``: without re-delivery the run
+    would go on and exit 0 (seen once in this file's test under heavy load)."""
+    from chemexplain.cli import Terminated, _raise_terminated
+
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    started = time.monotonic()
+    try:
+        with pytest.raises(Terminated):
+            _SignalledWhileCollected()  # collected at once: its __del__ runs here
+            time.sleep(5)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert time.monotonic() - started < 2
