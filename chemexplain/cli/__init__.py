@@ -104,9 +104,6 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    import torch
-
-    torch.set_num_threads(args.threads or os.cpu_count() or 1)
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
 
@@ -114,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chemexplain {args.command}: warning: {message}", file=sys.stderr)
 
     try:
+        import torch  # inside: a Ctrl-C during this second-long import is one line too
+
+        torch.set_num_threads(args.threads or os.cpu_count() or 1)
         with warnings.catch_warnings():
             warnings.showwarning = show_warning
             return args.run(args) or 0

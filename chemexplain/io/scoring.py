@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import inspect
 import os
+import signal
 import sys
+import threading
 import time
+from multiprocessing.context import SpawnContext, SpawnProcess
 from pathlib import Path
 
 import numpy as np
@@ -197,6 +200,26 @@ def length_sorted_parts(
     return np.array_split(order, n_parts)
 
 
+class _DeafProcess(SpawnProcess):
+    """A spawned process that ignores SIGINT from its start: Ctrl-C in a terminal reaches
+    the whole process group, and the parent alone answers it (it kills the workers), so a
+    worker still importing torch prints no traceback of its own. An ignored signal stays
+    ignored across exec, and Python then leaves it so."""
+
+    def start(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return super().start()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            super().start()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+class _DeafSpawnContext(SpawnContext):
+    Process = _DeafProcess
+
+
 class _ParallelExplainer:
     """Explain chunks in worker processes, in order: each chunk in :func:`length_sorted_parts`,
     with at least one part per worker queued beyond the chunk being waited for.
@@ -206,14 +229,13 @@ class _ParallelExplainer:
     """
 
     def __init__(self, directory, workers: int, settings: dict):
-        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         directory = None if directory is None else os.fspath(directory)
         self.workers = workers
         self.pool = ProcessPoolExecutor(
             workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=_DeafSpawnContext(),
             initializer=_init_worker,
             initargs=(os.getpid(), directory, settings),
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
@@ -86,3 +88,12 @@ def test_stop_pool_now_returns_when_a_worker_died_halfway_through_sending(tmp_pa
             process.kill()
             process.wait()
     assert process.stdout.read().strip() == "stopped"
+
+
+def test_score_workers_ignore_ctrl_c_and_the_parent_keeps_its_handler():
+    from chemexplain.io.scoring import _DeafSpawnContext
+
+    before = signal.getsignal(signal.SIGINT)
+    with ProcessPoolExecutor(1, mp_context=_DeafSpawnContext()) as pool:
+        assert pool.submit(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
+    assert signal.getsignal(signal.SIGINT) is before
