@@ -52,7 +52,7 @@ def _raise_terminated(signum, frame):
     ``weakref.finalize``): there it would print the exception, drop it and let the run
     finish with status 0. Then the signal is sent to the main thread again a moment later.
     """
-    if _in_finalizer(frame):
+    if _in_finalizer(frame) and hasattr(signal, "pthread_kill"):  # not on Windows
         main = threading.main_thread().ident
         threading.Timer(REDELIVER_AFTER, signal.pthread_kill, (main, signum)).start()
         return
