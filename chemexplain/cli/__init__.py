@@ -43,20 +43,21 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so that cleanup runs as for Ctrl-C."""
 
 
-#: Seconds after which a SIGTERM that arrived inside a finalizer is delivered again.
+#: Seconds after which a SIGTERM or SIGINT that arrived inside a finalizer is delivered again.
 REDELIVER_AFTER = 0.05
 
 
-def _raise_terminated(signum, frame):
-    """Raise :class:`Terminated`, unless Python is running a finalizer (``__del__``,
-    ``weakref.finalize``): there it would print the exception, drop it and let the run
-    finish with status 0. Then the signal is sent to the main thread again a moment later.
+def _raise_for_signal(signum, frame):
+    """Raise :class:`Terminated` for SIGTERM, ``KeyboardInterrupt`` for SIGINT (Ctrl-C),
+    unless Python is running a finalizer (``__del__``, ``weakref.finalize``): there it
+    would print the exception, drop it and let the run go on (to status 0). Then the
+    signal is sent to the main thread again a moment later.
     """
     if _in_finalizer(frame) and hasattr(signal, "pthread_kill"):  # not on Windows
         main = threading.main_thread().ident
         threading.Timer(REDELIVER_AFTER, signal.pthread_kill, (main, signum)).start()
         return
-    raise Terminated()
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
 
 def _in_finalizer(frame) -> bool:
@@ -105,7 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
+    handled = [signal.SIGTERM]
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not if ignored (nohup)
+        handled.append(signal.SIGINT)
+    previous = {s: signal.signal(s, _raise_for_signal) for s in handled} if in_main_thread else {}
 
     def show_warning(message, category, filename, lineno, file=None, line=None):
         print(f"chemexplain {args.command}: warning: {message}", file=sys.stderr)
@@ -128,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chemexplain {args.command}: interrupted", file=sys.stderr)
         return 130
     finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _os_message(error: OSError) -> str:

@@ -98,22 +98,27 @@ def _signal_and_check(process, tmp_path, out, sig, status) -> None:
 
 
 class _SignalledWhileCollected:
+    def __init__(self, signum):
+        self.signum = signum
+
     def __del__(self):
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), self.signum)
         time.sleep(0.5)  # the handler runs here, inside the finalizer
 
 
-def test_a_sigterm_that_arrives_inside_a_finalizer_still_stops_the_run():
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_that_arrives_inside_a_finalizer_still_stops_the_run(signum):
     """Python drops an exception raised in ``__del__``: without re-delivery the run
     would go on and exit 0 (seen once in this file's test under heavy load)."""
-    from chemexplain.cli import Terminated, _raise_terminated
+    from chemexplain.cli import Terminated, _raise_for_signal
 
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    expected = Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+    previous = signal.signal(signum, _raise_for_signal)
     started = time.monotonic()
     try:
-        with pytest.raises(Terminated):
-            _SignalledWhileCollected()  # collected at once: its __del__ runs here
+        with pytest.raises(expected):
+            _SignalledWhileCollected(signum)  # collected at once: its __del__ runs here
             time.sleep(5)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signum, previous)
     assert time.monotonic() - started < 2
