@@ -26,7 +26,7 @@ from chemexplain.chem import MAX_SMILES_LENGTH
 from chemexplain.chem.atom_attribution import atom_scores_from_tokens
 from chemexplain.chem.explanation import Explanation, ExplanationList
 from chemexplain.chem.notation import to_input_atoms
-from chemexplain.chem.parsing import molecule_smiles, parse_smiles, split_cxsmiles
+from chemexplain.chem.parsing import atom_symbols, molecule_smiles, parse_smiles, split_cxsmiles
 from chemexplain.chem.standardize import (
     atoms_of,
     ion_warning,
@@ -338,9 +338,9 @@ def explain_batch(
         e.smiles, e.prediction, e.units, e.token_weights = s, float(prediction), units, w
         e.model_smiles, e.warning = form.smiles, form.warning
         e.tokens = [t.text for t in tokens]
-        e.atom_symbols = [a.GetSymbol() for a in mol.GetAtoms()]
+        e.atom_symbols = atom_symbols(mol)
         e.atom_weights = to_input_atoms(v, form, mol.GetNumAtoms())
-        e.canonical_smiles = Chem.MolToSmiles(mol)
+        e.canonical_smiles = form.input_canonical or Chem.MolToSmiles(mol)
         e.method, e.signed, e.reference = method, signed, float(reference)
         e.value_units = value_units if method != "mask" else ""
         if domain is not None:

@@ -66,12 +66,15 @@ class ReadableForm:
     ``order`` (atom k of ``smiles`` is atom ``order[k]`` of the input molecule; input atoms
     missing from it, such as explicit hydrogens, are absent) and ``warning``. ``mol``: the
     molecule with its atoms in ``smiles``' order, where it could be had without parsing
-    ``smiles`` again (a canonical rewrite); else None."""
+    ``smiles`` again (a canonical rewrite); else None. ``input_canonical``: RDKit's
+    canonical SMILES of the input molecule (``Chem.MolToSmiles(mol)``) where the rewrite
+    wrote exactly that, so a caller need not write it again; else None."""
 
     smiles: str
     order: tuple[int, ...] | None = None
     warning: str = ""
     mol: Chem.Mol | None = field(default=None, compare=False, repr=False)
+    input_canonical: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def changed(self) -> bool:
@@ -129,15 +132,18 @@ def readable_form(
     text = Chem.MolToSmiles(
         plain, isomericSmiles=keep_stereo, kekuleSmiles=kekule, canonical=canonical
     )
-    if text == smiles and not reasons:  # already written so: the input's own atom order
-        return ReadableForm(smiles)
-    written = output_order(plain)
-    order = tuple(heavy[i] for i in written)
     # the same atoms, bonds and flags as parsing ``text`` (checked on ESOL and FreeSolv and a
     # random spelling of each: features, tokens, fingerprints); only for a plain rewrite
     same = canonical and not reasons and not kekule
+    # without brackets there was nothing to take off, so ``plain`` is ``mol`` unchanged and
+    # ``text`` is its canonical SMILES, written with MolToSmiles' default options
+    as_canonical = text if same and "[" not in smiles else None
+    if text == smiles and not reasons:  # already written so: the input's own atom order
+        return ReadableForm(smiles, input_canonical=as_canonical)
+    written = output_order(plain)
+    order = tuple(heavy[i] for i in written)
     read = Chem.RenumberAtoms(plain, written) if same else None
-    return ReadableForm(text, order, "; ".join(reasons), read)
+    return ReadableForm(text, order, "; ".join(reasons), read, as_canonical)
 
 
 def kekule_written(smiles: str, mol: Chem.Mol) -> bool:

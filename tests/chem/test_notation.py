@@ -295,3 +295,30 @@ def test_a_canonical_rewrite_carries_the_molecule_as_parsing_it_would_give():
     # a stereo or Kekulé rewrite has none: the service parses its SMILES
     stereo = "O[C@@H](C)c1ccccc1"
     assert readable_form(stereo, Chem.MolFromSmiles(stereo), False, canonical=True).mol is None
+
+
+def test_a_canonical_rewrite_hands_on_the_input_canonical_smiles_only_when_it_is_that():
+    """``input_canonical`` saves the service writing the SMILES again: it must be exactly
+    ``Chem.MolToSmiles(mol)`` whenever it is given, and it is not given where the rewrite
+    took something off (brackets: isotopes, explicit hydrogens) or wrote another form."""
+    given = 0
+    for smiles in list(cx.load_esol().smiles[:300]) + [
+        "OC(C)c1ccccc1",  # rewritten to CC(O)c1ccccc1
+        "CC(O)c1ccccc1",  # already canonical: the form is the input itself
+        "O[C@@H](C)c1ccccc1",  # stereo kept (the model reads it here)
+        "C1=CC=CC=C1O",  # Kekulé written
+        "[13CH3]O",
+        "[2H]C([2H])([2H])O",
+        "OC[C@@H](O)[C@H](O)CO |&1:2|",
+    ]:
+        mol = Chem.MolFromSmiles(smiles)
+        for reads, canonical in ((True, True), (False, True), (True, False)):
+            form = readable_form(smiles, mol, reads, aromatic=True, canonical=canonical)
+            if form.input_canonical is not None:
+                given += 1
+                assert form.input_canonical == Chem.MolToSmiles(mol), smiles
+                assert "[" not in smiles and canonical
+    assert given > 300
+    labelled = "[13CH3]O"
+    form = readable_form(labelled, Chem.MolFromSmiles(labelled), True, canonical=True)
+    assert form.smiles == "CO" and form.input_canonical is None

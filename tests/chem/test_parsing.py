@@ -3,7 +3,7 @@
 import pytest
 from rdkit import Chem
 
-from chemexplain.chem.parsing import parse_smiles
+from chemexplain.chem.parsing import atom_symbols, parse_smiles
 from chemexplain.errors import InvalidSmilesError
 
 
@@ -89,3 +89,9 @@ def test_the_element_check_in_cplusplus_agrees_with_the_python_one():
         found = elements([mol])
         assert has_only_elements(mol, known) == (set(found) <= set(known) and found != ["H"]), s
     assert not has_only_elements(Chem.MolFromSmiles("CCO"), ("C",))
+
+
+def test_atom_symbols_are_in_atom_order():
+    mol = parse_smiles("ClC(=O)[O-].[Na+]")
+    assert atom_symbols(mol) == ["Cl", "C", "O", "O", "Na"]
+    assert atom_symbols(parse_smiles("[2H]OC")) == ["H", "O", "C"]  # a labelled H stays
