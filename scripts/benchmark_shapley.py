@@ -562,8 +562,9 @@ def update_readme(results: dict) -> None:
                 f"| {label.get(method, method)} | {t['mean']:.3f} | "
                 f"[{t['ci'][0]:.3f}, {t['ci'][1]:.3f}] | {somers} | {t['n']} |"
             )
-        if r["model_config"] == "paper":
-            lines += game_lines([results.get(f"{name}_game{k}") for k in ("", "_spellings")], r)
+        suffix = "" if r["model_config"] == "paper" else f"_{r['model_config']}"
+        games = [results.get(f"{name}_game{k}{suffix}") for k in ("", "_spellings")]
+        lines += game_lines(games, r)
     lines += removals_lines(results)
     replace_block(README, "shapley", "\n".join(lines))
 
@@ -588,8 +589,12 @@ def game_lines(entries: list, part: dict) -> list[str]:
             + f") | {t['mean']:.3f} | [{t['ci'][0]:.3f}, {t['ci'][1]:.3f}] | "
             f"{d['mean']:.3f} [{d['ci'][0]:.3f}, {d['ci'][1]:.3f}] | {t['n']} |"
         )
-        command = f"`--game-permutations {g['permutations']}" + (
-            f" --game-spellings {k}`" if k else "`"
+        config = part["model_config"]
+        command = (
+            f"`--game-permutations {g['permutations']}"
+            + (f" --game-spellings {k}" if k else "")
+            + (f" --truth-config {config}" if config != "paper" else "")
+            + "`"
         )
         notes.append(
             f"{reading} ({command}, {g['seconds'] / 60:.0f} min): the explainer against them "
