@@ -40,7 +40,7 @@ import numpy as np
 
 from chemexplain.chem.atom_attribution import atom_scores_from_tokens
 from chemexplain.chem.ground_truth import AtomTypeLookup
-from chemexplain.chem.parsing import parse_smiles
+from chemexplain.chem.parsing import atom_symbols, parse_smiles
 from chemexplain.chem.tokenizer import tokenize
 from chemexplain.metrics.ground_truth import bootstrap_ci
 from chemexplain.metrics.prediction import regression_metrics
@@ -90,7 +90,7 @@ def units(
     """(unit weights, unit is a group member) of one molecule at ``level`` (:data:`LEVELS`)."""
     tokens = tokenize(smiles, scheme)
     mol = parse_smiles(smiles)
-    symbol = [a.GetSymbol() for a in mol.GetAtoms()]
+    symbol = atom_symbols(mol)
     token_weights = np.asarray(token_weights, dtype=float)
     if level == "char":
         members = np.array([t.atom is not None and symbol[t.atom] in symbols for t in tokens])

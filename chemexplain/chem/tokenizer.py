@@ -137,11 +137,10 @@ def tokenize(smiles: str, scheme: Scheme = "char", row: int | None = None, mol=N
         mol = parse_smiles(smiles, row=row) if mol is None else mol
         atom_index = list(range(mol.GetNumAtoms()))
     is_atom = [_is_atom_piece(p) for p in pieces]
-    if sum(is_atom) != len(atom_index):
+    n_atom_pieces = sum(is_atom)
+    if n_atom_pieces != len(atom_index):
         raise InvalidSmilesError(
-            smiles,
-            f"{sum(is_atom)} atom tokens but RDKit reads {len(atom_index)} atoms",
-            row,
+            smiles, f"{n_atom_pieces} atom tokens but RDKit reads {len(atom_index)} atoms", row
         )
     tokens: list[Token] = []
     atoms = iter(atom_index)
