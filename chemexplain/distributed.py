@@ -1,9 +1,8 @@
 """Score molecule files on a Dask cluster: one output part per input partition, resumable.
 
-    from dask.distributed import Client, LocalCluster
-    from chemexplain.distributed import score_files
+    from chemexplain.distributed import local_cluster, score_files
 
-    with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster) as client:
+    with local_cluster(2) as client:  # or a Client on any Dask cluster
         summary = score_files(["library/*.csv"], "scored", client=client)
 
 Each input file is cut into partitions of ``partition_rows`` rows. A Dask task
@@ -30,6 +29,8 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,7 +40,14 @@ from chemexplain.errors import DataFormatError, MissingDependencyError, OutputEr
 from chemexplain.io.scoring import explain_settings
 from chemexplain.serialization import sha256_of
 
-__all__ = ["score_files", "score_dataframe", "expand_inputs", "plan_parts", "PART_FORMATS"]
+__all__ = [
+    "score_files",
+    "score_dataframe",
+    "local_cluster",
+    "expand_inputs",
+    "plan_parts",
+    "PART_FORMATS",
+]
 
 MANIFEST = "_manifest.json"
 MANIFEST_FORMAT = "chemexplain-score-parts"
@@ -67,6 +75,47 @@ class Part:
     input: str  # absolute path of the input file
     start: int
     stop: int
+
+
+@contextmanager
+def environment_kept() -> Iterator[None]:
+    """Put ``os.environ`` back as it was when the block ends, whatever the block set or removed."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        for name in set(os.environ) - set(saved):
+            del os.environ[name]
+        for name, value in saved.items():
+            if os.environ.get(name) != value:
+                os.environ[name] = value
+
+
+@contextmanager
+def local_cluster(n_workers: int | None = None):
+    """A ``Client`` on a LocalCluster of ``n_workers`` single-threaded processes; closed on exit.
+
+    ``n_workers`` defaults to the number of CPU cores. Dask's nanny sets
+    ``OMP_NUM_THREADS=1`` (and MKL's, OpenBLAS's, ``MALLOC_TRIM_THRESHOLD_``) in
+    the environment of the process that starts the cluster, before it spawns
+    each worker, and leaves them there (``distributed.nanny.pre-spawn-environ``):
+    every program this process started afterwards would run on one thread.
+    Here the workers still get them, and this process's environment is put back
+    when the cluster closes.
+    """
+    distributed = require_dask()
+    with (
+        environment_kept(),
+        distributed.LocalCluster(
+            n_workers=n_workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
 
 
 def expand_inputs(patterns: list[str | os.PathLike]) -> list[Path]:

@@ -22,23 +22,20 @@ if os.environ.get("CI"):
 else:
     distributed = pytest.importorskip("distributed", reason="needs pip install 'chemexplain[dask]'")
 
-from chemexplain.distributed import MANIFEST, expand_inputs, plan_parts, score_files  # noqa: E402
+from chemexplain.distributed import (  # noqa: E402
+    MANIFEST,
+    expand_inputs,
+    local_cluster,
+    plan_parts,
+    score_files,
+)
 
 BAD = ["C1CC", "", "C[Se]C", "CC.O", "c1ccccc1" * 40]
 
 
 @pytest.fixture(scope="module")
 def client():
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with local_cluster(2) as client:
         yield client
 
 
@@ -137,6 +134,8 @@ def test_same_rows_and_values_as_local_score_and_bad_rows_keep_their_reason(
 
     again = run()  # the same run: it resumes and finds every part done
     assert again["parts_skipped"] == 7 and again["rows_scored"] == 0
+    # each worker was started single-threaded (Dask's nanny environment)
+    assert set(client.run(os.environ.get, "OMP_NUM_THREADS").values()) == {"1"}
 
 
 def _worker_pids(client) -> list[int]:
@@ -272,6 +271,23 @@ def test_cli_needs_dask_for_several_inputs(library, tmp_path):
 
     assert main(["score", *map(str, library), "-o", str(tmp_path / "x.csv")]) == 2
     assert main(["score", str(library[0]), "-o", str(tmp_path / "o"), "--dask", "local:0"]) == 2
+
+
+def test_cli_local_cluster_scores_and_puts_this_process_environment_back(
+    library, local_scores, tiny_pair_dir, tmp_path, monkeypatch
+):
+    """Dask's nanny sets OMP_NUM_THREADS=1 (and more) in the process that starts a LocalCluster
+    and leaves it there; `score --dask local` must not leave every later subprocess on 1 thread."""
+    from chemexplain.cli import main
+
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    before = dict(os.environ)
+    out = tmp_path / "scored"
+    argv = ["score", str(library[1]), "-o", str(out), "--dask", "local:1", "--id-col", "id"]
+    assert main([*argv, "--model", str(tiny_pair_dir), "--quiet"]) == 0
+    assert dict(os.environ) == before
+    assert_same_as_local(out, {"lib_2.csv": local_scores["lib_2.csv"]})
 
 
 def test_a_misspelt_option_is_refused_before_any_work(tmp_path):

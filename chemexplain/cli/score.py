@@ -108,47 +108,37 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     add_flag(parser, "--fail-on-error")
 
 
-def _local_cluster(spec: str):
-    """A Dask cluster of single-threaded local worker processes, from 'local' or 'local:N'."""
+def _local_workers(spec: str) -> int | None:
+    """The worker count of '--dask local' (None: one per core) or 'local:N'."""
     from chemexplain.errors import DataFormatError
 
     count = spec.partition(":")[2]
     if count and not (count.isdigit() and int(count) > 0):
         raise DataFormatError(f"--dask {spec}: write local:N with N a positive integer")
-    from distributed import LocalCluster
-
-    return LocalCluster(
-        n_workers=int(count) if count else os.cpu_count() or 1,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
+    return int(count) if count else None
 
 
 def run_dask(args: argparse.Namespace, columns) -> int:
-    from chemexplain.distributed import require_dask, score_files
+    from chemexplain.distributed import local_cluster, require_dask, score_files
     from chemexplain.errors import DataFormatError
 
     if args.html:
         raise DataFormatError("--html is not written with --dask; score a sample without --dask")
     distributed = require_dask()
-    local = args.dask == "local" or args.dask.startswith("local:")
-    cluster = _local_cluster(args.dask) if local else None
-    try:
-        with distributed.Client(cluster if local else args.dask) as client:
-            summary = score_files(
-                args.input,
-                args.output,
-                args.model,
-                client=client,
-                partition_rows=args.partition_rows,
-                part_format=args.part_format,
-                **_options(args, columns),
-            )
-    finally:
-        if cluster is not None:
-            cluster.close()
+    if args.dask == "local" or args.dask.startswith("local:"):
+        connection = local_cluster(_local_workers(args.dask))
+    else:
+        connection = distributed.Client(args.dask)
+    with connection as client:
+        summary = score_files(
+            args.input,
+            args.output,
+            args.model,
+            client=client,
+            partition_rows=args.partition_rows,
+            part_format=args.part_format,
+            **_options(args, columns),
+        )
     return _report(args, summary)
 
 
