@@ -128,31 +128,25 @@ def one_run(config: str, files: list[str], outdir: Path, partition_rows: int) ->
         wall = time.perf_counter() - started
         result.update(molecules=rows, workers=2)
     else:
-        from distributed import Client, LocalCluster
-
-        from chemexplain.distributed import score_files
+        from chemexplain.distributed import local_cluster, score_files
 
         workers = int(config[-1])
         started = time.perf_counter()
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        )
-        client = Client(cluster)
-        result["cluster_start_seconds"] = time.perf_counter() - started
-        started = time.perf_counter()
-        summary = score_files(
-            files, outdir, client=client, id_col="id", partition_rows=partition_rows, progress=False
-        )
-        wall = time.perf_counter() - started
-        peaks.sample()
+        with local_cluster(workers) as client:
+            result["cluster_start_seconds"] = time.perf_counter() - started
+            started = time.perf_counter()
+            summary = score_files(
+                files,
+                outdir,
+                client=client,
+                id_col="id",
+                partition_rows=partition_rows,
+                progress=False,
+            )
+            wall = time.perf_counter() - started
+            peaks.sample()
         manifest = json.loads((outdir / "_manifest.json").read_text())
         task_seconds = sum(p["seconds"] for p in manifest["parts"].values())
-        client.close()
-        cluster.close()
         result.update(
             molecules=summary["rows"],
             workers=workers,
