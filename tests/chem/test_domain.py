@@ -128,10 +128,9 @@ def test_nearest_gives_rdkits_bulk_tanimoto_numbers_and_first_nearest_molecule()
     in_blocks = domain.nearest(mols, block=7)  # the block size changes nothing
     assert np.array_equal(in_blocks[0], similarities) and in_blocks[1] == nearest
     generator = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+    training = domain.fingerprints_  # (rebuilt on each access)
     for mol, similarity, name in zip(mols, similarities, nearest, strict=True):
-        values = DataStructs.BulkTanimotoSimilarity(
-            generator.GetFingerprint(mol), domain.fingerprints_
-        )
+        values = DataStructs.BulkTanimotoSimilarity(generator.GetFingerprint(mol), training)
         best = int(np.argmax(values))  # the first max
         assert similarity == values[best] and name == domain.smiles_[best]
     similarities, nearest = domain.nearest([])

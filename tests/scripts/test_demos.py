@@ -30,7 +30,12 @@ def _load(name):
 @pytest.mark.cli
 @pytest.mark.slow
 def test_demo_image_quick_writes_every_part(tmp_path):
-    assert _load("demo_image").main(["--quick", "--out", str(tmp_path), "--threads", "1"]) == 0
+    assert (
+        _load("demo_image").main(
+            ["--quick", "--out", str(tmp_path), "--threads", str(torch.get_num_threads())]
+        )
+        == 0
+    )
     result = json.loads((tmp_path / "image.json").read_text())
     assert set(result) >= {"digits", "heatmaps", "prototypes", "planted_patch"}
     curves = result["heatmaps"]["curves"]["noise"]
@@ -54,7 +59,15 @@ def test_demo_text_quick_with_a_local_imdb_folder(tmp_path):
             for i in range(4):
                 (folder / f"{i}_5.txt").write_text(f"{text} {i}")
     out = tmp_path / "out"
-    argv = ["--quick", "--out", str(out), "--threads", "1", "--imdb", str(tmp_path / "aclImdb")]
+    argv = [
+        "--quick",
+        "--out",
+        str(out),
+        "--threads",
+        str(torch.get_num_threads()),
+        "--imdb",
+        str(tmp_path / "aclImdb"),
+    ]
     assert _load("demo_text").main(argv) == 0
     result = json.loads((out / "text.json").read_text())
     synthetic = result["synthetic"]
