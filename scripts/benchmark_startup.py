@@ -1,9 +1,12 @@
-"""How fast the command line answers: ``--help``, ``explain CCO``, and where import time goes.
+"""How fast the command line answers: ``--help``, ``explain CCO``, ``score`` on a small file,
+and where import time goes.
 
     python scripts/benchmark_startup.py                      # this checkout
     python scripts/benchmark_startup.py --source OLD --label before   # another checkout
 
 Each command runs ``--runs`` times in a fresh process (the median is reported);
+``score`` runs on a CSV of ``--score-rows`` molecules (ESOL and FreeSolv, then seeded
+random spellings of them), with its default workers and with ``--workers 2``.
 ``python -X importtime -c "import chemexplain.cli"`` gives the modules that
 the command line's start-up imports, largest cumulative first. Figures go to
 ``benchmarks/startup.json`` (one entry per ``--label``) and the "Start-up"
@@ -15,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,9 +49,11 @@ def _code(source: Path, body: str) -> str:
     )
 
 
-def median_seconds(argv: list[str], source: Path, runs: int) -> float:
+def median_seconds(argv: list[str], source: Path, runs: int, before_each=None) -> float:
     times = []
     for _ in range(runs):
+        if before_each is not None:
+            before_each()
         started = time.perf_counter()
         body = f"from chemexplain.cli import main; sys.exit(main({argv!r}))"
         done = subprocess.run(
@@ -56,6 +63,37 @@ def median_seconds(argv: list[str], source: Path, runs: int) -> float:
             raise RuntimeError(f"{argv} failed: {done.stderr[-500:]}")
         times.append(time.perf_counter() - started)
     return statistics.median(times)
+
+
+def write_small_library(path: Path, rows: int) -> None:
+    """``rows`` SMILES: ESOL's and FreeSolv's, then seeded random spellings of them."""
+    import pandas as pd
+    from rdkit import Chem
+
+    import chemexplain as cx
+
+    known = list(cx.load_esol().smiles) + list(cx.load_freesolv().smiles)
+    draw = random.Random(0)
+    smiles = known[:rows]
+    while len(smiles) < rows:
+        mol = Chem.MolFromSmiles(known[len(smiles) % len(known)])
+        Chem.rdBase.SeedRandomNumberGenerator(draw.randrange(2**31))
+        smiles.append(Chem.MolToSmiles(mol, doRandom=True, canonical=False))
+    pd.DataFrame({"smiles": smiles}).to_csv(path, index=False)
+
+
+def score_seconds(source: Path, rows: int, runs: int) -> dict:
+    """Median seconds of ``chemexplain score`` on ``rows`` molecules, default and 2 workers."""
+    folder = Path(tempfile.mkdtemp(prefix="startup-score-"))
+    library, out = folder / "library.csv", folder / "scored.csv"
+    write_small_library(library, rows)
+    argv = ["score", str(library), "-o", str(out), "--quiet"]
+    result = {"rows": rows}
+    for name, extra in (("default", []), ("--workers 2", ["--workers", "2"])):
+        result[name] = round(
+            median_seconds(argv + extra, source, runs, lambda: out.unlink(missing_ok=True)), 3
+        )
+    return result
 
 
 def import_profile(source: Path, top: int = 8) -> tuple[float, list[dict]]:
@@ -83,6 +121,8 @@ def main(argv=None) -> int:
     parser.add_argument("--source", default=str(ROOT), help="checkout to measure (default: this)")
     parser.add_argument("--label", default="after", help="name of this measurement")
     parser.add_argument("--runs", type=int, default=10, help="runs per command (default 10)")
+    parser.add_argument("--score-rows", type=int, default=2000, help="molecules for score")
+    parser.add_argument("--score-runs", type=int, default=3, help="runs of score (default 3)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "startup.json"))
     args = parser.parse_args(argv)
     source = Path(args.source).resolve()
@@ -96,6 +136,7 @@ def main(argv=None) -> int:
             name: round(median_seconds(cmd, source, args.runs), 3) for name, cmd in COMMANDS.items()
         },
     }
+    result["score_seconds"] = score_seconds(source, args.score_rows, args.score_runs)
     result["import_seconds"], result["largest_imports"] = import_profile(source)
     out = Path(args.out)
     figures = json.loads(out.read_text()) if out.exists() else {}
@@ -120,6 +161,19 @@ def update_readme(figures: dict) -> None:
     for name in COMMANDS:
         cells = [f"{figures[k]['median_seconds'][name]:.2f} s" for k in labels]
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    for name in ("default", "--workers 2"):
+        cells = [
+            f"{figures[k]['score_seconds'][name]:.2f} s" if "score_seconds" in figures[k] else "n/a"
+            for k in labels
+        ]
+        rows = next(
+            (figures[k]["score_seconds"]["rows"] for k in labels if "score_seconds" in figures[k]),
+            0,
+        )
+        flag = "" if name == "default" else f" {name}"
+        lines.append(
+            f"| `chemexplain score` {rows:,} molecules{flag} | " + " | ".join(cells) + " |"
+        )
     cells = [f"{figures[k]['import_seconds']:.2f} s" for k in labels]
     lines.append("| `import chemexplain.cli` (-X importtime) | " + " | ".join(cells) + " |")
     lines.append("")

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 from chemexplain.chem import MAX_SMILES_LENGTH
@@ -78,8 +77,9 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=positive_int,
-        default=min(os.cpu_count() or 1, 4),
-        help="single-threaded worker processes (default: CPU cores, at most 4; 1: in-process)",
+        default=None,
+        help="single-threaded worker processes (1: in-process; default: in-process up to "
+        "8,192 rows, else the CPU cores, at most 4)",
     )
     parser.add_argument(
         "--overwrite",

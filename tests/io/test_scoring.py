@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
 
+import pandas as pd
 import pytest
 
 from chemexplain.chem import MAX_SMILES_LENGTH
@@ -45,6 +47,45 @@ def test_explain_settings_keep_only_what_explain_batch_takes():
     settings = explain_settings(row_options({"method": "shapley", "columns": ["a"]}))
     assert list(settings) == list(EXPLAIN_OPTIONS)
     assert settings["method"] == "shapley" and "columns" not in settings
+
+
+def test_at_most_gives_the_same_chunks_and_reads_no_further_than_needed():
+    from chemexplain.io.scoring import _at_most
+
+    def chunks(sizes, then_fail=False):
+        for i, size in enumerate(sizes):
+            yield pd.DataFrame({"smiles": ["C"] * size, "chunk": i})
+        if then_fail:
+            raise AssertionError("read past the chunk that passed the limit")
+
+    again, small = _at_most(chunks([3, 3, 3]), 9)
+    assert small and [c.chunk[0] for c in again] == [0, 1, 2]
+    again, small = _at_most(chunks([3, 3, 3]), 8)
+    assert not small and [len(c) for c in again] == [3, 3, 3]
+    again, small = _at_most(chunks([3, 3], then_fail=True), 5)  # the 2nd chunk passes 5
+    assert not small and next(again).chunk[0] == 0 and next(again).chunk[0] == 1
+    assert _at_most(chunks([]), 0)[1]
+
+
+def test_workers_none_starts_processes_only_past_inline_rows(tmp_path, tiny_pair_dir, monkeypatch):
+    import chemexplain.io.scoring as scoring
+
+    started = []
+
+    class Refused:  # stands in for the worker pool: records its size, scores nothing
+        def __init__(self, model, workers, settings):
+            started.append(workers)
+            raise RuntimeError("no pool here")
+
+    monkeypatch.setattr(scoring, "_ParallelExplainer", Refused)
+    source = tmp_path / "in.csv"
+    source.write_text("smiles\nCCO\nc1ccccc1O\nCC(=O)O\n")
+    summary = scoring.score_file(source, tmp_path / "a.csv", tiny_pair_dir, workers=None)
+    assert summary["ok"] == 3 and started == []  # 3 rows: scored in this process
+    monkeypatch.setattr(scoring, "INLINE_ROWS", 2)
+    with pytest.raises(RuntimeError, match="no pool here"):
+        scoring.score_file(source, tmp_path / "b.csv", tiny_pair_dir, workers=None, chunk_size=1)
+    assert started == [min(os.cpu_count() or 1, 4)] and not (tmp_path / "b.csv").exists()
 
 
 def test_length_sorted_parts_hold_every_row_once_shortest_first():
