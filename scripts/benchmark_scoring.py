@@ -167,7 +167,7 @@ def update_readme(rows: list[dict]) -> None:
     lines = [
         "Reproduce: `python scripts/benchmark_scoring.py` (writes `benchmarks/scoring.json`). "
         "Bundled model, CSV in and out, 2 worker processes of 1 thread each (`--workers 2`, "
-        "the default on 2 cores), each size in a fresh run. Peak RSS: the main process plus "
+        "on 2 cores the default past 8,192 rows), each size in a fresh run. Peak RSS: the main process plus "
         "its workers together, sampled every 0.1 s from /proc (shared library pages count once "
         "per process). 'errors': rows refused (stereo spellings are read stereo-free, so none). "
         "A molecule's numbers never depend on its batch: predictions run in float32 on "
