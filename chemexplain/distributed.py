@@ -92,7 +92,7 @@ def environment_kept() -> Iterator[None]:
 
 
 @contextmanager
-def local_cluster(n_workers: int | None = None):
+def local_cluster(n_workers: int | None = None) -> Iterator:
     """A ``Client`` on a LocalCluster of ``n_workers`` single-threaded processes; closed on exit.
 
     ``n_workers`` defaults to the number of CPU cores. Dask's nanny sets

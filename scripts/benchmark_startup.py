@@ -5,8 +5,9 @@ and where import time goes.
     python scripts/benchmark_startup.py --source OLD --label before   # another checkout
 
 Each command runs ``--runs`` times in a fresh process (the median is reported);
-``score`` runs on a CSV of ``--score-rows`` molecules (ESOL and FreeSolv, then seeded
-random spellings of them), with its default workers and with ``--workers 2``.
+``score`` runs on a CSV of ``--score-rows`` molecules (seeded random spellings of ESOL
+and FreeSolv, ``benchmark_scoring.make_library``), with its default workers and with
+``--workers 2``.
 ``python -X importtime -c "import chemexplain.cli"`` gives the modules that
 the command line's start-up imports, largest cumulative first. Figures go to
 ``benchmarks/startup.json`` (one entry per ``--label``) and the "Start-up"
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import re
 import statistics
 import subprocess
@@ -49,11 +49,9 @@ def _code(source: Path, body: str) -> str:
     )
 
 
-def median_seconds(argv: list[str], source: Path, runs: int, before_each=None) -> float:
+def median_seconds(argv: list[str], source: Path, runs: int) -> float:
     times = []
     for _ in range(runs):
-        if before_each is not None:
-            before_each()
         started = time.perf_counter()
         body = f"from chemexplain.cli import main; sys.exit(main({argv!r}))"
         done = subprocess.run(
@@ -65,34 +63,17 @@ def median_seconds(argv: list[str], source: Path, runs: int, before_each=None) -
     return statistics.median(times)
 
 
-def write_small_library(path: Path, rows: int) -> None:
-    """``rows`` SMILES: ESOL's and FreeSolv's, then seeded random spellings of them."""
-    import pandas as pd
-    from rdkit import Chem
-
-    import chemexplain as cx
-
-    known = list(cx.load_esol().smiles) + list(cx.load_freesolv().smiles)
-    draw = random.Random(0)
-    smiles = known[:rows]
-    while len(smiles) < rows:
-        mol = Chem.MolFromSmiles(known[len(smiles) % len(known)])
-        Chem.rdBase.SeedRandomNumberGenerator(draw.randrange(2**31))
-        smiles.append(Chem.MolToSmiles(mol, doRandom=True, canonical=False))
-    pd.DataFrame({"smiles": smiles}).to_csv(path, index=False)
-
-
 def score_seconds(source: Path, rows: int, runs: int) -> dict:
     """Median seconds of ``chemexplain score`` on ``rows`` molecules, default and 2 workers."""
-    folder = Path(tempfile.mkdtemp(prefix="startup-score-"))
-    library, out = folder / "library.csv", folder / "scored.csv"
-    write_small_library(library, rows)
-    argv = ["score", str(library), "-o", str(out), "--quiet"]
-    result = {"rows": rows}
-    for name, extra in (("default", []), ("--workers 2", ["--workers", "2"])):
-        result[name] = round(
-            median_seconds(argv + extra, source, runs, lambda: out.unlink(missing_ok=True)), 3
-        )
+    from benchmark_scoring import make_library
+
+    with tempfile.TemporaryDirectory(prefix="startup-score-") as folder:
+        library = Path(folder) / "library.csv"
+        make_library(rows, library)
+        argv = ["score", str(library), "-o", str(Path(folder) / "scored.csv"), "--overwrite"]
+        result = {"rows": rows}
+        for name, extra in (("default", []), ("--workers 2", ["--workers", "2"])):
+            result[name] = round(median_seconds([*argv, "--quiet", *extra], source, runs), 3)
     return result
 
 
@@ -161,19 +142,15 @@ def update_readme(figures: dict) -> None:
     for name in COMMANDS:
         cells = [f"{figures[k]['median_seconds'][name]:.2f} s" for k in labels]
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
-    for name in ("default", "--workers 2"):
+    scored = [figures[k]["score_seconds"] for k in labels if "score_seconds" in figures[k]]
+    for name in ("default", "--workers 2") if scored else ():
         cells = [
             f"{figures[k]['score_seconds'][name]:.2f} s" if "score_seconds" in figures[k] else "n/a"
             for k in labels
         ]
-        rows = next(
-            (figures[k]["score_seconds"]["rows"] for k in labels if "score_seconds" in figures[k]),
-            0,
-        )
         flag = "" if name == "default" else f" {name}"
-        lines.append(
-            f"| `chemexplain score` {rows:,} molecules{flag} | " + " | ".join(cells) + " |"
-        )
+        command = f"`chemexplain score` {scored[0]['rows']:,} molecules{flag}"
+        lines.append(f"| {command} | " + " | ".join(cells) + " |")
     cells = [f"{figures[k]['import_seconds']:.2f} s" for k in labels]
     lines.append("| `import chemexplain.cli` (-X importtime) | " + " | ".join(cells) + " |")
     lines.append("")

@@ -53,7 +53,7 @@ CHUNK_ROWS = 8192
 PART_ROWS = 2048
 #: ``workers=None`` explains an input of up to this many rows in this process: starting
 #: worker processes (each loads torch, RDKit and the model) took longer than they saved
-#: (``chemexplain score`` on 2,000 molecules: 8.8 s in-process, 12.2 s with 2 workers;
+#: (``chemexplain score`` on 2,000 molecules: 8.1 s in-process, 12.9 s with 2 workers;
 #: ``python scripts/benchmark_startup.py``, benchmarks/README.md "Command-line start-up").
 INLINE_ROWS = 8192
 
